@@ -64,7 +64,7 @@ mod spec;
 
 pub use args::Args;
 pub use error::{ApiMisuse, Error};
-pub use parse::{parse, Parsed};
+pub use parse::{parse, parse_or_exit, Parsed, EXIT_USAGE};
 pub use spec::{ArgKind, ArgSpec, HELP_NAME};
 
 #[cfg(test)]

@@ -89,3 +89,31 @@ pub fn parse<'s>(program: &str, specs: &'s [ArgSpec], cmdline: &str) -> Result<P
     }
     Ok(Parsed::Args(Args::new(specs, slots)))
 }
+
+/// Exit status for a bad command line (as BSD's `EX_USAGE` is 64, but the
+/// shell convention for usage errors, 2, is what our tests and docs use).
+pub const EXIT_USAGE: i32 = 2;
+
+/// [`parse`] the way every solodns program does it, in images and host
+/// processes alike: `--help` prints the help text through `print` and exits
+/// 0; a bad argument prints `<program>: <error>` as one line and exits with
+/// [`EXIT_USAGE`]. `print` writes text as given (no newline added).
+pub fn parse_or_exit<'s>(
+    program: &str,
+    specs: &'s [ArgSpec],
+    cmdline: &str,
+    print: &mut dyn FnMut(&str),
+    exit: fn(i32) -> !,
+) -> Args<'s> {
+    match parse(program, specs, cmdline) {
+        Ok(Parsed::Args(args)) => args,
+        Ok(Parsed::Help(text)) => {
+            print(&text);
+            exit(0)
+        }
+        Err(error) => {
+            print(&alloc::format!("{program}: {error}\n"));
+            exit(EXIT_USAGE)
+        }
+    }
+}

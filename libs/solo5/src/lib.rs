@@ -138,29 +138,23 @@ pub fn abort(message: &str) -> ! {
 }
 
 /// Parses the boot arguments against `specs`, the way every solodns
-/// unikernel does: `--help` prints the help text and exits 0; a bad argument
-/// prints `<program>: <error>` on one line and exits with status 2.
+/// program does ([`bootargs::parse_or_exit`]): `--help` prints the help text
+/// and exits 0; a bad argument prints `<program>: <error>` on one line and
+/// exits with status 2.
 #[cfg(target_os = "none")]
 pub fn boot_args<'s>(
     program: &str,
     specs: &'s [bootargs::ArgSpec],
     start: &StartInfo,
 ) -> bootargs::Args<'s> {
-    match bootargs::parse(program, specs, start.cmdline) {
-        Ok(bootargs::Parsed::Args(args)) => args,
-        Ok(bootargs::Parsed::Help(text)) => {
-            console::write(text.as_bytes());
-            exit(0)
-        }
-        Err(error) => {
-            console::write_fmt(format_args!("{program}: {error}\n"));
-            exit(EXIT_USAGE)
-        }
-    }
+    bootargs::parse_or_exit(
+        program,
+        specs,
+        start.cmdline,
+        &mut |text| console::write(text.as_bytes()),
+        exit,
+    )
 }
-
-/// Exit status for a bad command line.
-pub const EXIT_USAGE: i32 = 2;
 
 /// Aborts during boot, before anything else is set up.
 #[cfg(target_os = "none")]

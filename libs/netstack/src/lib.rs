@@ -1,0 +1,38 @@
+//! IPv4 and IPv6 networking for solodns unikernels behind one small,
+//! non-blocking socket API ([`Sockets`]) and a single-threaded event loop
+//! that polls a [`Service`]:
+//!
+//! - in images, [`SmolStack`] (smoltcp: ARP, NDP, ICMP/ICMPv6 echo, UDP,
+//!   TCP) on the Solo5 net device named `service`, sleeping in
+//!   `solo5_yield` until the next frame or deadline ([`run_solo5`]);
+//! - on the host (feature `std`), [`OsStack`]: the same API over OS sockets,
+//!   so every unikernel also runs as an ordinary Linux process.
+//!
+//! Boot arguments: [`NET_ARGS`] (`--ipv4=ADDR/LEN`, `--ipv4-gateway=ADDR`,
+//! `--ipv6=ADDR/LEN`, `--ipv6-gateway=ADDR`), read by [`IpConfig::from_args`].
+//! Nothing here knows about DNS.
+#![no_std]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+mod api;
+mod config;
+mod smol;
+
+#[cfg(feature = "std")]
+mod os;
+#[cfg(target_os = "none")]
+mod solo5_device;
+
+pub use api::{
+    Instant, ListenHandle, NetError, Poll, Service, Sockets, StackConfig, TcpHandle, TcpStatus,
+    UdpHandle,
+};
+pub use config::{Cidr, CidrError, ConfigError, IpConfig, NET_ARGS};
+pub use smol::SmolStack;
+
+#[cfg(feature = "std")]
+pub use os::{host_args, host_cmdline, OsStack, LISTEN_ARG};
+#[cfg(target_os = "none")]
+pub use solo5_device::{run as run_solo5, Solo5Device, SERVICE_DEVICE};

@@ -1,0 +1,395 @@
+//! The socket API over operating-system sockets (through mio), for the
+//! host-process build of every unikernel: same services, same boot
+//! arguments, plus `--listen=IP:PORT` for the address to serve on.
+
+extern crate std;
+
+use crate::api::{
+    Instant, ListenHandle, NetError, Poll, Service, Sockets, TcpHandle, TcpStatus, UdpHandle,
+};
+use alloc::vec::Vec;
+use core::net::{IpAddr, Ipv4Addr, SocketAddr};
+use core::time::Duration;
+use mio::net::{TcpListener, TcpStream, UdpSocket};
+use mio::{Events, Interest, Token};
+use std::io::{self, Read, Write};
+
+/// Events taken from the OS per wait.
+const EVENTS: usize = 1024;
+
+struct Connection {
+    stream: TcpStream,
+    generation: u32,
+    idle_timeout: Duration,
+    last_activity: Instant,
+    connecting: bool,
+    peer_closed: bool,
+    /// We sent FIN (`tcp_close`).
+    write_shut: bool,
+    closed: bool,
+}
+
+/// OS sockets behind the [`Sockets`] API, with a mio event loop.
+pub struct OsStack {
+    poll: mio::Poll,
+    listen: Option<SocketAddr>,
+    start: std::time::Instant,
+    now: Instant,
+    /// Something was read, written or accepted since the last wait: poll the
+    /// service again before sleeping (mio readiness is edge-triggered).
+    progress: bool,
+    udp: Vec<UdpSocket>,
+    listeners: Vec<(TcpListener, Duration)>,
+    connections: Vec<Option<Connection>>,
+    generations: Vec<u32>,
+    next_token: usize,
+}
+
+fn os_error(error: io::Error) -> NetError {
+    match error.kind() {
+        io::ErrorKind::AddrInUse => NetError::AddressInUse,
+        io::ErrorKind::WouldBlock => NetError::WouldBlock,
+        _ => NetError::Os(error.raw_os_error().unwrap_or(0)),
+    }
+}
+
+impl OsStack {
+    /// A stack whose sockets bind `listen` (every bind, whatever port the
+    /// service asks for: a host process serves one address) or, without it,
+    /// `0.0.0.0:<port>`.
+    pub fn new(listen: Option<SocketAddr>) -> io::Result<OsStack> {
+        Ok(OsStack {
+            poll: mio::Poll::new()?,
+            listen,
+            start: std::time::Instant::now(),
+            now: Instant(0),
+            progress: false,
+            udp: Vec::new(),
+            listeners: Vec::new(),
+            connections: Vec::new(),
+            generations: Vec::new(),
+            next_token: 0,
+        })
+    }
+
+    fn bind_address(&self, port: u16) -> SocketAddr {
+        self.listen
+            .unwrap_or(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port))
+    }
+
+    fn token(&mut self) -> Token {
+        self.next_token += 1;
+        Token(self.next_token)
+    }
+
+    fn clock(&self) -> Instant {
+        Instant(self.start.elapsed().as_nanos() as u64)
+    }
+
+    fn connection_mut(&mut self, handle: TcpHandle) -> Option<&mut Connection> {
+        self.connections
+            .get_mut(handle.0)?
+            .as_mut()
+            .filter(|c| c.generation == handle.1)
+    }
+
+    fn add_connection(
+        &mut self,
+        mut stream: TcpStream,
+        idle_timeout: Duration,
+        connecting: bool,
+    ) -> Result<TcpHandle, NetError> {
+        let token = self.token();
+        self.poll
+            .registry()
+            .register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
+            .map_err(os_error)?;
+        let _ = stream.set_nodelay(true);
+        let now = self.now;
+        let make = |generation| Connection {
+            stream,
+            generation,
+            idle_timeout,
+            last_activity: now,
+            connecting,
+            peer_closed: false,
+            write_shut: false,
+            closed: false,
+        };
+        Ok(match self.connections.iter().position(Option::is_none) {
+            Some(index) => {
+                self.connections[index] = Some(make(self.generations[index]));
+                TcpHandle(index, self.generations[index])
+            }
+            None => {
+                self.connections.push(Some(make(0)));
+                self.generations.push(0);
+                TcpHandle(self.connections.len() - 1, 0)
+            }
+        })
+    }
+
+    fn expire_idle(&mut self) -> Option<Instant> {
+        let now = self.now;
+        let mut next: Option<Instant> = None;
+        for connection in self.connections.iter_mut().flatten().filter(|c| !c.closed) {
+            let deadline = connection.last_activity.after(connection.idle_timeout);
+            if deadline <= now {
+                let _ = connection.stream.shutdown(std::net::Shutdown::Both);
+                connection.closed = true;
+                self.progress = true;
+            } else {
+                next = Some(next.map_or(deadline, |n| n.min(deadline)));
+            }
+        }
+        next
+    }
+
+    /// Runs `service` until it exits; returns its exit status.
+    pub fn run(&mut self, service: &mut dyn Service) -> io::Result<i32> {
+        let mut events = Events::with_capacity(EVENTS);
+        loop {
+            self.now = self.clock();
+            let idle_deadline = self.expire_idle();
+            self.progress = false;
+            let wanted = match service.poll(self) {
+                Poll::Exit(status) => return Ok(status),
+                Poll::Until(deadline) => deadline,
+            };
+            let timeout = if self.progress {
+                Some(Duration::ZERO)
+            } else {
+                let deadline = match (wanted, idle_deadline) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                deadline.map(|d| d.since(self.clock()))
+            };
+            match self.poll.poll(&mut events, timeout) {
+                Ok(()) => {}
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(error),
+            }
+        }
+    }
+}
+
+impl Sockets for OsStack {
+    fn now(&self) -> Instant {
+        self.now
+    }
+
+    fn udp_bind(&mut self, port: u16) -> Result<UdpHandle, NetError> {
+        let mut socket = UdpSocket::bind(self.bind_address(port)).map_err(os_error)?;
+        let token = self.token();
+        self.poll
+            .registry()
+            .register(&mut socket, token, Interest::READABLE)
+            .map_err(os_error)?;
+        self.udp.push(socket);
+        Ok(UdpHandle(self.udp.len() - 1))
+    }
+
+    fn udp_recv(
+        &mut self,
+        handle: UdpHandle,
+        buf: &mut [u8],
+    ) -> Result<Option<(usize, SocketAddr)>, NetError> {
+        let socket = self.udp.get(handle.0).ok_or(NetError::InvalidHandle)?;
+        match socket.recv_from(buf) {
+            Ok(received) => {
+                self.progress = true;
+                Ok(Some(received))
+            }
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            // ICMP errors from earlier sends surface here; they are not ours to report.
+            Err(_) => Ok(None),
+        }
+    }
+
+    fn udp_send(&mut self, handle: UdpHandle, to: SocketAddr, data: &[u8]) -> Result<(), NetError> {
+        let socket = self.udp.get(handle.0).ok_or(NetError::InvalidHandle)?;
+        socket.send_to(data, to).map(|_| ()).map_err(os_error)
+    }
+
+    fn tcp_listen(
+        &mut self,
+        port: u16,
+        _backlog: usize,
+        idle_timeout: Duration,
+    ) -> Result<ListenHandle, NetError> {
+        // The kernel keeps its own accept queue.
+        let mut listener = TcpListener::bind(self.bind_address(port)).map_err(os_error)?;
+        let token = self.token();
+        self.poll
+            .registry()
+            .register(&mut listener, token, Interest::READABLE)
+            .map_err(os_error)?;
+        self.listeners.push((listener, idle_timeout));
+        Ok(ListenHandle(self.listeners.len() - 1))
+    }
+
+    fn tcp_accept(
+        &mut self,
+        handle: ListenHandle,
+    ) -> Result<Option<(TcpHandle, SocketAddr)>, NetError> {
+        let (listener, idle_timeout) = self
+            .listeners
+            .get(handle.0)
+            .ok_or(NetError::InvalidHandle)?;
+        let idle_timeout = *idle_timeout;
+        match listener.accept() {
+            Ok((stream, peer)) => {
+                self.progress = true;
+                Ok(Some((
+                    self.add_connection(stream, idle_timeout, false)?,
+                    peer,
+                )))
+            }
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Err(error) => Err(os_error(error)),
+        }
+    }
+
+    fn tcp_connect(
+        &mut self,
+        to: SocketAddr,
+        idle_timeout: Duration,
+    ) -> Result<TcpHandle, NetError> {
+        let stream = TcpStream::connect(to).map_err(os_error)?;
+        self.add_connection(stream, idle_timeout, true)
+    }
+
+    fn tcp_status(&self, handle: TcpHandle) -> TcpStatus {
+        let Some(connection) = self
+            .connections
+            .get(handle.0)
+            .and_then(Option::as_ref)
+            .filter(|c| c.generation == handle.1)
+        else {
+            return TcpStatus::Closed;
+        };
+        if connection.closed || (connection.peer_closed && connection.write_shut) {
+            TcpStatus::Closed
+        } else if connection.connecting {
+            match (
+                connection.stream.take_error(),
+                connection.stream.peer_addr(),
+            ) {
+                (Ok(None), Ok(_)) => TcpStatus::Open,
+                (Ok(None), Err(e)) if e.kind() == io::ErrorKind::NotConnected => {
+                    TcpStatus::Connecting
+                }
+                _ => TcpStatus::Closed,
+            }
+        } else if connection.peer_closed {
+            TcpStatus::PeerClosed
+        } else {
+            TcpStatus::Open
+        }
+    }
+
+    fn tcp_read(&mut self, handle: TcpHandle, buf: &mut [u8]) -> Result<usize, NetError> {
+        if self.tcp_status(handle) == TcpStatus::Connecting {
+            return Ok(0);
+        }
+        let now = self.now;
+        let connection = self.connection_mut(handle).ok_or(NetError::InvalidHandle)?;
+        connection.connecting = false;
+        if connection.closed || connection.peer_closed || buf.is_empty() {
+            return Ok(0);
+        }
+        match connection.stream.read(buf) {
+            Ok(0) => {
+                connection.peer_closed = true;
+                self.progress = true;
+                Ok(0)
+            }
+            Ok(n) => {
+                connection.last_activity = now;
+                self.progress = true;
+                Ok(n)
+            }
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(0),
+            Err(_) => {
+                connection.closed = true;
+                Ok(0)
+            }
+        }
+    }
+
+    fn tcp_write(&mut self, handle: TcpHandle, data: &[u8]) -> Result<usize, NetError> {
+        if self.tcp_status(handle) == TcpStatus::Connecting {
+            return Ok(0);
+        }
+        let now = self.now;
+        let connection = self.connection_mut(handle).ok_or(NetError::InvalidHandle)?;
+        connection.connecting = false;
+        if connection.closed {
+            return Err(NetError::NotConnected);
+        }
+        match connection.stream.write(data) {
+            Ok(n) => {
+                if n > 0 {
+                    connection.last_activity = now;
+                    self.progress = true;
+                }
+                Ok(n)
+            }
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(0),
+            Err(_) => {
+                connection.closed = true;
+                Err(NetError::NotConnected)
+            }
+        }
+    }
+
+    fn tcp_unsent(&self, _handle: TcpHandle) -> usize {
+        // The kernel owns written data and delivers it even after close.
+        0
+    }
+
+    fn tcp_close(&mut self, handle: TcpHandle) {
+        if let Some(connection) = self.connection_mut(handle) {
+            let _ = connection.stream.shutdown(std::net::Shutdown::Write);
+            connection.write_shut = true;
+        }
+    }
+
+    fn tcp_release(&mut self, handle: TcpHandle) {
+        if let Some(mut connection) = self
+            .connection_mut(handle)
+            .map(|_| ())
+            .and_then(|_| self.connections[handle.0].take())
+        {
+            let _ = self.poll.registry().deregister(&mut connection.stream);
+            self.generations[handle.0] = self.generations[handle.0].wrapping_add(1);
+        }
+    }
+}
+
+/// The `--listen=IP:PORT` argument of host-process builds.
+pub const LISTEN_ARG: bootargs::ArgSpec = bootargs::ArgSpec {
+    name: "listen",
+    kind: bootargs::ArgKind::Value { metavar: "IP:PORT", default: None },
+    help: "host-process build: address and port to serve on (instead of the interface address and standard port)",
+};
+
+/// The process's arguments as one command line, as a Solo5 tender passes
+/// them to an image (joined with single spaces).
+pub fn host_cmdline() -> std::string::String {
+    std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+}
+
+/// [`bootargs::parse_or_exit`] for a host process: help and errors to
+/// stdout, as the image prints them on its console.
+pub fn host_args<'s>(program: &str, specs: &'s [bootargs::ArgSpec]) -> bootargs::Args<'s> {
+    let cmdline = host_cmdline();
+    bootargs::parse_or_exit(
+        program,
+        specs,
+        &cmdline,
+        &mut |text| std::print!("{text}"),
+        |code| std::process::exit(code),
+    )
+}
