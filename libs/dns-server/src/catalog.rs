@@ -1,0 +1,56 @@
+//! The set of zones served, with longest-match zone selection.
+
+use alloc::collections::BTreeMap;
+
+use dns_zone::{Name, Zone};
+
+/// Zones by apex name.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    zones: BTreeMap<Name, Zone>,
+}
+
+impl Catalog {
+    /// An empty catalog.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds or replaces the zone with the same apex; returns the old one.
+    pub fn insert(&mut self, zone: Zone) -> Option<Zone> {
+        self.zones.insert(zone.origin().clone(), zone)
+    }
+
+    /// Removes the zone of `apex`.
+    pub fn remove(&mut self, apex: &Name) -> Option<Zone> {
+        self.zones.remove(apex)
+    }
+
+    /// The zone of `apex`.
+    pub fn get(&self, apex: &Name) -> Option<&Zone> {
+        self.zones.get(apex)
+    }
+
+    /// All zones, by apex in canonical order.
+    pub fn zones(&self) -> impl Iterator<Item = &Zone> {
+        self.zones.values()
+    }
+
+    /// Number of zones.
+    pub fn len(&self) -> usize {
+        self.zones.len()
+    }
+
+    /// Whether there are no zones.
+    pub fn is_empty(&self) -> bool {
+        self.zones.is_empty()
+    }
+
+    /// The zone with the longest apex that `name` is at or below.
+    pub fn find(&self, name: &Name) -> Option<&Zone> {
+        let labels = name.iter().len();
+        (0..=labels)
+            .rev()
+            .find_map(|n| self.zones.get(&name.trim_to(n)))
+    }
+}

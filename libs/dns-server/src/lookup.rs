@@ -1,0 +1,292 @@
+//! The authoritative lookup inside one zone: RFC 1034 §4.3.2 steps 3 and 4,
+//! with RFC 2308 negative answers, RFC 4592 wildcards, RFC 6672 DNAME,
+//! referrals and DS at a delegation (RFC 4035 §3.1.4.1), CNAME chains inside
+//! the zone, and RFC 8482 for ANY.
+
+use alloc::borrow::Cow;
+use alloc::vec::Vec;
+
+use dns_zone::name::{name_from_wire, name_to_wire, MAX_NAME_WIRE_LEN};
+use dns_zone::{Name, Node, RRset, RecordType, Zone};
+
+/// Longest CNAME/DNAME chain followed inside a zone; NSD and Knot stop
+/// well before this on real zones, and loops are cut off earlier by
+/// remembering the names seen.
+pub const MAX_CHAIN: usize = 16;
+
+/// RCODEs used by the engine.
+pub(crate) mod rcode {
+    pub const NOERROR: u8 = 0;
+    pub const FORMERR: u8 = 1;
+    pub const NXDOMAIN: u8 = 3;
+    pub const NOTIMP: u8 = 4;
+    pub const REFUSED: u8 = 5;
+    pub const YXDOMAIN: u8 = 6;
+}
+
+/// How to answer QTYPE ANY.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum AnyPolicy {
+    /// RFC 8482 §4.1: over UDP, one RRset of the name (the one with the
+    /// lowest type number, so answers are stable); over TCP, every RRset.
+    #[default]
+    Rfc8482,
+    /// Every RRset of the name on every transport: NSD's and Knot's
+    /// defaults (`refuse-any: no`, `disable-any: off`).
+    Full,
+}
+
+/// One record of a response section.
+#[derive(Debug, Clone)]
+pub(crate) struct Rr<'z> {
+    pub owner: Cow<'z, Name>,
+    pub rtype: RecordType,
+    pub ttl: u32,
+    pub rdata: Cow<'z, [u8]>,
+}
+
+/// The sections and flags of an answer, before encoding.
+#[derive(Debug, Default)]
+pub(crate) struct Answer<'z> {
+    pub rcode: u8,
+    pub aa: bool,
+    pub answer: Vec<Rr<'z>>,
+    pub authority: Vec<Rr<'z>>,
+    pub additional: Vec<Rr<'z>>,
+}
+
+enum Step {
+    Done,
+    Follow(Name),
+}
+
+fn push_set<'z>(section: &mut Vec<Rr<'z>>, owner: Cow<'z, Name>, set: &'z RRset) {
+    for rd in set.rdatas() {
+        section.push(Rr {
+            owner: owner.clone(),
+            rtype: set.rtype(),
+            ttl: set.ttl(),
+            rdata: Cow::Borrowed(rd.as_bytes()),
+        });
+    }
+}
+
+/// Answers `qname`/`qtype` from `zone` (which contains `qname`).
+pub(crate) fn answer<'z>(
+    zone: &'z Zone,
+    qname: &Name,
+    qtype: RecordType,
+    full_any: bool,
+) -> Answer<'z> {
+    let mut ans = Answer {
+        aa: true,
+        ..Answer::default()
+    };
+    let mut name = qname.clone();
+    let mut seen: Vec<Name> = Vec::new();
+    let mut referral = false;
+    for _ in 0..=MAX_CHAIN {
+        match step(zone, &name, qtype, full_any, &mut ans, &mut referral) {
+            Step::Done => break,
+            Step::Follow(target) => {
+                if !zone.contains(&target) || seen.contains(&target) || target == name {
+                    break;
+                }
+                seen.push(core::mem::replace(&mut name, target));
+            }
+        }
+    }
+    if !referral {
+        let targets: Vec<Name> = ans.answer.iter().filter_map(additional_target).collect();
+        add_addresses(zone, &targets, &mut ans.additional);
+    }
+    ans
+}
+
+/// The name whose addresses go to the additional section (RFC 1035 §3.3.9,
+/// §3.3.11; RFC 2782).
+fn additional_target(rr: &Rr<'_>) -> Option<Name> {
+    let at = match rr.rtype {
+        RecordType::NS => 0,
+        RecordType::MX => 2,
+        RecordType::SRV => 6,
+        _ => return None,
+    };
+    name_from_wire(&rr.rdata, at)
+        .map(|(n, _)| n)
+        .filter(|n| !n.is_root())
+}
+
+fn add_addresses<'z>(zone: &'z Zone, targets: &[Name], additional: &mut Vec<Rr<'z>>) {
+    let mut done: Vec<&Name> = Vec::new();
+    for target in targets {
+        if done.contains(&target) || !zone.contains(target) {
+            continue;
+        }
+        done.push(target);
+        if let Some((owner, node)) = zone.node_entry(target) {
+            let owner = Cow::Borrowed(owner);
+            for t in [RecordType::A, RecordType::AAAA] {
+                if let Some(set) = node.rrset(t) {
+                    push_set(additional, owner.clone(), set);
+                }
+            }
+        }
+    }
+}
+
+fn negative<'z>(zone: &'z Zone, ans: &mut Answer<'z>, rcode: u8) {
+    ans.rcode = rcode;
+    let soa = zone.soa();
+    let ttl = zone.negative_ttl();
+    ans.authority.push(Rr {
+        owner: Cow::Borrowed(zone.origin()),
+        rtype: RecordType::SOA,
+        ttl,
+        rdata: Cow::Borrowed(soa.rdatas()[0].as_bytes()),
+    });
+}
+
+fn referral<'z>(zone: &'z Zone, cut: &'z Name, node: &'z Node, ans: &mut Answer<'z>) {
+    let ns = node.rrset(RecordType::NS).expect("a zone cut has NS");
+    if ans.answer.is_empty() {
+        ans.aa = false;
+    }
+    let owner = Cow::Borrowed(cut);
+    push_set(&mut ans.authority, owner.clone(), ns);
+    let targets: Vec<Name> = ans.authority.iter().filter_map(additional_target).collect();
+    add_addresses(zone, &targets, &mut ans.additional);
+}
+
+fn step<'z>(
+    zone: &'z Zone,
+    name: &Name,
+    qtype: RecordType,
+    full_any: bool,
+    ans: &mut Answer<'z>,
+    is_referral: &mut bool,
+) -> Step {
+    let apex_labels = zone.origin().iter().len();
+    let labels = name.iter().len();
+    // Top-down over the proper ancestors: the highest cut or DNAME wins.
+    for n in apex_labels..labels {
+        let ancestor = name.trim_to(n);
+        let Some((owner, node)) = zone.node_entry(&ancestor) else {
+            continue;
+        };
+        if n > apex_labels && node.has(RecordType::NS) {
+            referral(zone, owner, node, ans);
+            *is_referral = true;
+            return Step::Done;
+        }
+        if let Some(dname) = node.rrset(RecordType::DNAME) {
+            return substitute(name, owner, dname, ans);
+        }
+    }
+    if let Some((owner, node)) = zone.node_entry(name) {
+        if *owner != *zone.origin() && node.has(RecordType::NS) && qtype != RecordType::DS {
+            referral(zone, owner, node, ans);
+            *is_referral = true;
+            return Step::Done;
+        }
+        return matched(zone, Cow::Borrowed(owner), node, qtype, full_any, ans);
+    }
+    if zone.has_descendants(name) {
+        // An empty non-terminal: the name exists, with no data (RFC 8020).
+        negative(zone, ans, rcode::NOERROR);
+        return Step::Done;
+    }
+    // RFC 4592 §3.3.1: the source of synthesis is "*." + closest encloser.
+    let mut encloser = zone.origin().clone();
+    for n in (apex_labels..labels).rev() {
+        let ancestor = name.trim_to(n);
+        if zone.name_exists(&ancestor) {
+            encloser = ancestor;
+            break;
+        }
+    }
+    let Ok(wild) = encloser.prepend_label("*") else {
+        negative(zone, ans, rcode::NXDOMAIN);
+        return Step::Done;
+    };
+    if let Some(node) = zone.node(&wild) {
+        return matched(zone, Cow::Owned(name.clone()), node, qtype, full_any, ans);
+    }
+    if zone.has_descendants(&wild) {
+        // The wildcard is an empty non-terminal: it matches, with no data.
+        negative(zone, ans, rcode::NOERROR);
+        return Step::Done;
+    }
+    negative(zone, ans, rcode::NXDOMAIN);
+    Step::Done
+}
+
+/// RFC 1034 §4.3.2 step 3.a (or a wildcard match, with `owner` = QNAME).
+fn matched<'z>(
+    zone: &'z Zone,
+    owner: Cow<'z, Name>,
+    node: &'z Node,
+    qtype: RecordType,
+    full_any: bool,
+    ans: &mut Answer<'z>,
+) -> Step {
+    if qtype == RecordType::ANY {
+        let sets = node.rrsets();
+        let take = if full_any {
+            sets.len()
+        } else {
+            sets.len().min(1)
+        };
+        for set in &sets[..take] {
+            push_set(&mut ans.answer, owner.clone(), set);
+        }
+        if sets.is_empty() {
+            negative(zone, ans, rcode::NOERROR);
+        }
+        return Step::Done;
+    }
+    if let Some(set) = node.rrset(qtype) {
+        push_set(&mut ans.answer, owner.clone(), set);
+        return Step::Done;
+    }
+    if let Some(cname) = node.rrset(RecordType::CNAME) {
+        push_set(&mut ans.answer, owner.clone(), cname);
+        return match name_from_wire(cname.rdatas()[0].as_bytes(), 0) {
+            Some((target, _)) => Step::Follow(target),
+            None => Step::Done,
+        };
+    }
+    negative(zone, ans, rcode::NOERROR);
+    Step::Done
+}
+
+/// RFC 6672 §3.3: answer the DNAME, synthesize the CNAME, follow it.
+fn substitute<'z>(name: &Name, owner: &'z Name, dname: &'z RRset, ans: &mut Answer<'z>) -> Step {
+    push_set(&mut ans.answer, Cow::Borrowed(owner), dname);
+    let Some((target, _)) = name_from_wire(dname.rdatas()[0].as_bytes(), 0) else {
+        return Step::Done;
+    };
+    let keep = name.iter().len() - owner.iter().len();
+    let mut wire = Vec::with_capacity(MAX_NAME_WIRE_LEN);
+    for label in name.iter().take(keep) {
+        wire.push(label.len() as u8);
+        wire.extend_from_slice(label);
+    }
+    name_to_wire(&target, &mut wire);
+    if wire.len() > MAX_NAME_WIRE_LEN {
+        // RFC 6672 §2.2: the substituted name would be too long.
+        ans.rcode = rcode::YXDOMAIN;
+        return Step::Done;
+    }
+    let Some((new_name, _)) = name_from_wire(&wire, 0) else {
+        return Step::Done;
+    };
+    ans.answer.push(Rr {
+        owner: Cow::Owned(name.clone()),
+        rtype: RecordType::CNAME,
+        ttl: dname.ttl(),
+        rdata: Cow::Owned(wire),
+    });
+    Step::Follow(new_name)
+}

@@ -1,0 +1,205 @@
+//! Reading names from received messages and writing responses with name
+//! compression (RFC 1035 §4.1.4).
+
+use alloc::vec::Vec;
+
+use dns_zone::name::MAX_NAME_WIRE_LEN;
+use dns_zone::Name;
+
+/// A received message that cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WireError {
+    /// The message ends inside a field.
+    Truncated,
+    /// A label length with the reserved bits 01 or 10, or a label over 63 octets.
+    BadLabel,
+    /// A compression pointer that does not point strictly backwards (loops).
+    BadPointer,
+    /// A name longer than 255 octets.
+    NameTooLong,
+}
+
+/// Reads a possibly compressed name at `msg[pos]` into `out` as uncompressed
+/// wire format (case preserved). Returns the position after the name in the
+/// message (after the first pointer, if any).
+///
+/// Every pointer must point before the label that holds it, so the walk ends
+/// after at most `msg.len()` steps whatever the input.
+pub fn read_name(msg: &[u8], mut pos: usize, out: &mut Vec<u8>) -> Result<usize, WireError> {
+    out.clear();
+    let mut end = None;
+    let mut limit = pos;
+    loop {
+        let len = *msg.get(pos).ok_or(WireError::Truncated)?;
+        match len & 0xc0 {
+            0x00 => {
+                let len = usize::from(len);
+                let label = msg
+                    .get(pos + 1..pos + 1 + len)
+                    .ok_or(WireError::Truncated)?;
+                out.push(len as u8);
+                out.extend_from_slice(label);
+                if out.len() > MAX_NAME_WIRE_LEN {
+                    return Err(WireError::NameTooLong);
+                }
+                pos += 1 + len;
+                if len == 0 {
+                    return Ok(end.unwrap_or(pos));
+                }
+            }
+            0xc0 => {
+                let lo = *msg.get(pos + 1).ok_or(WireError::Truncated)?;
+                let target = usize::from(u16::from_be_bytes([len & 0x3f, lo]));
+                if target >= limit {
+                    return Err(WireError::BadPointer);
+                }
+                end.get_or_insert(pos + 2);
+                limit = target;
+                pos = target;
+            }
+            _ => return Err(WireError::BadLabel),
+        }
+    }
+}
+
+/// A response being written, with a table of names for compression.
+pub(crate) struct Writer {
+    pub buf: Vec<u8>,
+    /// Lowercased uncompressed suffixes already in `buf`, with their offsets.
+    names: Vec<(Vec<u8>, u16)>,
+}
+
+/// Offsets above this cannot be the target of a compression pointer.
+const MAX_POINTER: usize = 0x3fff;
+
+impl Writer {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            buf: Vec::with_capacity(capacity),
+            names: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Drops everything written after `len`, and the names it introduced.
+    pub fn truncate(&mut self, len: usize) {
+        self.buf.truncate(len);
+        self.names.retain(|(_, off)| usize::from(*off) < len);
+    }
+
+    pub fn u16(&mut self, v: u16) {
+        self.buf.extend_from_slice(&v.to_be_bytes());
+    }
+
+    pub fn u32(&mut self, v: u32) {
+        self.buf.extend_from_slice(&v.to_be_bytes());
+    }
+
+    /// Writes an uncompressed wire name (as given) without compressing it,
+    /// but remembers its suffixes for later names.
+    pub fn name_uncompressed(&mut self, wire: &[u8]) {
+        let start = self.buf.len();
+        self.buf.extend_from_slice(wire);
+        self.remember(wire, start, usize::MAX);
+    }
+
+    /// Writes an uncompressed wire name, compressing it against earlier names.
+    pub fn name_compressed(&mut self, wire: &[u8]) {
+        let start = self.buf.len();
+        let mut p = 0;
+        let mut lower = Vec::with_capacity(wire.len());
+        while p < wire.len() && wire[p] != 0 {
+            lower.clear();
+            lower.extend(wire[p..].iter().map(u8::to_ascii_lowercase));
+            if let Some((_, off)) = self.names.iter().find(|(n, _)| *n == lower) {
+                let off = *off;
+                self.buf.extend_from_slice(&wire[..p]);
+                self.u16(0xc000 | off);
+                self.remember(wire, start, p);
+                return;
+            }
+            p += 1 + usize::from(wire[p]);
+        }
+        self.buf.extend_from_slice(wire);
+        self.remember(wire, start, usize::MAX);
+    }
+
+    /// Records the suffixes of `wire` (written at `start`) that begin before
+    /// `until` (the part written as labels, not as a pointer).
+    fn remember(&mut self, wire: &[u8], start: usize, until: usize) {
+        let mut p = 0;
+        while p < wire.len() && wire[p] != 0 && p < until {
+            let off = start + p;
+            if off > MAX_POINTER {
+                break;
+            }
+            let suffix: Vec<u8> = wire[p..].iter().map(u8::to_ascii_lowercase).collect();
+            if !self.names.iter().any(|(n, _)| *n == suffix) {
+                self.names.push((suffix, off as u16));
+            }
+            p += 1 + usize::from(wire[p]);
+        }
+    }
+}
+
+/// Uncompressed wire form of a name.
+pub(crate) fn name_wire(name: &Name) -> Vec<u8> {
+    let mut v = Vec::with_capacity(32);
+    dns_zone::name::name_to_wire(name, &mut v);
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointers_must_go_backwards() {
+        // A pointer to itself at offset 12.
+        let mut msg = [0u8; 14].to_vec();
+        msg[12] = 0xc0;
+        msg[13] = 12;
+        let mut out = Vec::new();
+        assert_eq!(read_name(&msg, 12, &mut out), Err(WireError::BadPointer));
+        // Two pointers pointing at each other.
+        let msg = [0xc0, 2, 0xc0, 0];
+        assert_eq!(read_name(&msg, 2, &mut out), Err(WireError::BadPointer));
+        // A valid backward pointer.
+        let msg = [1, b'a', 0, 1, b'b', 0xc0, 0];
+        assert_eq!(read_name(&msg, 3, &mut out), Ok(7));
+        assert_eq!(out, [1, b'b', 1, b'a', 0]);
+    }
+
+    #[test]
+    fn bad_labels() {
+        let mut out = Vec::new();
+        assert_eq!(read_name(&[0x40, 0], 0, &mut out), Err(WireError::BadLabel));
+        assert_eq!(read_name(&[0x80, 0], 0, &mut out), Err(WireError::BadLabel));
+        assert_eq!(
+            read_name(&[5, b'a'], 0, &mut out),
+            Err(WireError::Truncated)
+        );
+        let mut long = Vec::new();
+        for _ in 0..5 {
+            long.push(63);
+            long.extend_from_slice(&[b'x'; 63]);
+        }
+        long.push(0);
+        assert_eq!(read_name(&long, 0, &mut out), Err(WireError::NameTooLong));
+    }
+
+    #[test]
+    fn compression_is_case_insensitive() {
+        let mut w = Writer::new(64);
+        w.buf.extend_from_slice(&[0; 12]);
+        w.name_uncompressed(b"\x03WWW\x07Example\x03com\x00");
+        w.name_compressed(b"\x04mail\x07example\x03COM\x00");
+        assert_eq!(&w.buf[29..], b"\x04mail\xc0\x10");
+        w.name_compressed(b"\x03www\x07example\x03com\x00");
+        assert_eq!(&w.buf[36..], b"\xc0\x0c");
+    }
+}

@@ -1,0 +1,92 @@
+//! Errors of the master-file parser.
+
+use alloc::string::String;
+use core::fmt;
+
+use crate::name::NameError;
+use crate::rdata::RdataError;
+
+/// A syntax or semantic error at a place in a zone file.
+///
+/// `Display` gives `line:column: message`; [`ParseError::display_in`] adds the
+/// file name in front, the form compilers and `named-checkzone` users expect:
+/// `example.com:12:17: expected a TTL or a class or a type, found "IM"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column, counted in bytes.
+    pub column: u32,
+    /// What went wrong.
+    pub kind: ParseErrorKind,
+}
+
+/// What went wrong while parsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParseErrorKind {
+    /// A token that does not fit: what the grammar wanted, and what was there
+    /// (the raw token, or "end of line").
+    Expected {
+        /// Description of the acceptable tokens, e.g. "a TTL or a class or a type".
+        expected: &'static str,
+        /// The offending token as written.
+        found: String,
+    },
+    /// A bad domain name.
+    Name(NameError),
+    /// RDATA that does not fit its type.
+    Rdata(RdataError),
+    /// A `(` without `)`, or a `)` without `(`.
+    UnbalancedParenthesis,
+    /// A `"` without its closing `"`.
+    UnterminatedString,
+    /// A construct this parser does not support, e.g. `$INCLUDE` without a
+    /// file system.
+    Unsupported(&'static str),
+    /// A record of another class than the zone's.
+    ClassMismatch,
+    /// The line has no owner: the first record is indented.
+    NoOwner,
+    /// No TTL in the record, no `$TTL` and no earlier TTL to inherit.
+    NoTtl,
+}
+
+impl ParseError {
+    pub(crate) fn new(line: u32, column: u32, kind: ParseErrorKind) -> Self {
+        Self { line, column, kind }
+    }
+
+    /// Formats as `file:line:column: message`.
+    pub fn display_in<'a>(&'a self, file: &'a str) -> impl fmt::Display + 'a {
+        struct In<'a>(&'a ParseError, &'a str);
+        impl fmt::Display for In<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}:{}", self.1, self.0)
+            }
+        }
+        In(self, file)
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.line, self.column, self.kind)
+    }
+}
+
+impl fmt::Display for ParseErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Expected { expected, found } => write!(f, "expected {expected}, found {found}"),
+            Self::Name(e) => e.fmt(f),
+            Self::Rdata(e) => e.fmt(f),
+            Self::UnbalancedParenthesis => f.write_str("unbalanced parenthesis"),
+            Self::UnterminatedString => f.write_str("unterminated quoted string"),
+            Self::Unsupported(what) => write!(f, "unsupported: {what}"),
+            Self::ClassMismatch => f.write_str("record class differs from the zone's class"),
+            Self::NoOwner => f.write_str("no owner name: the first record must not be indented"),
+            Self::NoTtl => f.write_str("no TTL: give one in the record or with $TTL"),
+        }
+    }
+}

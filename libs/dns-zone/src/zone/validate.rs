@@ -1,0 +1,340 @@
+//! Building a [`Zone`] from parsed entries, with the checks of an
+//! authoritative server's zone loader.
+//!
+//! Errors (the zone is rejected):
+//! - data outside the zone (owner not at or below the origin);
+//! - no SOA, more than one SOA record, or an SOA anywhere but the apex;
+//! - no NS RRset at the apex;
+//! - a CNAME beside other data (RRSIG and NSEC excepted, RFC 2181 §10.1,
+//!   RFC 4035 §2.5), more than one CNAME, or more than one DNAME at a name;
+//! - an NS target inside the zone without address records: for a delegation
+//!   this is missing glue, at the apex an unreachable server (BIND's
+//!   `check-integrity` rules).
+//!
+//! Warnings (the zone is loaded, as NSD and BIND do):
+//! - records of one RRset with different TTLs: the TTL of the first record
+//!   in the file wins (RFC 2181 §5.2);
+//! - data occluded by a delegation (below a zone cut other than addresses
+//!   that may serve as glue, or at the cut other than NS, DS and addresses)
+//!   or by a DNAME (below it). Occluded data stays in the zone, like NSD
+//!   keeps it, and is never served as an answer: the query engine stops at
+//!   the cut or the DNAME.
+//!
+//! Duplicate records (equal in canonical form) are collapsed silently.
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::vec::Vec;
+
+use hickory_proto::rr::{DNSClass, Name, RecordType};
+
+use super::model::{Node, RRset, Zone};
+use crate::name::{canonical_key, name_from_wire, name_to_string};
+use crate::parser::Entry;
+use crate::{Diagnostic, ZoneErrors};
+
+fn code(t: RecordType) -> u16 {
+    u16::from(t)
+}
+
+/// Types allowed beside a CNAME (RFC 4035 §2.5 for RRSIG and NSEC).
+fn allowed_with_cname(t: RecordType) -> bool {
+    matches!(t, RecordType::CNAME | RecordType::RRSIG | RecordType::NSEC)
+}
+
+/// Types that make sense at a delegation point (RFC 4035 §2.4: NS, DS,
+/// their NSEC and RRSIG), plus addresses that may be glue for the cut's own name.
+fn allowed_at_cut(t: RecordType) -> bool {
+    matches!(
+        t,
+        RecordType::NS
+            | RecordType::DS
+            | RecordType::RRSIG
+            | RecordType::NSEC
+            | RecordType::A
+            | RecordType::AAAA
+    )
+}
+
+impl Zone {
+    /// Validates `entries` (from [`crate::ZoneParser`] or built by hand) as
+    /// the zone `origin` and builds it. Returns the warnings with the zone,
+    /// or every error found with the warnings.
+    pub fn from_entries(
+        origin: Name,
+        mut entries: Vec<Entry>,
+    ) -> Result<(Zone, Vec<Diagnostic>), ZoneErrors> {
+        let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+
+        entries.retain(|e| {
+            let inside = origin.zone_of(&e.owner);
+            if !inside {
+                errors.push(Diagnostic::at(
+                    e.line,
+                    e.column,
+                    format!(
+                        "{} is outside the zone {}",
+                        name_to_string(&e.owner),
+                        name_to_string(&origin)
+                    ),
+                ));
+            }
+            inside
+        });
+
+        // Canonical order of owners, then types, then file order (so the
+        // first record of each RRset in the file comes first). The name keys
+        // are computed once: comparing hickory names label by label is
+        // several times slower on large zones.
+        let mut key = Vec::new();
+        entries.sort_by_cached_key(|e| {
+            canonical_key(&e.owner, &mut key);
+            (key.clone(), code(e.rtype), e.line, e.column)
+        });
+
+        let mut nodes: Vec<(Name, Node)> = Vec::new();
+        // Position of the first record of every NS RRset, for glue errors.
+        let mut ns_positions: Vec<(Name, u32, u32)> = Vec::new();
+        let mut record_count = 0;
+        let mut soa_count = 0;
+        let mut i = 0;
+        while i < entries.len() {
+            let owner = entries[i].owner.clone();
+            let mut node = Node::default();
+            while i < entries.len() && entries[i].owner == owner {
+                let rtype = entries[i].rtype;
+                let start = i;
+                while i < entries.len() && entries[i].owner == owner && entries[i].rtype == rtype {
+                    i += 1;
+                }
+                let group = &entries[start..i];
+                let first = &group[0];
+                for e in group {
+                    if e.ttl != first.ttl {
+                        warnings.push(Diagnostic::at(
+                            e.line,
+                            e.column,
+                            format!(
+                                "TTL {} differs from TTL {} of the first {} record of {}; using {}",
+                                e.ttl,
+                                first.ttl,
+                                crate::type_mnemonic(rtype),
+                                name_to_string(&owner),
+                                first.ttl
+                            ),
+                        ));
+                    }
+                }
+                let mut rdatas: Vec<_> = group.iter().map(|e| e.rdata.clone()).collect();
+                if rdatas.len() > 1 {
+                    rdatas.sort_by(|a, b| a.canonical_cmp(b, rtype));
+                    rdatas.dedup_by(|a, b| a.canonical(rtype) == b.canonical(rtype));
+                }
+                let label = || name_to_string(&owner);
+                match rtype {
+                    RecordType::SOA => {
+                        soa_count += rdatas.len();
+                        if owner != origin {
+                            errors.push(Diagnostic::at(
+                                first.line,
+                                first.column,
+                                format!("SOA record at {}, not at the zone apex", label()),
+                            ));
+                        } else if rdatas.len() > 1 {
+                            errors.push(Diagnostic::at(
+                                group[1].line,
+                                group[1].column,
+                                "more than one SOA record at the apex".into(),
+                            ));
+                        }
+                    }
+                    RecordType::CNAME if rdatas.len() > 1 => {
+                        errors.push(Diagnostic::at(
+                            first.line,
+                            first.column,
+                            format!("more than one CNAME record at {}", label()),
+                        ));
+                    }
+                    RecordType::DNAME if rdatas.len() > 1 => {
+                        errors.push(Diagnostic::at(
+                            first.line,
+                            first.column,
+                            format!("more than one DNAME record at {}", label()),
+                        ));
+                    }
+                    RecordType::NS => ns_positions.push((owner.clone(), first.line, first.column)),
+                    _ => {}
+                }
+                record_count += rdatas.len();
+                node.rrsets.push(RRset {
+                    rtype,
+                    ttl: first.ttl,
+                    rdatas,
+                });
+            }
+            if node.has(RecordType::CNAME) {
+                if let Some(other) = node.rrsets.iter().find(|s| !allowed_with_cname(s.rtype)) {
+                    let e = entries[..i]
+                        .iter()
+                        .rev()
+                        .find(|e| e.owner == owner && e.rtype == other.rtype)
+                        .expect("entry of the set");
+                    errors.push(Diagnostic::at(
+                        e.line,
+                        e.column,
+                        format!(
+                            "CNAME and other data ({}) at {}",
+                            crate::type_mnemonic(other.rtype),
+                            name_to_string(&owner)
+                        ),
+                    ));
+                }
+            }
+            nodes.push((owner, node));
+        }
+
+        if soa_count == 0 {
+            errors.push(Diagnostic::zone(format!(
+                "no SOA record at the zone apex {}",
+                name_to_string(&origin)
+            )));
+        }
+        let apex_has_ns = nodes
+            .iter()
+            .any(|(n, node)| *n == origin && node.has(RecordType::NS));
+        if !apex_has_ns {
+            errors.push(Diagnostic::zone(format!(
+                "no NS records at the zone apex {}",
+                name_to_string(&origin)
+            )));
+        }
+
+        // Occlusion: nodes come in canonical order, so everything below a
+        // cut or DNAME follows it directly.
+        let mut occluder: Option<(usize, RecordType)> = None;
+        for idx in 0..nodes.len() {
+            let (name, node) = &nodes[idx];
+            if let Some((o, kind)) = occluder {
+                if nodes[o].0.zone_of(name) {
+                    let bad = node.rrsets.iter().find(|s| {
+                        kind == RecordType::DNAME
+                            || !matches!(s.rtype, RecordType::A | RecordType::AAAA)
+                    });
+                    if let Some(s) = bad {
+                        let e = position_of(&entries, name, s.rtype);
+                        warnings.push(Diagnostic::at(
+                            e.0,
+                            e.1,
+                            format!(
+                                "{} {} is occluded by the {} at {}",
+                                name_to_string(name),
+                                crate::type_mnemonic(s.rtype),
+                                if kind == RecordType::DNAME {
+                                    "DNAME"
+                                } else {
+                                    "delegation"
+                                },
+                                name_to_string(&nodes[o].0)
+                            ),
+                        ));
+                    }
+                    continue;
+                }
+                occluder = None;
+            }
+            if *name != origin && node.has(RecordType::NS) {
+                if let Some(s) = node.rrsets.iter().find(|s| !allowed_at_cut(s.rtype)) {
+                    let e = position_of(&entries, name, s.rtype);
+                    warnings.push(Diagnostic::at(
+                        e.0,
+                        e.1,
+                        format!(
+                            "{} {} is occluded by the delegation at the same name",
+                            name_to_string(name),
+                            crate::type_mnemonic(s.rtype)
+                        ),
+                    ));
+                }
+                occluder = Some((idx, RecordType::NS));
+            } else if node.has(RecordType::DNAME) {
+                occluder = Some((idx, RecordType::DNAME));
+            }
+        }
+
+        let zone = Zone {
+            origin: origin.clone(),
+            class: DNSClass::IN,
+            nodes: nodes.into_iter().collect::<BTreeMap<_, _>>(),
+            record_count,
+        };
+
+        // NS targets inside the zone need addresses (glue below a cut).
+        if apex_has_ns {
+            for (owner, line, column) in &ns_positions {
+                let (line, column) = (*line, *column);
+                let Some(node) = zone.nodes.get(owner) else {
+                    continue;
+                };
+                let ns = node
+                    .rrset(RecordType::NS)
+                    .expect("NS position of an NS RRset");
+                for rd in &ns.rdatas {
+                    let Some((target, _)) = name_from_wire(rd.as_bytes(), 0) else {
+                        continue;
+                    };
+                    if !zone.contains(&target) {
+                        continue;
+                    }
+                    let has_address = zone
+                        .node(&target)
+                        .is_some_and(|n| n.has(RecordType::A) || n.has(RecordType::AAAA));
+                    if !has_address {
+                        let below_cut = zone.zone_cut_above(&target).is_some();
+                        errors.push(Diagnostic::at(
+                            line,
+                            column,
+                            if below_cut {
+                                format!(
+                                    "delegation {} NS {}: missing glue (no A or AAAA record for the in-bailiwick name server)",
+                                    name_to_string(owner),
+                                    name_to_string(&target)
+                                )
+                            } else {
+                                format!(
+                                    "{} NS {}: the name server is inside the zone but has no A or AAAA record",
+                                    name_to_string(owner),
+                                    name_to_string(&target)
+                                )
+                            },
+                        ));
+                    }
+                }
+            }
+        }
+
+        if errors.is_empty() {
+            Ok((zone, warnings))
+        } else {
+            errors.sort_by_key(|d| (d.line, d.column));
+            Err(ZoneErrors { errors, warnings })
+        }
+    }
+}
+
+fn position_of(entries: &[Entry], name: &Name, rtype: RecordType) -> (u32, u32) {
+    let mut key = Vec::new();
+    canonical_key(name, &mut key);
+    let mut k = Vec::new();
+    let start = entries.partition_point(|e| {
+        canonical_key(&e.owner, &mut k);
+        k < key
+    });
+    entries[start..]
+        .iter()
+        .take_while(|e| e.owner == *name)
+        .filter(|e| e.owner == *name && e.rtype == rtype)
+        .map(|e| (e.line, e.column))
+        .min()
+        .unwrap_or((0, 0))
+}
