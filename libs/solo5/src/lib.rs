@@ -89,6 +89,20 @@ mod start;
 #[cfg(target_os = "none")]
 pub use start::STACK_SIZE;
 
+/// Critical sections for crates that ask for them (hickory-proto's no_std
+/// randomness): a guest runs one CPU and never enables interrupts, so there
+/// is nothing to exclude.
+#[cfg(target_os = "none")]
+mod single_core {
+    struct SingleCore;
+    critical_section::set_impl!(SingleCore);
+    // SAFETY: one CPU, interrupts always disabled: no concurrent access.
+    unsafe impl critical_section::Impl for SingleCore {
+        unsafe fn acquire() -> critical_section::RawRestoreState {}
+        unsafe fn release(_: critical_section::RawRestoreState) {}
+    }
+}
+
 /// Exit status of an aborted guest (`SOLO5_EXIT_ABORT`).
 pub const EXIT_ABORT: i32 = 255;
 

@@ -1,0 +1,228 @@
+//! Zones from a zone repository (OCaml-DNS layout), reloaded file by file.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use dns_server::catalog::Catalog;
+use dns_zone::{Name, Zone};
+
+/// One file of the repository: its name (no directories) and contents.
+#[derive(Clone, Debug)]
+pub struct ZoneFile {
+    /// File name, e.g. `example.com` or `_keys`.
+    pub name: String,
+    /// Contents.
+    pub contents: Vec<u8>,
+}
+
+/// Whether a file holds keys (`_keys`, `<zone>._keys`), never served.
+pub fn is_key_file(name: &str) -> bool {
+    name == "_keys" || name.ends_with("._keys")
+}
+
+/// What a (re)load did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoadReport {
+    /// Zones loaded or replaced: (zone, serial).
+    pub loaded: Vec<(String, u32)>,
+    /// Zones whose file disappeared, no longer served.
+    pub removed: Vec<String>,
+    /// Zones whose new version failed and whose last good version still serves.
+    pub kept: Vec<String>,
+    /// One line per problem: `file:line:column: message` (or `file: message`).
+    pub errors: Vec<String>,
+    /// One line per warning, same form.
+    pub warnings: Vec<String>,
+}
+
+/// Which file each served zone was loaded from, and its last good
+/// contents; the zones themselves live in the query engine's [`Catalog`].
+#[derive(Debug, Default)]
+pub struct ZoneSet {
+    /// (file name, contents) of each zone's last good version, to skip
+    /// unchanged files on reload.
+    sources: Vec<(String, Vec<u8>)>,
+}
+
+impl ZoneSet {
+    /// An empty set.
+    pub fn new() -> ZoneSet {
+        ZoneSet::default()
+    }
+
+    /// Brings `catalog` in line with `files`, the whole repository: every
+    /// non-key, non-hidden file is a zone named after the file. Unchanged
+    /// files are not parsed again.
+    pub fn reload(&mut self, catalog: &mut Catalog, files: &[ZoneFile]) -> LoadReport {
+        let mut report = LoadReport::default();
+        let mut present: Vec<String> = Vec::new();
+        for file in files {
+            if is_key_file(&file.name) || file.name.starts_with('.') {
+                continue;
+            }
+            present.push(file.name.clone());
+            if self
+                .sources
+                .iter()
+                .any(|(name, contents)| *name == file.name && *contents == file.contents)
+            {
+                continue;
+            }
+            let had_old = self.sources.iter().any(|(name, _)| *name == file.name);
+            match load_zone(file) {
+                Ok((zone, warnings)) => {
+                    report.warnings.extend(warnings);
+                    report.loaded.push((file.name.clone(), zone.serial().0));
+                    catalog.insert(zone);
+                    self.sources.retain(|(name, _)| *name != file.name);
+                    self.sources
+                        .push((file.name.clone(), file.contents.clone()));
+                }
+                Err(errors) => {
+                    report.errors.extend(errors);
+                    if had_old {
+                        report.kept.push(file.name.clone());
+                    }
+                }
+            }
+        }
+        let gone: Vec<String> = self
+            .sources
+            .iter()
+            .map(|(name, _)| name.clone())
+            .filter(|name| !present.contains(name))
+            .collect();
+        for name in gone {
+            if let Ok(mut apex) = Name::from_ascii(&name) {
+                apex.set_fqdn(true);
+                catalog.remove(&apex);
+            }
+            self.sources.retain(|(source, _)| *source != name);
+            report.removed.push(name);
+        }
+        report
+    }
+}
+
+fn load_zone(file: &ZoneFile) -> Result<(Zone, Vec<String>), Vec<String>> {
+    let origin = Name::from_ascii(&file.name)
+        .map(|mut name| {
+            name.set_fqdn(true);
+            name
+        })
+        .map_err(|error| {
+            alloc::vec![format!(
+                "{}: the file name is not a domain name: {error}",
+                file.name
+            )]
+        })?;
+    match Zone::parse(&file.contents, origin) {
+        Ok((zone, warnings)) => Ok((
+            zone,
+            warnings
+                .iter()
+                .map(|w| w.display_in(&file.name).to_string())
+                .collect(),
+        )),
+        Err(errors) => Err(errors
+            .errors
+            .iter()
+            .map(|e| e.display_in(&file.name).to_string())
+            .collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    const GOOD: &str = "$TTL 300\n@ SOA ns hostmaster 1 7200 3600 1209600 300\n@ NS ns\nns A 192.0.2.1\nwww A 192.0.2.2\n";
+    const NEWER: &str = "$TTL 300\n@ SOA ns hostmaster 2 7200 3600 1209600 300\n@ NS ns\nns A 192.0.2.1\nwww A 192.0.2.3\n";
+    const BROKEN: &str = "$TTL 300\n@ SOA ns hostmaster 3 7200 3600 1209600 300\n@ NS ns\nns A 192.0.2.1\nwww A 192.0.2.300\n";
+
+    fn file(name: &str, text: &str) -> ZoneFile {
+        ZoneFile {
+            name: name.into(),
+            contents: text.as_bytes().to_vec(),
+        }
+    }
+
+    fn serial(catalog: &Catalog, zone: &str) -> Option<u32> {
+        catalog
+            .zones()
+            .find(|z| z.origin().to_ascii() == zone)
+            .map(|z| z.serial().0)
+    }
+
+    #[test]
+    fn key_files_are_never_zones() {
+        let (mut set, mut catalog) = (ZoneSet::new(), Catalog::new());
+        let report = set.reload(
+            &mut catalog,
+            &[
+                file("example.com", GOOD),
+                file("_keys", "x"),
+                file("example.com._keys", "y"),
+            ],
+        );
+        assert_eq!(report.loaded, vec![("example.com".into(), 1)]);
+        assert!(report.errors.is_empty(), "{report:?}");
+        assert_eq!(catalog.len(), 1);
+    }
+
+    #[test]
+    fn a_broken_new_version_keeps_the_last_good_one_serving() {
+        let (mut set, mut catalog) = (ZoneSet::new(), Catalog::new());
+        set.reload(&mut catalog, &[file("example.com", GOOD)]);
+        let report = set.reload(&mut catalog, &[file("example.com", BROKEN)]);
+        assert_eq!(report.kept, vec!["example.com".to_string()]);
+        assert_eq!(report.errors.len(), 1, "{report:?}");
+        assert!(
+            report.errors[0].starts_with("example.com:5:"),
+            "file:line:column: {}",
+            report.errors[0]
+        );
+        assert_eq!(
+            serial(&catalog, "example.com."),
+            Some(1),
+            "old version still served"
+        );
+        let report = set.reload(&mut catalog, &[file("example.com", NEWER)]);
+        assert_eq!(report.loaded, vec![("example.com".into(), 2)]);
+        assert_eq!(serial(&catalog, "example.com."), Some(2));
+    }
+
+    #[test]
+    fn a_zone_that_never_loaded_is_not_served() {
+        let (mut set, mut catalog) = (ZoneSet::new(), Catalog::new());
+        let report = set.reload(&mut catalog, &[file("example.com", BROKEN)]);
+        assert!(report.kept.is_empty() && report.loaded.is_empty());
+        assert_eq!(catalog.len(), 0);
+    }
+
+    #[test]
+    fn removed_files_remove_zones_and_unchanged_files_are_skipped() {
+        let (mut set, mut catalog) = (ZoneSet::new(), Catalog::new());
+        set.reload(
+            &mut catalog,
+            &[file("example.com", GOOD), file("example.org", GOOD)],
+        );
+        let report = set.reload(&mut catalog, &[file("example.com", GOOD)]);
+        assert!(report.loaded.is_empty(), "unchanged: not reloaded");
+        assert_eq!(report.removed, vec!["example.org".to_string()]);
+        assert_eq!(catalog.len(), 1);
+    }
+
+    #[test]
+    fn a_file_name_that_is_no_domain_name_is_reported() {
+        let (mut set, mut catalog) = (ZoneSet::new(), Catalog::new());
+        let report = set.reload(&mut catalog, &[file("bad..name", GOOD)]);
+        assert_eq!(report.errors.len(), 1);
+        assert!(
+            report.errors[0].starts_with("bad..name: "),
+            "{}",
+            report.errors[0]
+        );
+    }
+}

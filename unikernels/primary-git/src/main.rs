@@ -1,0 +1,165 @@
+//! primary-git: the authoritative primary of a domain whose zones live in a
+//! git repository (OCaml-DNS layout).
+//!
+//! This file only parses boot arguments and composes libraries. The image
+//! will take its zones from git (`--remote`, issue 7); until then the
+//! host-process build serves a directory with the same layout:
+//! `cargo run -p primary-git -- --zones-dir=zones-example --listen=127.0.0.1:5353`.
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+extern crate alloc;
+
+use bootargs::{ArgKind, ArgSpec, Args};
+use core::time::Duration;
+use dns_service::ServiceConfig;
+
+const PROGRAM: &str = "primary-git";
+
+/// Arguments of every build.
+const PRIMARY_ARGS: &[ArgSpec] = &[ArgSpec {
+    name: "tcp-idle-timeout",
+    kind: ArgKind::Value {
+        metavar: "SECONDS",
+        default: Some("10"),
+    },
+    help: "close DNS-over-TCP connections idle this long (RFC 7766)",
+}];
+
+fn service_config(args: &Args<'_>) -> Result<ServiceConfig, bootargs::Error> {
+    let idle: u64 = args.parse_required("tcp-idle-timeout")?;
+    Ok(ServiceConfig {
+        tcp_idle_timeout: Duration::from_secs(idle),
+        ..ServiceConfig::default()
+    })
+}
+
+#[cfg(target_os = "none")]
+mod image {
+    use super::*;
+    use alloc::vec::Vec;
+    use dns_server::catalog::Catalog;
+    use dns_service::DnsService;
+    use netstack::{IpConfig, StackConfig, NET_ARGS};
+    use solo5::StartInfo;
+
+    solo5::manifest! { net "service" }
+    solo5::entry!(main);
+
+    fn log(args: core::fmt::Arguments<'_>) {
+        solo5::println!("{args}");
+    }
+
+    fn main(start: &StartInfo) -> i32 {
+        let specs: Vec<ArgSpec> = [NET_ARGS, PRIMARY_ARGS].concat();
+        let args = solo5::boot_args(PROGRAM, &specs, start);
+        let parsed = IpConfig::from_args(&args)
+            .map_err(|e| alloc::format!("{e}"))
+            .and_then(|ip| {
+                Ok((
+                    ip,
+                    service_config(&args).map_err(|e| alloc::format!("{e}"))?,
+                ))
+            });
+        let (ip, config) = match parsed {
+            Ok(parsed) => parsed,
+            Err(message) => {
+                solo5::println!("{PROGRAM}: {message}");
+                return bootargs::EXIT_USAGE;
+            }
+        };
+        log(format_args!(
+            "{PROGRAM}: no zone source yet (zones from git come with --remote); answering REFUSED"
+        ));
+        let mut service = DnsService::new(Catalog::new(), config, log);
+        match netstack::run_solo5(&ip, StackConfig::default(), &mut service) {
+            Ok(status) => status,
+            Err(error) => {
+                solo5::println!("{PROGRAM}: net device `service`: {error}");
+                1
+            }
+        }
+    }
+}
+
+#[cfg(not(target_os = "none"))]
+mod host {
+    use super::*;
+    use dns_server::catalog::Catalog;
+    use dns_service::{DnsService, ZoneFile, ZoneSet};
+    use netstack::{OsStack, LISTEN_ARG, NET_ARGS};
+    use std::net::SocketAddr;
+    use std::path::Path;
+
+    const HOST_ARGS: &[ArgSpec] = &[ArgSpec {
+        name: "zones-dir",
+        kind: ArgKind::Value { metavar: "DIR", default: None },
+        help: "host-process build: serve the zone files in DIR (one file per zone, named after it; _keys files are not served)",
+    }];
+
+    fn log(args: core::fmt::Arguments<'_>) {
+        println!("{args}");
+    }
+
+    fn usage_error(message: impl std::fmt::Display) -> ! {
+        println!("{PROGRAM}: {message}");
+        std::process::exit(bootargs::EXIT_USAGE)
+    }
+
+    /// Every regular file directly in `dir`.
+    fn read_repository(dir: &Path) -> std::io::Result<Vec<ZoneFile>> {
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            if entry.file_type()?.is_file() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                files.push(ZoneFile {
+                    name,
+                    contents: std::fs::read(entry.path())?,
+                });
+            }
+        }
+        files.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(files)
+    }
+
+    pub fn main() {
+        let specs: Vec<ArgSpec> = [NET_ARGS, PRIMARY_ARGS, HOST_ARGS, &[LISTEN_ARG]].concat();
+        let args = netstack::host_args(PROGRAM, &specs);
+        let config = service_config(&args).unwrap_or_else(|e| usage_error(e));
+        let listen: Option<SocketAddr> = args
+            .parse_value("listen")
+            .unwrap_or_else(|e| usage_error(e));
+        let dir = args
+            .value("zones-dir")
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| usage_error("--zones-dir=DIR is required"));
+        let files =
+            read_repository(Path::new(dir)).unwrap_or_else(|e| usage_error(format!("{dir}: {e}")));
+
+        let mut service = DnsService::new(Catalog::new(), config, log);
+        let report = service.reload(&mut ZoneSet::new(), &files);
+        for line in report.errors.iter().chain(&report.warnings) {
+            println!("{PROGRAM}: {line}");
+        }
+        for (zone, serial) in &report.loaded {
+            println!("{PROGRAM}: loaded {zone} serial {serial}");
+        }
+        let at = listen.map_or_else(|| format!("port {}", config.port), |a| a.to_string());
+        println!(
+            "{PROGRAM}: serving {} zones on {at} (udp, tcp)",
+            service.catalog().len()
+        );
+        let mut stack = OsStack::new(listen).unwrap_or_else(|e| usage_error(e));
+        let status = stack.run(&mut service).unwrap_or_else(|e| {
+            println!("{PROGRAM}: {e}");
+            1
+        });
+        std::process::exit(status);
+    }
+}
+
+#[cfg(not(target_os = "none"))]
+fn main() {
+    host::main()
+}
