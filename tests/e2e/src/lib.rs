@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod net;
+pub mod sshd;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
