@@ -171,6 +171,26 @@ impl Guest {
         }
     }
 
+    /// CPU time (user + system) the process and its children have used,
+    /// from /proc; the guest is the tender, a child of `ip netns exec`
+    /// which execs it, so this is the guest's own.
+    pub fn cpu_time(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
+            .expect("read /proc/PID/stat");
+        // Fields after the command name: utime and stime are the 14th and 15th.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .expect("comm in parentheses")
+            .1
+            .split_whitespace()
+            .collect();
+        let ticks: u64 =
+            fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+        Duration::from_millis(ticks * 1000 / hz.max(1))
+    }
+
     /// Everything printed so far (after draining what is buffered).
     pub fn output(&mut self) -> String {
         while let Ok(line) = self.lines.try_recv() {

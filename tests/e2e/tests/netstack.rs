@@ -228,3 +228,17 @@ fn host_process_build_rejects_bad_arguments() {
         "{stdout}"
     );
 }
+
+#[test]
+fn spt_idle_guest_sleeps_instead_of_spinning() {
+    let net = TestNet::up(1);
+    let guest = boot_echo(&net, Tender::Spt, &[]);
+    let before = guest.cpu_time();
+    std::thread::sleep(Duration::from_secs(2));
+    let used = guest.cpu_time() - before;
+    // A busy-waiting loop would use the full 2 s of a core.
+    assert!(
+        used < Duration::from_millis(100),
+        "idle guest used {used:?} of CPU in 2 s"
+    );
+}
