@@ -1,0 +1,19 @@
+//! A git remote reached over SSH, driven from a netstack event loop: the
+//! piece between `primary-git`'s boot arguments and the sans-IO `git` and
+//! `ssh` crates.
+//!
+//! - [`RemoteUrl`]: `ssh://user@host[:port]/path.git[#branch]`, the
+//!   OCaml-DNS primary's `--remote` syntax.
+//! - [`SshSession`]: a TCP connection (netstack) carrying an SSH exec
+//!   channel (`ssh::ExecClient`); the caller reads and writes the remote
+//!   command's stdout and stdin.
+#![no_std]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+mod session;
+mod url;
+
+pub use session::{SessionError, SshSession};
+pub use url::{RemoteUrl, UrlError};
