@@ -7,13 +7,18 @@
 //! - [`SshSession`]: a TCP connection (netstack) carrying an SSH exec
 //!   channel (`ssh::ExecClient`); the caller reads and writes the remote
 //!   command's stdout and stdin.
+//! - [`Sync`]: keeps a shallow copy of one branch: fetches on demand,
+//!   retries with exponential backoff while the remote is unreachable, and
+//!   hands over the files of each new commit.
 #![no_std]
 #![warn(missing_docs)]
 
 extern crate alloc;
 
 mod session;
+mod sync;
 mod url;
 
 pub use session::{SessionError, SshSession};
+pub use sync::{RepoFile, Sync, SyncError, SyncEvent};
 pub use url::{RemoteUrl, UrlError};

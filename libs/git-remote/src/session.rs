@@ -32,7 +32,9 @@ impl fmt::Display for SessionError {
         match self {
             SessionError::Connect(error) => write!(f, "cannot connect: {error}"),
             SessionError::ConnectTimeout => write!(f, "no connection within {CONNECT_TIMEOUT:?}"),
-            SessionError::ConnectionLost => f.write_str("the connection closed before the remote command finished"),
+            SessionError::ConnectionLost => {
+                f.write_str("the connection closed before the remote command finished")
+            }
             SessionError::Ssh(error) => error.fmt(f),
         }
     }
@@ -69,7 +71,9 @@ impl SshSession {
         service: &str,
         idle_timeout: Duration,
     ) -> Result<SshSession, SessionError> {
-        let tcp = net.tcp_connect(url.address(), idle_timeout).map_err(SessionError::Connect)?;
+        let tcp = net
+            .tcp_connect(url.address(), idle_timeout)
+            .map_err(SessionError::Connect)?;
         Ok(SshSession {
             tcp,
             ssh: ExecClient::new(&url.user, key, authenticator, &url.command(service)),
@@ -92,7 +96,9 @@ impl SshSession {
                 }
                 return Ok(Status::Connecting);
             }
-            TcpStatus::Closed if self.inbox.is_empty() && !matches!(self.status, Status::Exited(_)) => {
+            TcpStatus::Closed
+                if self.inbox.is_empty() && !matches!(self.status, Status::Exited(_)) =>
+            {
                 return Err(SessionError::ConnectionLost)
             }
             _ => {}

@@ -45,7 +45,9 @@ impl fmt::Display for UrlError {
         f.write_str(match self {
             UrlError::NotSsh => "expected ssh://user@host[:port]/path.git[#branch]",
             UrlError::MissingUser => "expected user@ before the host (ssh://git@host/path.git)",
-            UrlError::BadHost => "the host must be an IP address (IPv6 in brackets): unikernels have no resolver",
+            UrlError::BadHost => {
+                "the host must be an IP address (IPv6 in brackets): unikernels have no resolver"
+            }
             UrlError::BadPort => "the port must be a number from 1 to 65535",
             UrlError::MissingPath => "expected /path after the host",
             UrlError::UnsafePath => "the path may hold only letters, digits and . _ - / ~",
@@ -81,17 +83,30 @@ impl FromStr for RemoteUrl {
         };
         let host: IpAddr = host.parse().map_err(|_| UrlError::BadHost)?;
         let port = match port {
-            Some(port) => port.parse::<u16>().ok().filter(|&p| p != 0).ok_or(UrlError::BadPort)?,
+            Some(port) => port
+                .parse::<u16>()
+                .ok()
+                .filter(|&p| p != 0)
+                .ok_or(UrlError::BadPort)?,
             None => 22,
         };
         if path.len() < 2 {
             return Err(UrlError::MissingPath);
         }
         // The path goes into a shell-quoted remote command: keep it plain.
-        if !path.chars().all(|c| c.is_ascii_alphanumeric() || "._-/~".contains(c)) {
+        if !path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/~".contains(c))
+        {
             return Err(UrlError::UnsafePath);
         }
-        Ok(RemoteUrl { user: user.to_string(), host, port, path: path.to_string(), branch })
+        Ok(RemoteUrl {
+            user: user.to_string(),
+            host,
+            port,
+            path: path.to_string(),
+            branch,
+        })
     }
 }
 
@@ -118,10 +133,18 @@ mod tests {
 
     #[test]
     fn full_and_minimal_urls() {
-        let url: RemoteUrl = "ssh://git@10.53.0.1:2222/srv/zones.git#main".parse().expect("valid");
+        let url: RemoteUrl = "ssh://git@10.53.0.1:2222/srv/zones.git#main"
+            .parse()
+            .expect("valid");
         assert_eq!(url.address(), "10.53.0.1:2222".parse().expect("literal"));
-        assert_eq!((url.user.as_str(), url.path.as_str(), url.branch.as_deref()), ("git", "/srv/zones.git", Some("main")));
-        assert_eq!(url.command("git-upload-pack"), "git-upload-pack '/srv/zones.git'");
+        assert_eq!(
+            (url.user.as_str(), url.path.as_str(), url.branch.as_deref()),
+            ("git", "/srv/zones.git", Some("main"))
+        );
+        assert_eq!(
+            url.command("git-upload-pack"),
+            "git-upload-pack '/srv/zones.git'"
+        );
         let url: RemoteUrl = "ssh://git@[fd53::1]/zones.git".parse().expect("valid");
         assert_eq!((url.port, url.branch), (22, None));
         assert_eq!(url.host, "fd53::1".parse::<IpAddr>().expect("literal"));

@@ -22,6 +22,27 @@ impl Sshd {
     /// `authorized_keys` line) log in as root. `extra_config` lines are
     /// appended to sshd_config.
     pub fn start(authorized_key: &str, extra_config: &str) -> Sshd {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("free port")
+            .local_addr()
+            .expect("addr")
+            .port();
+        Sshd::start_at(
+            None,
+            format!("127.0.0.1:{port}").parse().expect("address"),
+            authorized_key,
+            extra_config,
+        )
+    }
+
+    /// Like [`Sshd::start`], listening on `address` inside `net`'s
+    /// namespace when given.
+    pub fn start_at(
+        net: Option<&crate::net::TestNet>,
+        address: std::net::SocketAddr,
+        authorized_key: &str,
+        extra_config: &str,
+    ) -> Sshd {
         let dir = TempDir::new("sshd");
         let path = |name: &str| dir.path().join(name);
         let status = Command::new("ssh-keygen")
@@ -43,12 +64,6 @@ impl Sshd {
             .to_string();
         std::fs::write(path("authorized_keys"), format!("{authorized_key}\n"))
             .expect("write authorized_keys");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("free port")
-            .local_addr()
-            .expect("addr")
-            .port();
-        let address: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
         let config = format!(
             "ListenAddress {address}\nHostKey {}\nAuthorizedKeysFile {}\nPidFile {}\nPermitRootLogin prohibit-password\n\
              PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nLogLevel VERBOSE\n{extra_config}\n",
@@ -58,7 +73,11 @@ impl Sshd {
         );
         std::fs::write(path("sshd_config"), config).expect("write sshd_config");
         std::fs::create_dir_all("/run/sshd").expect("privilege separation directory");
-        let child = Command::new(sshd_program())
+        let mut command = match net {
+            Some(net) => net.command(sshd_program()),
+            None => Command::new(sshd_program()),
+        };
+        let child = command
             .args(["-D", "-e", "-f"])
             .arg(path("sshd_config"))
             .stdin(Stdio::null())
@@ -88,6 +107,63 @@ impl Sshd {
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("sshd.log")).unwrap_or_default()
     }
+}
+
+/// The account git servers use: its login shell is git-shell, so a key in
+/// its authorized_keys can run git-upload-pack and git-receive-pack and
+/// nothing else. Created once per machine (tests run as root).
+pub const GIT_USER: &str = "solodns-git";
+
+/// Creates [`GIT_USER`] if it does not exist yet.
+pub fn ensure_git_user() {
+    let exists = || {
+        Command::new("id")
+            .arg(GIT_USER)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !exists() {
+        create_git_user();
+    }
+    // useradd locks the password ("!"), and sshd without PAM refuses locked
+    // accounts even for key logins; "*" means no password, not locked.
+    let status = Command::new("usermod")
+        .args(["-p", "*", GIT_USER])
+        .status()
+        .expect("run usermod");
+    assert!(status.success(), "usermod -p '*' {GIT_USER} failed");
+}
+
+fn create_git_user() {
+    let exists = || {
+        Command::new("id")
+            .arg(GIT_USER)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let shell = Command::new("git")
+        .arg("--exec-path")
+        .output()
+        .expect("git --exec-path");
+    let shell = PathBuf::from(String::from_utf8_lossy(&shell.stdout).trim()).join("git-shell");
+    let status = Command::new("useradd")
+        .args([
+            "--system",
+            "--home-dir",
+            "/nonexistent",
+            "--no-create-home",
+            "--shell",
+        ])
+        .arg(&shell)
+        .arg(GIT_USER)
+        .status()
+        .expect("run useradd");
+    // Another test may have created it at the same moment.
+    assert!(status.success() || exists(), "useradd {GIT_USER} failed");
 }
 
 fn sshd_program() -> PathBuf {

@@ -1,6 +1,7 @@
 //! The primary-git image boots on both tenders and answers DNS over UDP and
-//! TCP through its own network stack. It has no zone source yet (git comes
-//! with issue 7), so every question is REFUSED, without AA, question echoed.
+//! TCP through its own network stack while its git remote is unreachable
+//! (it keeps retrying): with no zone loaded, every question is REFUSED,
+//! without AA, question echoed.
 
 use e2e::net::{Guest, TestNet};
 use e2e::{image, Tender};
@@ -35,15 +36,17 @@ fn assert_refused(answer: &[u8], query: &[u8]) {
     );
 }
 
-fn boot(net: &TestNet, tender: Tender, limit: Duration) -> Guest {
-    let mut guest = net.boot(
-        tender,
-        &image(IMAGE, tender),
-        "tap0",
-        &["--ipv4=10.53.0.2/24", "--ipv6=fd53::2/64"],
-    );
-    guest.wait_for("primary-git:", limit);
-    guest
+/// Nothing answers at 10.53.0.9: the clone keeps failing and retrying.
+const UNREACHABLE_REMOTE: [&str; 3] = [
+    "--remote=ssh://git@10.53.0.9/zones.git",
+    "--ssh-key=ed25519:BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=",
+    "--ssh-authenticator=SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+];
+
+fn boot(net: &TestNet, tender: Tender) -> Guest {
+    let mut args = vec!["--ipv4=10.53.0.2/24", "--ipv6=fd53::2/64"];
+    args.extend(UNREACHABLE_REMOTE);
+    net.boot(tender, &image(IMAGE, tender), "tap0", &args)
 }
 
 fn ask_udp(limit: Duration) -> Vec<u8> {
@@ -94,7 +97,7 @@ fn ask_tcp_twice() -> Vec<Vec<u8>> {
 #[test]
 fn spt_image_answers_over_udp_and_tcp() {
     let net = TestNet::up(1);
-    let _guest = boot(&net, Tender::Spt, Duration::from_secs(20));
+    let _guest = boot(&net, Tender::Spt);
     let q = query();
     net.run(|| {
         assert_refused(&ask_udp(Duration::from_secs(10)), &q);
@@ -107,7 +110,7 @@ fn spt_image_answers_over_udp_and_tcp() {
 #[test]
 fn hvt_image_answers_over_udp_and_tcp() {
     let net = TestNet::up(1);
-    let _guest = boot(&net, Tender::Hvt, Duration::from_secs(120));
+    let _guest = boot(&net, Tender::Hvt);
     let q = query();
     net.run(|| {
         assert_refused(&ask_udp(Duration::from_secs(60)), &q);
@@ -118,20 +121,29 @@ fn hvt_image_answers_over_udp_and_tcp() {
 }
 
 #[test]
-fn image_rejects_a_bad_boot_argument() {
+fn image_rejects_bad_boot_arguments_with_one_line() {
     let net = TestNet::up(1);
-    let mut guest = net.boot(
-        Tender::Spt,
-        &image(IMAGE, Tender::Spt),
-        "tap0",
-        &["--ipv4=10.53.0.2/24", "--zone=x"],
-    );
-    assert_eq!(guest.wait_exit(Duration::from_secs(20)), 2);
-    assert!(
-        guest
-            .output()
-            .contains("primary-git: unknown argument `--zone=x`"),
-        "{}",
-        guest.output()
-    );
+    for (args, message) in [
+        (
+            vec!["--ipv4=10.53.0.2/24", "--zone=x"],
+            "primary-git: unknown argument `--zone=x`",
+        ),
+        (vec!["--ipv4=10.53.0.2/24"], "primary-git: --remote="),
+        (
+            vec![
+                "--ipv4=10.53.0.2/24",
+                "--remote=ssh://git@10.53.0.1/x.git",
+                "--ssh-key=ed25519:AAAA",
+            ],
+            "primary-git: --ssh-key: expected 32 bytes",
+        ),
+    ] {
+        let mut guest = net.boot(Tender::Spt, &image(IMAGE, Tender::Spt), "tap0", &args);
+        assert_eq!(guest.wait_exit(Duration::from_secs(20)), 2, "{args:?}");
+        assert!(
+            guest.output().contains(message),
+            "{args:?}: {}",
+            guest.output()
+        );
+    }
 }

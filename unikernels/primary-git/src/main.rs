@@ -2,8 +2,8 @@
 //! git repository (OCaml-DNS layout).
 //!
 //! This file only parses boot arguments and composes libraries. The image
-//! will take its zones from git (`--remote`, issue 7); until then the
-//! host-process build serves a directory with the same layout:
+//! clones its zones from `--remote` over SSH; the host-process build does
+//! the same, or serves a directory with the same layout:
 //! `cargo run -p primary-git -- --zones-dir=zones-example --listen=127.0.0.1:5353`.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
@@ -40,6 +40,7 @@ mod image {
     use dns_server::catalog::Catalog;
     use dns_service::DnsService;
     use netstack::{IpConfig, StackConfig, NET_ARGS};
+    use primary::{git_sync_from_args, Primary, GIT_ARGS};
     use solo5::StartInfo;
 
     solo5::manifest! { net "service" }
@@ -50,27 +51,24 @@ mod image {
     }
 
     fn main(start: &StartInfo) -> i32 {
-        let specs: Vec<ArgSpec> = [NET_ARGS, PRIMARY_ARGS].concat();
+        let specs: Vec<ArgSpec> = [NET_ARGS, PRIMARY_ARGS, GIT_ARGS].concat();
         let args = solo5::boot_args(PROGRAM, &specs, start);
         let parsed = IpConfig::from_args(&args)
             .map_err(|e| alloc::format!("{e}"))
             .and_then(|ip| {
-                Ok((
-                    ip,
-                    service_config(&args).map_err(|e| alloc::format!("{e}"))?,
-                ))
+                let config = service_config(&args).map_err(|e| alloc::format!("{e}"))?;
+                let sync = git_sync_from_args(&args)?
+                    .ok_or("--remote=ssh://USER@IP[:PORT]/PATH.git is required")?;
+                Ok((ip, config, sync))
             });
-        let (ip, config) = match parsed {
+        let (ip, config, sync) = match parsed {
             Ok(parsed) => parsed,
             Err(message) => {
                 solo5::println!("{PROGRAM}: {message}");
                 return bootargs::EXIT_USAGE;
             }
         };
-        log(format_args!(
-            "{PROGRAM}: no zone source yet (zones from git come with --remote); answering REFUSED"
-        ));
-        let mut service = DnsService::new(Catalog::new(), config, log);
+        let mut service = Primary::new(DnsService::new(Catalog::new(), config, log), sync, log);
         match netstack::run_solo5(&ip, StackConfig::default(), &mut service) {
             Ok(status) => status,
             Err(error) => {
@@ -86,14 +84,15 @@ mod host {
     use super::*;
     use dns_server::catalog::Catalog;
     use dns_service::{DnsService, ZoneFile, ZoneSet};
-    use netstack::{OsStack, LISTEN_ARG, NET_ARGS};
+    use netstack::{OsStack, Service, LISTEN_ARG, NET_ARGS};
+    use primary::{git_sync_from_args, Primary, GIT_ARGS};
     use std::net::SocketAddr;
     use std::path::Path;
 
     const HOST_ARGS: &[ArgSpec] = &[ArgSpec {
         name: "zones-dir",
         kind: ArgKind::Value { metavar: "DIR", default: None },
-        help: "host-process build: serve the zone files in DIR (one file per zone, named after it; _keys files are not served)",
+        help: "host-process build: serve the zone files in DIR (one file per zone, named after it; _keys files are not served) instead of --remote",
     }];
 
     fn log(args: core::fmt::Arguments<'_>) {
@@ -122,36 +121,44 @@ mod host {
         Ok(files)
     }
 
-    pub fn main() {
-        let specs: Vec<ArgSpec> = [NET_ARGS, PRIMARY_ARGS, HOST_ARGS, &[LISTEN_ARG]].concat();
-        let args = netstack::host_args(PROGRAM, &specs);
-        let config = service_config(&args).unwrap_or_else(|e| usage_error(e));
-        let listen: Option<SocketAddr> = args
-            .parse_value("listen")
-            .unwrap_or_else(|e| usage_error(e));
-        let dir = args
-            .value("zones-dir")
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| usage_error("--zones-dir=DIR is required"));
-        let files =
-            read_repository(Path::new(dir)).unwrap_or_else(|e| usage_error(format!("{dir}: {e}")));
-
-        let mut service = DnsService::new(Catalog::new(), config, log);
-        let report = service.reload(&mut ZoneSet::new(), &files);
+    fn load_directory(service: &mut DnsService, files: &[ZoneFile], at: &str) {
+        let report = service.reload(&mut ZoneSet::new(), files);
         for line in report.errors.iter().chain(&report.warnings) {
             println!("{PROGRAM}: {line}");
         }
         for (zone, serial) in &report.loaded {
             println!("{PROGRAM}: loaded {zone} serial {serial}");
         }
-        let at = listen.map_or_else(|| format!("port {}", config.port), |a| a.to_string());
         println!(
             "{PROGRAM}: serving {} zones on {at} (udp, tcp)",
             service.catalog().len()
         );
+    }
+
+    pub fn main() {
+        let specs: Vec<ArgSpec> =
+            [NET_ARGS, PRIMARY_ARGS, GIT_ARGS, HOST_ARGS, &[LISTEN_ARG]].concat();
+        let args = netstack::host_args(PROGRAM, &specs);
+        let config = service_config(&args).unwrap_or_else(|e| usage_error(e));
+        let listen: Option<SocketAddr> = args
+            .parse_value("listen")
+            .unwrap_or_else(|e| usage_error(e));
+        let sync = git_sync_from_args(&args).unwrap_or_else(|e| usage_error(e));
+        let dir = args.value("zones-dir").unwrap_or_else(|e| usage_error(e));
         let mut stack = OsStack::new(listen).unwrap_or_else(|e| usage_error(e));
-        let status = stack.run(&mut service).unwrap_or_else(|e| {
+        let mut dns = DnsService::new(Catalog::new(), config, log);
+        let mut service: Box<dyn Service> = match (sync, dir) {
+            (Some(sync), None) => Box::new(Primary::new(dns, sync, log)),
+            (None, Some(dir)) => {
+                let files = read_repository(Path::new(dir))
+                    .unwrap_or_else(|e| usage_error(format!("{dir}: {e}")));
+                let at = listen.map_or_else(|| format!("port {}", config.port), |a| a.to_string());
+                load_directory(&mut dns, &files, &at);
+                Box::new(dns)
+            }
+            _ => usage_error("give exactly one of --remote=URL and --zones-dir=DIR"),
+        };
+        let status = stack.run(service.as_mut()).unwrap_or_else(|e| {
             println!("{PROGRAM}: {e}");
             1
         });

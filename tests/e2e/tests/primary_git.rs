@@ -1,0 +1,204 @@
+//! primary-git clones its zones from a real git server (OpenSSH + git-shell
+//! + a bare repository) and answers from them: as a host process and as an
+//! spt image in a namespace of the test's own.
+
+use e2e::gitserver::GitServer;
+use e2e::net::{Guest, TestNet};
+use e2e::{image, repo_root, Tender};
+use ssh::ClientKey;
+use std::net::{SocketAddr, UdpSocket};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const READY: Duration = Duration::from_secs(30);
+
+/// The client key primary-git logs in with, as its boot argument.
+fn client_key() -> (ClientKey, String) {
+    let seed = [7u8; 32];
+    let encoded = format!("ed25519:{}", base64_encode(&seed));
+    (ClientKey::from_seed(seed), encoded)
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | (b as u32) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// `NAME IN TYPE` (type number `qtype`), ID 0x5353.
+fn query(name: &str, qtype: u16) -> Vec<u8> {
+    let mut q = vec![0x53, 0x53, 0x00, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+    for label in name.trim_end_matches('.').split('.') {
+        q.push(label.len() as u8);
+        q.extend_from_slice(label.as_bytes());
+    }
+    q.push(0);
+    q.extend_from_slice(&qtype.to_be_bytes());
+    q.extend_from_slice(&[0, 1]);
+    q
+}
+
+/// Asks `server` over UDP until it answers (at most `limit`).
+fn ask(server: SocketAddr, name: &str, qtype: u16, limit: Duration) -> Vec<u8> {
+    let socket = UdpSocket::bind(if server.is_ipv4() {
+        "0.0.0.0:0"
+    } else {
+        "[::]:0"
+    })
+    .expect("bind");
+    socket
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
+    let deadline = Instant::now() + limit;
+    let mut buf = [0u8; 4096];
+    loop {
+        socket.send_to(&query(name, qtype), server).expect("send");
+        if let Ok((n, _)) = socket.recv_from(&mut buf) {
+            return buf[..n].to_vec();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no answer from {server} within {limit:?}"
+        );
+    }
+}
+
+/// An authoritative NOERROR answer carrying the A record `address`.
+fn assert_answers_a(answer: &[u8], address: [u8; 4]) {
+    assert_eq!(answer[2] & 0x84, 0x84, "QR and AA set: {answer:?}");
+    assert_eq!(answer[3] & 0x0f, 0, "NOERROR: {answer:?}");
+    assert!(
+        u16::from_be_bytes([answer[6], answer[7]]) >= 1,
+        "an answer record"
+    );
+    let rdata = [&[0, 4][..], &address[..]].concat();
+    assert!(
+        answer.windows(6).any(|w| w == rdata.as_slice()),
+        "A {address:?} in {answer:?}"
+    );
+}
+
+fn host_binary() -> std::path::PathBuf {
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), Into::into);
+    target.join("debug/primary-git")
+}
+
+#[test]
+fn host_process_clones_and_serves_the_repository() {
+    let (key, key_arg) = client_key();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let server = GitServer::start(
+        None,
+        format!("127.0.0.1:{port}").parse().expect("addr"),
+        &key.authorized_keys_line("primary"),
+    );
+    let dns_port = UdpSocket::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut command = Command::new(host_binary());
+    command.args([
+        &format!("--remote={}", server.url),
+        &format!("--ssh-key={key_arg}"),
+        &format!("--ssh-authenticator={}", server.sshd.fingerprint),
+        &format!("--listen=127.0.0.1:{dns_port}"),
+    ]);
+    let mut primary = Guest::spawn(command);
+    primary.wait_for("serving 2 zones from commit", READY);
+    let answer = ask(
+        format!("127.0.0.1:{dns_port}").parse().expect("addr"),
+        "mail.example.com",
+        1,
+        READY,
+    );
+    assert_answers_a(&answer, [192, 0, 2, 25]);
+}
+
+#[test]
+fn spt_image_clones_and_serves_the_repository() {
+    let (key, key_arg) = client_key();
+    let net = TestNet::up(1);
+    let server = GitServer::start(
+        Some(&net),
+        "10.53.0.1:2222".parse().expect("addr"),
+        &key.authorized_keys_line("primary"),
+    );
+    let args = [
+        "--ipv4=10.53.0.2/24".to_string(),
+        format!("--remote={}", server.url),
+        format!("--ssh-key={key_arg}"),
+        format!("--ssh-authenticator={}", server.sshd.fingerprint),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut guest: Guest = net.boot(
+        Tender::Spt,
+        &image("primary-git", Tender::Spt),
+        "tap0",
+        &args,
+    );
+    guest.wait_for("serving 2 zones from commit", READY);
+    let answer = net.run(|| {
+        ask(
+            "10.53.0.2:53".parse().expect("addr"),
+            "mail.example.com",
+            1,
+            READY,
+        )
+    });
+    assert_answers_a(&answer, [192, 0, 2, 25]);
+}
+
+#[test]
+fn spt_image_refuses_a_wrong_host_key_and_says_which_it_saw() {
+    let (key, key_arg) = client_key();
+    let net = TestNet::up(1);
+    let server = GitServer::start(
+        Some(&net),
+        "10.53.0.1:2222".parse().expect("addr"),
+        &key.authorized_keys_line("primary"),
+    );
+    let wrong = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let args = [
+        "--ipv4=10.53.0.2/24".to_string(),
+        format!("--remote={}", server.url),
+        format!("--ssh-key={key_arg}"),
+        format!("--ssh-authenticator={wrong}"),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut guest = net.boot(
+        Tender::Spt,
+        &image("primary-git", Tender::Spt),
+        "tap0",
+        &args,
+    );
+    let line = guest.wait_for("host key mismatch", READY);
+    assert!(
+        line.contains("host key mismatch")
+            && line.contains(&server.sshd.fingerprint)
+            && line.contains(wrong),
+        "{line}"
+    );
+    assert!(
+        !guest.output().contains("serving 2 zones"),
+        "nothing served from an unauthenticated server"
+    );
+}
