@@ -161,14 +161,29 @@ impl Server {
         } else {
             None
         };
-        let Some(zone) = zone else {
+        let Some(mut zone) = zone else {
             return response::question_only(q, rcode::REFUSED, 0);
         };
+        if q.qtype == RecordType::DS && *zone.origin() == q.qname && !q.qname.is_root() {
+            // The DS RRset of a zone lives in its parent: when we serve the
+            // parent too, answer from there (RFC 4035 §3.1.4.1).
+            if let Some(parent) = self.catalog.find(&q.qname.base_name()) {
+                zone = parent;
+            }
+        }
         let full_any = match self.config.any {
             AnyPolicy::Full => true,
             AnyPolicy::Rfc8482 => transport == Transport::Tcp,
         };
-        let ans = lookup::answer(zone, &q.qname, q.qtype, full_any);
+        let mut ans = lookup::answer(zone, &q.qname, q.qtype, full_any);
+        if q.qclass == CLASS_ANY {
+            // "When processing queries with QCLASS=*, ... the response
+            // should never be authoritative unless the server can guarantee
+            // that the response covers all classes" (RFC 1034 §6.2): no AA,
+            // and so no SOA for negative caching (RFC 2308 §5), as NSD does.
+            ans.aa = false;
+            ans.authority.retain(|rr| rr.rtype != RecordType::SOA);
+        }
         response::encode(q, &ans, limit)
     }
 }

@@ -54,6 +54,10 @@ pub(crate) struct Answer<'z> {
     pub answer: Vec<Rr<'z>>,
     pub authority: Vec<Rr<'z>>,
     pub additional: Vec<Rr<'z>>,
+    /// For a referral, the delegation point: additional records at or
+    /// below it are in-domain glue, which must all fit or the response is
+    /// truncated (RFC 9471 §3.1).
+    pub cut: Option<&'z Name>,
 }
 
 enum Step {
@@ -105,11 +109,12 @@ pub(crate) fn answer<'z>(
 }
 
 /// The name whose addresses go to the additional section (RFC 1035 §3.3.9,
-/// §3.3.11; RFC 2782).
+/// §3.3.11; RFC 2782; RFC 9460 §4.2 for the TargetName of SVCB and HTTPS,
+/// unless it is "." — as Knot does).
 fn additional_target(rr: &Rr<'_>) -> Option<Name> {
     let at = match rr.rtype {
         RecordType::NS => 0,
-        RecordType::MX => 2,
+        RecordType::MX | RecordType::SVCB | RecordType::HTTPS => 2,
         RecordType::SRV => 6,
         _ => return None,
     };
@@ -154,6 +159,7 @@ fn referral<'z>(zone: &'z Zone, cut: &'z Name, node: &'z Node, ans: &mut Answer<
         ans.aa = false;
     }
     let owner = Cow::Borrowed(cut);
+    ans.cut = Some(cut);
     push_set(&mut ans.authority, owner.clone(), ns);
     let targets: Vec<Name> = ans.authority.iter().filter_map(additional_target).collect();
     add_addresses(zone, &targets, &mut ans.additional);
@@ -181,7 +187,7 @@ fn step<'z>(
             return Step::Done;
         }
         if let Some(dname) = node.rrset(RecordType::DNAME) {
-            return substitute(name, owner, dname, ans);
+            return substitute(name, owner, dname, qtype, ans);
         }
     }
     if let Some((owner, node)) = zone.node_entry(name) {
@@ -261,8 +267,17 @@ fn matched<'z>(
     Step::Done
 }
 
-/// RFC 6672 §3.3: answer the DNAME, synthesize the CNAME, follow it.
-fn substitute<'z>(name: &Name, owner: &'z Name, dname: &'z RRset, ans: &mut Answer<'z>) -> Step {
+/// RFC 6672 §3.3: answer the DNAME, synthesize the CNAME, follow it —
+/// unless the question is for type CNAME, which the synthesized CNAME
+/// answers (RFC 1034 §3.6.2: "queries which match the CNAME type are not
+/// restarted"; NSD and Knot stop there too).
+fn substitute<'z>(
+    name: &Name,
+    owner: &'z Name,
+    dname: &'z RRset,
+    qtype: RecordType,
+    ans: &mut Answer<'z>,
+) -> Step {
     push_set(&mut ans.answer, Cow::Borrowed(owner), dname);
     let Some((target, _)) = name_from_wire(dname.rdatas()[0].as_bytes(), 0) else {
         return Step::Done;
@@ -288,5 +303,8 @@ fn substitute<'z>(name: &Name, owner: &'z Name, dname: &'z RRset, ans: &mut Answ
         ttl: dname.ttl(),
         rdata: Cow::Owned(wire),
     });
+    if qtype == RecordType::CNAME {
+        return Step::Done;
+    }
     Step::Follow(new_name)
 }

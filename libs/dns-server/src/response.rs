@@ -5,7 +5,9 @@
 //! answer and authority sections go in whole or not at all; if they do not
 //! fit, the response is the header and question (and OPT) with TC=1. The
 //! additional section is filled RRset by RRset while there is room, and
-//! what does not fit is left out without setting TC.
+//! what does not fit is left out without setting TC, except in-domain glue
+//! of a referral: if some of it does not fit, TC=1 (RFC 9471 §3.1, as Knot
+//! does).
 
 use alloc::vec::Vec;
 
@@ -20,8 +22,10 @@ use crate::wire::{name_wire, Writer};
 const QR: u16 = 0x8000;
 const AA: u16 = 0x0400;
 const TC: u16 = 0x0200;
-/// Flags of the query copied into the response: opcode, RD, CD.
-const COPIED: u16 = 0x7800 | 0x0100 | 0x0010;
+/// Flags of the query copied into the response: opcode and RD. CD is not
+/// copied: an authoritative server "SHOULD clear the CD bit when composing
+/// an authoritative response" (RFC 4035 §3.1.6), as NSD and Knot do.
+const COPIED: u16 = 0x7800 | 0x0100;
 
 fn write_header(w: &mut Writer, id: u16, flags: u16, counts: [u16; 4]) {
     w.u16(id);
@@ -110,6 +114,12 @@ pub(crate) fn encode(q: &Query, ans: &Answer<'_>, limit: usize) -> Vec<u8> {
             }
             if w.len() > room {
                 w.truncate(mark);
+                let in_domain_glue =
+                    |rr: &Rr<'_>| ans.cut.is_some_and(|cut| cut.zone_of(&rr.owner));
+                if ans.additional[i..].iter().any(in_domain_glue) {
+                    flags |= TC;
+                    w.buf[2..4].copy_from_slice(&flags.to_be_bytes());
+                }
                 break;
             }
             counts[3] += (j - i) as u16;

@@ -17,7 +17,9 @@
 //!    expected.
 //! 4. [`zone`]: [`Zone`] (nodes in a `BTreeMap` keyed by owner in canonical
 //!    order, RRsets sorted by type, RDATA in canonical order), built and
-//!    validated by [`Zone::from_entries`]; [`Serial`] (RFC 1982).
+//!    validated by [`Zone::from_entries`]; [`Serial`] (RFC 1982);
+//!    [`ZoneEdit`], record-by-record changes for UPDATE and IXFR, checked
+//!    like the loader checks; [`ZoneDiff`], the changes between two versions.
 //! 5. [`printer`]: [`print_zone`], the inverse of the parser.
 //!
 //! # Panics
@@ -58,7 +60,10 @@ use core::fmt;
 pub use hickory_proto::rr::{DNSClass, Name, RecordType};
 pub use parser::{Entry, ParseError, ParseErrorKind, ZoneParser};
 pub use printer::print_zone;
+pub use rdata::text::parse_ttl;
 pub use rdata::{type_from_mnemonic, type_mnemonic, Rdata, RdataError};
+pub use zone::diff::{Record, ZoneDiff};
+pub use zone::edit::{EditError, ZoneEdit};
 pub use zone::model::{Node, RRset, Zone};
 pub use zone::serial::Serial;
 

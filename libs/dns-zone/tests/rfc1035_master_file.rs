@@ -156,10 +156,13 @@ const ERRORS: &[(&str, &str)] = &[
         "$FOO bar",
         "2:1: expected $ORIGIN, $TTL or $INCLUDE, found \"$FOO\"",
     ),
-    ("a..b A 192.0.2.1", "2:1: empty label in domain name"),
+    (
+        "a..b A 192.0.2.1",
+        "2:1: empty label in domain name, found \"a..b\"",
+    ),
     (
         "@ CH A 192.0.2.1",
-        "2:3: record class differs from the zone's class",
+        "2:3: expected the zone's class IN, found \"CH\"",
     ),
     (
         "@ TYPE65280 abcd",
@@ -313,4 +316,22 @@ odd\.label\032x TXT x
     assert_eq!(again, zone, "{printed}");
     // Printing is stable.
     assert_eq!(print_zone(&again), printed);
+}
+
+/// A `(` that is never closed makes the next line part of the record; the
+/// error there is reported, and then the parenthesis itself, which the
+/// parser met while skipping to the end (it was lost before).
+#[test]
+fn unclosed_parenthesis_is_reported_after_the_error_it_causes() {
+    let text = "$TTL 300\nwww A ( 192.0.2.2\nmail A 192.0.2.3\n";
+    let errs: Vec<String> = ZoneParser::new(text.as_bytes(), origin())
+        .map(|r| r.expect_err("every item is an error").to_string())
+        .collect();
+    assert_eq!(
+        errs,
+        [
+            "3:1: expected end of line, found \"mail\"",
+            "2:7: unbalanced parenthesis"
+        ]
+    );
 }

@@ -2,6 +2,7 @@
 
 use crate::session::{SessionError, SshSession};
 use crate::url::RemoteUrl;
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -81,9 +82,10 @@ enum State {
     Waiting {
         until: Instant,
     },
+    /// Boxed: a session and a fetch are large, the other states tiny.
     Fetching {
-        session: SshSession,
-        fetch: Fetch,
+        session: Box<SshSession>,
+        fetch: Box<Fetch>,
         started: Instant,
     },
 }
@@ -167,8 +169,8 @@ impl Sync {
                         None => FetchParams::shallow_clone(self.url.branch.as_deref()),
                     };
                     self.state = State::Fetching {
-                        session,
-                        fetch: Fetch::new(params),
+                        session: Box::new(session),
+                        fetch: Box::new(Fetch::new(params)),
                         started: now,
                     };
                 }

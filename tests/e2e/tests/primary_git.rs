@@ -1,6 +1,6 @@
-//! primary-git clones its zones from a real git server (OpenSSH + git-shell
-//! + a bare repository) and answers from them: as a host process and as an
-//! spt image in a namespace of the test's own.
+//! primary-git clones its zones from a real git server (OpenSSH, git-shell
+//! and a bare repository) and answers from them: as a host process and as
+//! an spt image in a namespace of the test's own.
 
 use e2e::gitserver::GitServer;
 use e2e::net::{Guest, TestNet};

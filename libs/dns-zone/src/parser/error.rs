@@ -33,8 +33,13 @@ pub enum ParseErrorKind {
         /// The offending token as written.
         found: String,
     },
-    /// A bad domain name.
-    Name(NameError),
+    /// A bad domain name: what is wrong with it, and the token as written.
+    Name {
+        /// What is wrong.
+        error: NameError,
+        /// The offending token as written.
+        found: String,
+    },
     /// RDATA that does not fit its type.
     Rdata(RdataError),
     /// A `(` without `)`, or a `)` without `(`.
@@ -44,8 +49,11 @@ pub enum ParseErrorKind {
     /// A construct this parser does not support, e.g. `$INCLUDE` without a
     /// file system.
     Unsupported(&'static str),
-    /// A record of another class than the zone's.
-    ClassMismatch,
+    /// A record of another class than the zone's (IN).
+    ClassMismatch {
+        /// The class as written.
+        found: String,
+    },
     /// The line has no owner: the first record is indented.
     NoOwner,
     /// No TTL in the record, no `$TTL` and no earlier TTL to inherit.
@@ -79,12 +87,14 @@ impl fmt::Display for ParseErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Expected { expected, found } => write!(f, "expected {expected}, found {found}"),
-            Self::Name(e) => e.fmt(f),
+            Self::Name { error, found } => write!(f, "{error}, found {found}"),
             Self::Rdata(e) => e.fmt(f),
             Self::UnbalancedParenthesis => f.write_str("unbalanced parenthesis"),
             Self::UnterminatedString => f.write_str("unterminated quoted string"),
             Self::Unsupported(what) => write!(f, "unsupported: {what}"),
-            Self::ClassMismatch => f.write_str("record class differs from the zone's class"),
+            Self::ClassMismatch { found } => {
+                write!(f, "expected the zone's class IN, found {found}")
+            }
             Self::NoOwner => f.write_str("no owner name: the first record must not be indented"),
             Self::NoTtl => f.write_str("no TTL: give one in the record or with $TTL"),
         }

@@ -64,6 +64,9 @@ pub(crate) struct Lexer<'a> {
     open_paren: (u32, u32),
     at_line_start: bool,
     peeked: Option<Token<'a>>,
+    /// An unbalanced parenthesis met while skipping a bad line: reported
+    /// after the error that caused the skip.
+    pending: Option<ParseError>,
 }
 
 impl<'a> Lexer<'a> {
@@ -77,6 +80,7 @@ impl<'a> Lexer<'a> {
             open_paren: (0, 0),
             at_line_start: true,
             peeked: None,
+            pending: None,
         }
     }
 
@@ -107,6 +111,11 @@ impl<'a> Lexer<'a> {
         self.lex()
     }
 
+    /// The unbalanced-parenthesis error met by the last [`Lexer::skip_line`].
+    pub fn take_pending(&mut self) -> Option<ParseError> {
+        self.pending.take()
+    }
+
     /// After an error: drop everything up to and including the end of the
     /// current logical line (parentheses are reset).
     pub fn skip_line(&mut self) {
@@ -122,7 +131,10 @@ impl<'a> Lexer<'a> {
                     ..
                 }) => return,
                 Ok(_) => {}
-                Err(_) => {
+                Err(e) => {
+                    if e.kind == ParseErrorKind::UnbalancedParenthesis {
+                        self.pending = Some(e);
+                    }
                     // A broken construct: resynchronise at the next newline.
                     self.depth = 0;
                     while let Some(&c) = self.src.get(self.pos) {
@@ -209,15 +221,24 @@ impl<'a> Lexer<'a> {
                     let mut p = start;
                     loop {
                         match self.src.get(p) {
-                            None => {
+                            None => break,
+                            // An escaped newline is still a newline: let the
+                            // arm below count the line.
+                            Some(b'\\') if self.src.get(p + 1) == Some(&b'\n') => p += 1,
+                            Some(b'\\') => p += 2,
+                            Some(b'"') => break,
+                            Some(b'\n') if self.depth == 0 => {
+                                // A string continues on the next line only
+                                // inside parentheses (as in BIND and Knot);
+                                // otherwise a stray quote would swallow the
+                                // following records. Resume at the newline.
+                                self.pos = p;
                                 return Err(ParseError::new(
                                     line,
                                     col,
                                     ParseErrorKind::UnterminatedString,
                                 ));
                             }
-                            Some(b'\\') => p += 2,
-                            Some(b'"') => break,
                             Some(b'\n') => {
                                 self.line += 1;
                                 self.line_start = p + 1;
@@ -227,6 +248,10 @@ impl<'a> Lexer<'a> {
                         }
                     }
                     if p >= self.src.len() {
+                        // The string runs to the end of the input (inside
+                        // parentheses): consume it all, so that the lexer's
+                        // position stays on the line it counted up to.
+                        self.pos = self.src.len();
                         return Err(ParseError::new(
                             line,
                             col,
@@ -337,6 +362,49 @@ mod tests {
         let t = lx.next_token().unwrap();
         assert!(t.first && t.indented);
         assert_eq!((t.line, t.col), (2, 3));
+    }
+
+    /// A string left open inside parentheses runs to the end of the input;
+    /// lexing after the error must not panic (found when errors after an
+    /// unterminated string stopped ending the parse).
+    #[test]
+    fn unterminated_quote_in_parentheses_reaches_the_end() {
+        let mut lx = Lexer::new(b"x TXT ( \"abc\ndef\\\nghi\n");
+        for _ in 0..2 {
+            lx.next_token().unwrap();
+        }
+        let e = lx.next_token().unwrap_err();
+        assert_eq!(
+            (e.line, e.column, e.kind),
+            (1, 9, ParseErrorKind::UnterminatedString)
+        );
+        assert_eq!(lx.position().0, 4);
+        lx.skip_line();
+        assert_eq!(
+            lx.take_pending().map(|e| e.kind),
+            Some(ParseErrorKind::UnbalancedParenthesis)
+        );
+    }
+
+    /// A quote left open ends at the end of its line outside parentheses
+    /// (Knot's zscanner case 12_TXT: `@ TXT """`), and lexing goes on with
+    /// the next line; inside parentheses a string may span lines.
+    #[test]
+    fn unterminated_quote_stops_at_the_end_of_the_line() {
+        use TokenKind::*;
+        let mut lx = Lexer::new(b"a \"\"\"\nb \"x\"\n");
+        assert_eq!(lx.next_token().unwrap().kind, Word(b"a"));
+        assert_eq!(lx.next_token().unwrap().kind, Quoted(b""));
+        let e = lx.next_token().unwrap_err();
+        assert_eq!((e.line, e.column), (1, 5));
+        assert_eq!(lx.next_token().unwrap().kind, Eol);
+        let b = lx.next_token().unwrap();
+        assert_eq!((b.kind, b.line), (Word(b"b"), 2));
+        assert_eq!(lx.next_token().unwrap().kind, Quoted(b"x"));
+        assert_eq!(
+            kinds("a ( \"x\ny\" )\n"),
+            [Word(b"a"), Quoted(b"x\ny"), Eol, Eof]
+        );
     }
 
     #[test]

@@ -98,7 +98,7 @@ impl<'a> ZoneParser<'a> {
 
     fn name(&mut self, t: &Token<'_>) -> Result<Name, ParseError> {
         parse_name(t.text(), &self.origin, &mut self.name_buf)
-            .map_err(|e| ParseError::new(t.line, t.col, ParseErrorKind::Name(e)))
+            .map_err(|e| crate::rdata::text::name_error(t, e))
     }
 
     fn expect_end(&mut self) -> Result<(), ParseError> {
@@ -193,7 +193,9 @@ impl<'a> ZoneParser<'a> {
                     return Err(ParseError::new(
                         t.line,
                         t.col,
-                        ParseErrorKind::ClassMismatch,
+                        ParseErrorKind::ClassMismatch {
+                            found: crate::rdata::text::describe(&t),
+                        },
                     ));
                 }
             } else if let Some(rtype) = type_from_mnemonic(w) {
@@ -275,6 +277,11 @@ impl Iterator for ZoneParser<'_> {
         if self.done {
             return None;
         }
+        if let Some(e) = self.lx.take_pending() {
+            // An unbalanced parenthesis found while skipping a bad line.
+            self.done = true;
+            return Some(Err(e));
+        }
         match self.record() {
             Ok(Some(e)) => Some(Ok(e)),
             Ok(None) => {
@@ -282,11 +289,10 @@ impl Iterator for ZoneParser<'_> {
                 None
             }
             Err(e) => {
-                if matches!(
-                    e.kind,
-                    ParseErrorKind::UnbalancedParenthesis | ParseErrorKind::UnterminatedString
-                ) {
-                    // Nothing sensible follows an unbalanced construct.
+                if e.kind == ParseErrorKind::UnbalancedParenthesis {
+                    // Nothing sensible follows an unbalanced parenthesis. (An
+                    // unterminated string ends with its line, or with the
+                    // file inside parentheses: parsing goes on after it.)
                     self.done = true;
                 } else {
                     self.lx.skip_line();

@@ -55,6 +55,18 @@ pub(crate) fn expected(tok: &Token<'_>, what: &'static str) -> ParseError {
     )
 }
 
+/// A bad domain name at `tok`.
+pub(crate) fn name_error(tok: &Token<'_>, error: crate::name::NameError) -> ParseError {
+    ParseError::new(
+        tok.line,
+        tok.col,
+        ParseErrorKind::Name {
+            error,
+            found: describe(tok),
+        },
+    )
+}
+
 /// Parses a TTL or other duration: decimal seconds, or units `1w2d3h4m5s`
 /// (case-insensitive; a last number without unit counts as seconds).
 pub fn parse_ttl(text: &[u8]) -> Option<u32> {
@@ -359,8 +371,7 @@ impl<'a> RdataText<'a, '_> {
     }
 
     pub(crate) fn name(&mut self, t: &Token<'_>, out: &mut Vec<u8>) -> Result<(), ParseError> {
-        let n = parse_name(t.text(), self.origin, self.name_buf)
-            .map_err(|e| ParseError::new(t.line, t.col, ParseErrorKind::Name(e)))?;
+        let n = parse_name(t.text(), self.origin, self.name_buf).map_err(|e| name_error(t, e))?;
         name_to_wire(&n, out);
         Ok(())
     }

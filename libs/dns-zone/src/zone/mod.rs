@@ -1,6 +1,9 @@
-//! The zone model ([`model`]), its validation ([`validate`]) and SOA serial
-//! arithmetic ([`serial`]).
+//! The zone model ([`model`]), its validation ([`validate`]), SOA serial
+//! arithmetic ([`serial`]), record-by-record changes ([`edit`]) and the
+//! difference between two versions ([`diff`]).
 
+pub mod diff;
+pub mod edit;
 pub mod model;
 pub mod serial;
 pub mod validate;

@@ -1,0 +1,264 @@
+//! The difference between two versions of a zone ([`ZoneDiff`]), as an
+//! incremental zone transfer carries it (RFC 1995 §4): the old SOA, the
+//! records deleted, the new SOA, the records added.
+
+use alloc::vec::Vec;
+use core::cmp::Ordering;
+
+use hickory_proto::rr::{Name, RecordType};
+
+use super::edit::EditError;
+use super::model::{Node, RRset, Zone};
+use super::serial::Serial;
+use crate::rdata::Rdata;
+
+/// One record with its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Owner name.
+    pub owner: Name,
+    /// TTL.
+    pub ttl: u32,
+    /// Type.
+    pub rtype: RecordType,
+    /// RDATA.
+    pub rdata: Rdata,
+}
+
+/// The serial of SOA RDATA in wire format, if it is long enough.
+pub fn soa_serial(rdata: &[u8]) -> Option<Serial> {
+    let t = rdata.len().checked_sub(20)?;
+    let b = &rdata[t..t + 4];
+    Some(Serial(u32::from_be_bytes([b[0], b[1], b[2], b[3]])))
+}
+
+/// The changes from one version of a zone to the next.
+///
+/// `deleted` and `added` never hold SOA records: the SOA change is
+/// `old_soa` → `new_soa`. A TTL change of an RRset is all its old records
+/// deleted and all its new records added. Records are compared in
+/// canonical form (RFC 4034 §6.2), so a change of case alone is no change;
+/// they are listed in canonical order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneDiff {
+    /// The SOA of the version the diff starts from.
+    pub old_soa: Record,
+    /// The SOA of the version the diff leads to.
+    pub new_soa: Record,
+    /// Records removed.
+    pub deleted: Vec<Record>,
+    /// Records added.
+    pub added: Vec<Record>,
+}
+
+impl ZoneDiff {
+    /// The serial the diff starts from.
+    pub fn from_serial(&self) -> Serial {
+        soa_serial(self.old_soa.rdata.as_bytes()).unwrap_or(Serial(0))
+    }
+
+    /// The serial the diff leads to.
+    pub fn to_serial(&self) -> Serial {
+        soa_serial(self.new_soa.rdata.as_bytes()).unwrap_or(Serial(0))
+    }
+
+    /// Whether nothing but (possibly) the SOA changes.
+    pub fn is_empty(&self) -> bool {
+        self.deleted.is_empty() && self.added.is_empty()
+    }
+
+    /// Records in the diff, the two SOAs included (its length in an IXFR).
+    pub fn record_count(&self) -> usize {
+        self.deleted.len() + self.added.len() + 2
+    }
+}
+
+fn soa_record(zone: &Zone) -> Record {
+    let soa = zone.soa();
+    Record {
+        owner: zone.origin.clone(),
+        ttl: soa.ttl,
+        rtype: RecordType::SOA,
+        rdata: soa.rdatas[0].clone(),
+    }
+}
+
+fn push_all(out: &mut Vec<Record>, owner: &Name, set: &RRset) {
+    out.extend(set.rdatas.iter().map(|r| Record {
+        owner: owner.clone(),
+        ttl: set.ttl,
+        rtype: set.rtype,
+        rdata: r.clone(),
+    }));
+}
+
+/// Adds the differences of two RRsets of the same owner and type.
+fn diff_sets(d: &mut ZoneDiff, old: (&Name, &RRset), new: (&Name, &RRset)) {
+    let (old_owner, a) = old;
+    let (new_owner, b) = new;
+    if a.ttl != b.ttl {
+        push_all(&mut d.deleted, old_owner, a);
+        push_all(&mut d.added, new_owner, b);
+        return;
+    }
+    let t = a.rtype;
+    let (mut i, mut j) = (0, 0);
+    while i < a.rdatas.len() || j < b.rdatas.len() {
+        let ord = match (a.rdatas.get(i), b.rdatas.get(j)) {
+            (Some(x), Some(y)) => x.canonical_cmp(y, t),
+            (Some(_), None) => Ordering::Less,
+            _ => Ordering::Greater,
+        };
+        let rec = |owner: &Name, r: &Rdata| Record {
+            owner: owner.clone(),
+            ttl: a.ttl,
+            rtype: t,
+            rdata: r.clone(),
+        };
+        match ord {
+            Ordering::Less => {
+                d.deleted.push(rec(old_owner, &a.rdatas[i]));
+                i += 1;
+            }
+            Ordering::Greater => {
+                d.added.push(rec(new_owner, &b.rdatas[j]));
+                j += 1;
+            }
+            Ordering::Equal => {
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+}
+
+/// Adds the differences of the nodes of one name (SOA excepted).
+fn diff_nodes(d: &mut ZoneDiff, old: Option<(&Name, &Node)>, new: Option<(&Name, &Node)>) {
+    let empty = Node::default();
+    let Some(owner) = old.or(new).map(|n| n.0) else {
+        return;
+    };
+    let (old_owner, a) = old.unwrap_or((owner, &empty));
+    let (new_owner, b) = new.unwrap_or((owner, &empty));
+    let (mut i, mut j) = (0, 0);
+    while i < a.rrsets.len() || j < b.rrsets.len() {
+        let ord = match (a.rrsets.get(i), b.rrsets.get(j)) {
+            (Some(x), Some(y)) => u16::from(x.rtype).cmp(&u16::from(y.rtype)),
+            (Some(_), None) => Ordering::Less,
+            _ => Ordering::Greater,
+        };
+        match ord {
+            Ordering::Less => {
+                if a.rrsets[i].rtype != RecordType::SOA {
+                    push_all(&mut d.deleted, old_owner, &a.rrsets[i]);
+                }
+                i += 1;
+            }
+            Ordering::Greater => {
+                if b.rrsets[j].rtype != RecordType::SOA {
+                    push_all(&mut d.added, new_owner, &b.rrsets[j]);
+                }
+                j += 1;
+            }
+            Ordering::Equal => {
+                if a.rrsets[i].rtype != RecordType::SOA && a.rrsets[i] != b.rrsets[j] {
+                    diff_sets(d, (old_owner, &a.rrsets[i]), (new_owner, &b.rrsets[j]));
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+}
+
+impl Zone {
+    /// The changes from this zone to `new` (a later version of the same
+    /// zone), walking both in canonical order.
+    pub fn diff(&self, new: &Zone) -> ZoneDiff {
+        let mut d = ZoneDiff {
+            old_soa: soa_record(self),
+            new_soa: soa_record(new),
+            deleted: Vec::new(),
+            added: Vec::new(),
+        };
+        let mut a = self.nodes.iter().peekable();
+        let mut b = new.nodes.iter().peekable();
+        loop {
+            let ord = match (a.peek(), b.peek()) {
+                (None, None) => break,
+                (Some((x, _)), Some((y, _))) => x.cmp(y),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+            };
+            match ord {
+                Ordering::Less => diff_nodes(&mut d, a.next(), None),
+                Ordering::Greater => diff_nodes(&mut d, None, b.next()),
+                Ordering::Equal => {
+                    let (x, y) = (a.next(), b.next());
+                    if x.map(|n| n.1) != y.map(|n| n.1) {
+                        diff_nodes(&mut d, x, y);
+                    }
+                }
+            }
+        }
+        d
+    }
+
+    /// The changes from this zone to `new` at the given names only (the
+    /// caller knows nothing else changed), in canonical order.
+    pub fn diff_names<'a>(
+        &self,
+        new: &Zone,
+        names: impl IntoIterator<Item = &'a Name>,
+    ) -> ZoneDiff {
+        let mut d = ZoneDiff {
+            old_soa: soa_record(self),
+            new_soa: soa_record(new),
+            deleted: Vec::new(),
+            added: Vec::new(),
+        };
+        let mut names: Vec<&Name> = names.into_iter().collect();
+        names.sort();
+        names.dedup();
+        for name in names {
+            diff_nodes(
+                &mut d,
+                self.nodes.get_key_value(name),
+                new.nodes.get_key_value(name),
+            );
+        }
+        d
+    }
+
+    /// Applies `diff` (which must start at this zone's serial) and returns
+    /// the new version. Strict, as an IXFR client must be: deleting a record
+    /// that is not there or adding one that is fails, so that a diverged
+    /// copy falls back to a full transfer.
+    #[allow(clippy::result_large_err)] // names in errors; a cold path
+    pub fn apply_diff(&self, diff: &ZoneDiff) -> Result<Zone, EditError> {
+        if self.serial() != diff.from_serial() || diff.new_soa.rtype != RecordType::SOA {
+            return Err(EditError::SerialMismatch);
+        }
+        let mut e = self.edit();
+        for r in diff.deleted.iter().filter(|r| r.rtype != RecordType::SOA) {
+            if !e.remove_record(&r.owner, r.rtype, &r.rdata) {
+                return Err(EditError::MissingRecord(r.clone()));
+            }
+        }
+        for r in diff.added.iter().filter(|r| r.rtype != RecordType::SOA) {
+            if !e.add(&r.owner, r.ttl, r.rtype, r.rdata.clone()) {
+                return Err(EditError::DuplicateRecord(r.clone()));
+            }
+        }
+        let origin = self.origin.clone();
+        e.replace_rrset(
+            &origin,
+            RRset::new(
+                RecordType::SOA,
+                diff.new_soa.ttl,
+                alloc::vec![diff.new_soa.rdata.clone()],
+            ),
+        );
+        e.finish()
+    }
+}

@@ -1,0 +1,385 @@
+//! Changing a zone record by record ([`ZoneEdit`]), for dynamic updates
+//! (RFC 2136) and incremental transfers (RFC 1995).
+//!
+//! An edit works on a copy of the zone; [`ZoneEdit::finish`] checks that
+//! the result is still a zone the loader ([`Zone::from_entries`]) would
+//! accept, looking only at the names the edit touched (plus one scan of
+//! the delegations when addresses were removed), so that an edit of a large
+//! zone costs the copy and not a full validation:
+//! - exactly one SOA, at the apex; NS records at the apex;
+//! - every owner at or below the apex;
+//! - no CNAME beside other data (RRSIG and NSEC excepted), at most one
+//!   CNAME and one DNAME per name;
+//! - in-zone NS targets have A or AAAA records.
+
+use alloc::collections::BTreeSet;
+use alloc::vec::Vec;
+use core::fmt;
+
+use hickory_proto::rr::{Name, RecordType};
+
+use super::diff::{Record, ZoneDiff};
+use super::model::{Node, RRset, Zone};
+use crate::name::{name_from_wire, name_to_string};
+use crate::rdata::Rdata;
+
+/// Why an edited zone was rejected, or a diff did not apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EditError {
+    /// A record outside the zone.
+    OutsideZone(Name),
+    /// The apex has no SOA, or more than one.
+    ApexSoa,
+    /// An SOA record below the apex.
+    SoaNotAtApex(Name),
+    /// The apex NS RRset is gone.
+    NoApexNs,
+    /// A CNAME beside other data, or more than one CNAME or DNAME.
+    CnameConflict(Name),
+    /// An NS record names a server inside the zone that has no address.
+    MissingGlue {
+        /// Owner of the NS record.
+        owner: Name,
+        /// The name server without A or AAAA.
+        target: Name,
+    },
+    /// A diff deletes a record the zone does not have.
+    MissingRecord(Record),
+    /// A diff adds a record the zone already has.
+    DuplicateRecord(Record),
+    /// A diff starts from another SOA than the zone's.
+    SerialMismatch,
+}
+
+impl fmt::Display for EditError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::OutsideZone(n) => write!(f, "{} is outside the zone", name_to_string(n)),
+            Self::ApexSoa => f.write_str("the zone apex must have exactly one SOA record"),
+            Self::SoaNotAtApex(n) => {
+                write!(f, "SOA record at {}, not at the apex", name_to_string(n))
+            }
+            Self::NoApexNs => f.write_str("no NS records left at the zone apex"),
+            Self::CnameConflict(n) => write!(
+                f,
+                "CNAME and other data, or more than one CNAME or DNAME, at {}",
+                name_to_string(n)
+            ),
+            Self::MissingGlue { owner, target } => write!(
+                f,
+                "{} NS {}: the name server is inside the zone but has no A or AAAA record",
+                name_to_string(owner),
+                name_to_string(target)
+            ),
+            Self::MissingRecord(r) => write!(
+                f,
+                "{} {} {}: no such record to delete",
+                name_to_string(&r.owner),
+                crate::type_mnemonic(r.rtype),
+                r.rdata.to_text(r.rtype)
+            ),
+            Self::DuplicateRecord(r) => write!(
+                f,
+                "{} {} {}: record already present",
+                name_to_string(&r.owner),
+                crate::type_mnemonic(r.rtype),
+                r.rdata.to_text(r.rtype)
+            ),
+            Self::SerialMismatch => f.write_str("the diff does not start at the zone's SOA"),
+        }
+    }
+}
+
+/// A copy of a zone being changed; [`ZoneEdit::finish`] validates it.
+#[derive(Debug, Clone)]
+pub struct ZoneEdit {
+    zone: Zone,
+    touched: BTreeSet<Name>,
+    /// Whether some touched name lost its last address record.
+    addresses_removed: bool,
+}
+
+fn is_address(t: RecordType) -> bool {
+    matches!(t, RecordType::A | RecordType::AAAA)
+}
+
+impl Zone {
+    /// Starts changing a copy of this zone.
+    pub fn edit(&self) -> ZoneEdit {
+        self.clone().into_edit()
+    }
+
+    /// Starts changing this zone.
+    pub fn into_edit(self) -> ZoneEdit {
+        ZoneEdit {
+            zone: self,
+            touched: BTreeSet::new(),
+            addresses_removed: false,
+        }
+    }
+}
+
+impl ZoneEdit {
+    /// The apex.
+    pub fn origin(&self) -> &Name {
+        &self.zone.origin
+    }
+
+    /// The node of `name` as edited so far.
+    pub fn node(&self, name: &Name) -> Option<&Node> {
+        self.zone.nodes.get(name)
+    }
+
+    /// The RRset of `name` and `rtype` as edited so far.
+    pub fn rrset(&self, name: &Name, rtype: RecordType) -> Option<&RRset> {
+        self.node(name).and_then(|n| n.rrset(rtype))
+    }
+
+    /// Whether `name` owns records, as edited so far (empty non-terminals
+    /// do not count).
+    pub fn name_in_use(&self, name: &Name) -> bool {
+        self.zone.nodes.contains_key(name)
+    }
+
+    /// The names changed so far, in canonical order.
+    pub fn touched(&self) -> impl Iterator<Item = &Name> {
+        self.touched.iter()
+    }
+
+    /// Adds a record. An existing RRset of another TTL takes the new TTL
+    /// as a whole (RFC 2181 §5.2). Returns whether the zone changed.
+    pub fn add(&mut self, owner: &Name, ttl: u32, rtype: RecordType, rdata: Rdata) -> bool {
+        let node = match self.zone.nodes.get_mut(owner) {
+            Some(n) => n,
+            None => self.zone.nodes.entry(owner.clone()).or_default(),
+        };
+        let code = u16::from(rtype);
+        let changed = match node
+            .rrsets
+            .binary_search_by_key(&code, |s| u16::from(s.rtype))
+        {
+            Ok(i) => {
+                let set = &mut node.rrsets[i];
+                let key = rdata.canonical(rtype).into_owned();
+                let mut changed = set.ttl != ttl;
+                set.ttl = ttl;
+                match set
+                    .rdatas
+                    .binary_search_by(|r| r.canonical(rtype).as_ref().cmp(key.as_slice()))
+                {
+                    Ok(_) => {}
+                    Err(j) => {
+                        set.rdatas.insert(j, rdata);
+                        self.zone.record_count += 1;
+                        changed = true;
+                    }
+                }
+                changed
+            }
+            Err(i) => {
+                node.rrsets
+                    .insert(i, RRset::new(rtype, ttl, alloc::vec![rdata]));
+                self.zone.record_count += 1;
+                true
+            }
+        };
+        if changed {
+            self.touched.insert(owner.clone());
+        }
+        changed
+    }
+
+    /// Removes one record (compared in canonical form, TTL ignored).
+    /// Returns whether it was there.
+    pub fn remove_record(&mut self, owner: &Name, rtype: RecordType, rdata: &Rdata) -> bool {
+        let Some(node) = self.zone.nodes.get_mut(owner) else {
+            return false;
+        };
+        let code = u16::from(rtype);
+        let Ok(i) = node
+            .rrsets
+            .binary_search_by_key(&code, |s| u16::from(s.rtype))
+        else {
+            return false;
+        };
+        let key = rdata.canonical(rtype);
+        let set = &mut node.rrsets[i];
+        let Ok(j) = set
+            .rdatas
+            .binary_search_by(|r| r.canonical(rtype).as_ref().cmp(key.as_ref()))
+        else {
+            return false;
+        };
+        set.rdatas.remove(j);
+        self.zone.record_count -= 1;
+        if set.rdatas.is_empty() {
+            node.rrsets.remove(i);
+        }
+        self.after_removal(owner, rtype);
+        true
+    }
+
+    /// Removes the RRset of `owner` and `rtype`; returns it.
+    pub fn remove_rrset(&mut self, owner: &Name, rtype: RecordType) -> Option<RRset> {
+        let node = self.zone.nodes.get_mut(owner)?;
+        let code = u16::from(rtype);
+        let i = node
+            .rrsets
+            .binary_search_by_key(&code, |s| u16::from(s.rtype))
+            .ok()?;
+        let set = node.rrsets.remove(i);
+        self.zone.record_count -= set.rdatas.len();
+        self.after_removal(owner, rtype);
+        Some(set)
+    }
+
+    /// Removes every RRset of `owner` whose type `keep` does not accept;
+    /// returns whether anything was removed.
+    pub fn remove_rrsets_where(
+        &mut self,
+        owner: &Name,
+        mut remove: impl FnMut(RecordType) -> bool,
+    ) -> bool {
+        let Some(node) = self.zone.nodes.get(owner) else {
+            return false;
+        };
+        let types: Vec<RecordType> = node
+            .rrsets
+            .iter()
+            .map(|s| s.rtype)
+            .filter(|&t| remove(t))
+            .collect();
+        for &t in &types {
+            self.remove_rrset(owner, t);
+        }
+        !types.is_empty()
+    }
+
+    /// Replaces the RRset of `owner` and its type by `set` (an empty set
+    /// removes it); returns the old one.
+    pub fn replace_rrset(&mut self, owner: &Name, set: RRset) -> Option<RRset> {
+        let rtype = set.rtype;
+        let old = self.remove_rrset(owner, rtype);
+        if !set.rdatas.is_empty() {
+            self.zone.record_count += set.rdatas.len();
+            let node = match self.zone.nodes.get_mut(owner) {
+                Some(n) => n,
+                None => self.zone.nodes.entry(owner.clone()).or_default(),
+            };
+            let code = u16::from(rtype);
+            let i = node
+                .rrsets
+                .binary_search_by_key(&code, |s| u16::from(s.rtype))
+                .unwrap_or_else(|i| i);
+            node.rrsets.insert(i, set);
+            self.touched.insert(owner.clone());
+        }
+        old
+    }
+
+    fn after_removal(&mut self, owner: &Name, rtype: RecordType) {
+        self.touched.insert(owner.clone());
+        let (empty, has_address) = match self.zone.nodes.get(owner) {
+            Some(node) => (
+                node.rrsets.is_empty(),
+                node.rrsets.iter().any(|s| is_address(s.rtype)),
+            ),
+            None => (true, false),
+        };
+        if empty {
+            self.zone.nodes.remove(owner);
+        }
+        if is_address(rtype) && !has_address {
+            self.addresses_removed = true;
+        }
+    }
+
+    /// Checks the edited zone (see the module docs) and returns it.
+    #[allow(clippy::result_large_err)] // names in errors; a cold path
+    pub fn finish(self) -> Result<Zone, EditError> {
+        self.check()?;
+        Ok(self.zone)
+    }
+
+    /// As [`ZoneEdit::finish`], with the difference from `old` (the zone
+    /// the edit started from) computed over the touched names only.
+    #[allow(clippy::result_large_err)]
+    pub fn finish_with_diff(self, old: &Zone) -> Result<(Zone, ZoneDiff), EditError> {
+        self.check()?;
+        let diff = old.diff_names(&self.zone, self.touched.iter());
+        Ok((self.zone, diff))
+    }
+
+    #[allow(clippy::result_large_err)]
+    fn check(&self) -> Result<(), EditError> {
+        let zone = &self.zone;
+        let origin = &zone.origin;
+        let apex = zone.nodes.get(origin);
+        if apex.and_then(|n| n.rrset(RecordType::SOA)).map(RRset::len) != Some(1) {
+            return Err(EditError::ApexSoa);
+        }
+        if !apex.is_some_and(|n| n.has(RecordType::NS)) {
+            return Err(EditError::NoApexNs);
+        }
+        for name in &self.touched {
+            if !origin.zone_of(name) {
+                return Err(EditError::OutsideZone(name.clone()));
+            }
+            let Some(node) = zone.nodes.get(name) else {
+                continue;
+            };
+            if name != origin && node.has(RecordType::SOA) {
+                return Err(EditError::SoaNotAtApex(name.clone()));
+            }
+            let cname = node.rrset(RecordType::CNAME);
+            let conflict = cname.is_some_and(|c| c.len() > 1)
+                || node.rrset(RecordType::DNAME).is_some_and(|d| d.len() > 1)
+                || (cname.is_some()
+                    && node.rrsets.iter().any(|s| {
+                        !matches!(
+                            s.rtype,
+                            RecordType::CNAME | RecordType::RRSIG | RecordType::NSEC
+                        )
+                    }));
+            if conflict {
+                return Err(EditError::CnameConflict(name.clone()));
+            }
+            if let Some(ns) = node.rrset(RecordType::NS) {
+                check_targets(zone, name, ns)?;
+            }
+        }
+        if self.addresses_removed {
+            // Some name lost its addresses: no NS in the zone may point at it.
+            for (owner, node) in &zone.nodes {
+                if let Some(ns) = node.rrset(RecordType::NS) {
+                    check_targets(zone, owner, ns)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[allow(clippy::result_large_err)]
+fn check_targets(zone: &Zone, owner: &Name, ns: &RRset) -> Result<(), EditError> {
+    for rd in &ns.rdatas {
+        let Some((target, _)) = name_from_wire(rd.as_bytes(), 0) else {
+            continue;
+        };
+        if !zone.contains(&target) {
+            continue;
+        }
+        let has_address = zone
+            .nodes
+            .get(&target)
+            .is_some_and(|n| n.rrsets.iter().any(|s| is_address(s.rtype)));
+        if !has_address {
+            return Err(EditError::MissingGlue {
+                owner: owner.clone(),
+                target,
+            });
+        }
+    }
+    Ok(())
+}
