@@ -5,6 +5,10 @@
 //! - [`DnsService`]: UDP and TCP on one port; TCP per RFC 7766 (length
 //!   framing, several queries per connection, pipelined answers in order,
 //!   idle timeout), answers from `dns_server::Server`.
+//! - the signed control plane: TSIG (RFC 8945) on queries, UPDATE (RFC
+//!   2136/3007, answered only after the owner made the change durable, see
+//!   [`ControlEvent`]), NOTIFY in and out (RFC 1996), AXFR/IXFR (RFC 5936,
+//!   1995) for holders of transfer keys, in the OCaml-DNS key layout.
 //! - [`ZoneSet`]: the zones of a repository in the OCaml-DNS layout (one
 //!   file per zone, named after the zone; `_keys` and `<zone>._keys` files
 //!   never served), reloaded file by file: a file that fails to parse is
@@ -15,8 +19,10 @@
 
 extern crate alloc;
 
+mod control;
 mod repository;
 mod service;
 
-pub use repository::{is_key_file, LoadReport, ZoneFile, ZoneSet};
+pub use control::{ControlEvent, UpdateId};
+pub use repository::{is_key_file, load_keys, LoadReport, ZoneFile, ZoneSet};
 pub use service::{DnsService, ServiceConfig};

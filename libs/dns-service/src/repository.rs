@@ -42,6 +42,9 @@ pub struct ZoneSet {
     /// (file name, contents) of each zone's last good version, to skip
     /// unchanged files on reload.
     sources: Vec<(String, Vec<u8>)>,
+    /// (old version or none, apex) of the zones the last reload replaced,
+    /// for journaling and NOTIFY.
+    pub(crate) replaced: Vec<(Option<Zone>, Name)>,
 }
 
 impl ZoneSet {
@@ -73,7 +76,9 @@ impl ZoneSet {
                 Ok((zone, warnings)) => {
                     report.warnings.extend(warnings);
                     report.loaded.push((file.name.clone(), zone.serial().0));
-                    catalog.insert(zone);
+                    let apex = zone.origin().clone();
+                    let old = catalog.insert(zone);
+                    self.replaced.push((old, apex));
                     self.sources.retain(|(name, _)| *name != file.name);
                     self.sources
                         .push((file.name.clone(), file.contents.clone()));
@@ -225,4 +230,28 @@ mod tests {
             report.errors[0]
         );
     }
+}
+
+/// The TSIG keys of a repository: every `_keys` and `<zone>._keys` file.
+/// Problems are returned as `file:line:column: message` lines; a file with
+/// errors contributes no key.
+pub fn load_keys(files: &[ZoneFile]) -> (dns_keys::KeyStore, Vec<String>) {
+    let mut keys = dns_keys::KeyStore::new();
+    let mut problems = Vec::new();
+    for file in files.iter().filter(|f| is_key_file(&f.name)) {
+        match keys.load_keys_file(&file.name, &file.contents) {
+            Ok(warnings) => problems.extend(
+                warnings
+                    .iter()
+                    .map(|w| w.display_in(&file.name).to_string()),
+            ),
+            Err(error) => problems.extend(
+                error
+                    .errors
+                    .iter()
+                    .map(|e| e.display_in(&file.name).to_string()),
+            ),
+        }
+    }
+    (keys, problems)
 }

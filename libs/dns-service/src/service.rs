@@ -1,9 +1,12 @@
 //! DNS over UDP and TCP on the netstack socket API.
 
+use crate::control::{Control, ControlEvent, Outcome, ReplyTo, UpdateId};
 use crate::repository::{LoadReport, ZoneFile, ZoneSet};
 use alloc::vec;
 use alloc::vec::Vec;
+use core::net::IpAddr;
 use core::time::Duration;
+use dns_keys::KeyStore;
 use dns_server::catalog::Catalog;
 use dns_server::tcp::{frame, TcpFramer, MAX_TCP_MESSAGE};
 use dns_server::{Server, Transport};
@@ -21,6 +24,8 @@ pub struct ServiceConfig {
     pub tcp_backlog: usize,
     /// Most open TCP clients; beyond it new ones are closed at once.
     pub max_tcp_clients: usize,
+    /// Port our NOTIFYs go to (53; tests run secondaries elsewhere).
+    pub notify_port: u16,
 }
 
 impl Default for ServiceConfig {
@@ -30,12 +35,14 @@ impl Default for ServiceConfig {
             tcp_idle_timeout: Duration::from_secs(10),
             tcp_backlog: 32,
             max_tcp_clients: 256,
+            notify_port: 53,
         }
     }
 }
 
 struct Client {
     handle: TcpHandle,
+    peer: core::net::SocketAddr,
     framer: TcpFramer,
     /// Framed answers not yet accepted by the socket.
     out: Vec<u8>,
@@ -53,6 +60,9 @@ pub struct DnsService {
     listener: Option<ListenHandle>,
     clients: Vec<Client>,
     buf: Vec<u8>,
+    control: Control,
+    /// Answers decided outside a poll (completed updates), sent at the next.
+    outbox: Vec<(ReplyTo, Vec<u8>)>,
 }
 
 impl DnsService {
@@ -66,13 +76,63 @@ impl DnsService {
             listener: None,
             clients: Vec::new(),
             buf: vec![0; MAX_TCP_MESSAGE],
+            control: Control::new(KeyStore::new(), 0, Vec::new(), config.notify_port),
+            outbox: Vec::new(),
         }
+    }
+
+    /// Accepts the TSIG keys of `keys` (OCaml-DNS roles: `_update`,
+    /// `_transfer`); `seed` varies NOTIFY message IDs; `ours` are our own
+    /// addresses (never notified).
+    pub fn set_keys(&mut self, keys: KeyStore, seed: u64, ours: Vec<IpAddr>) {
+        self.control = Control::new(keys, seed, ours, self.config.notify_port);
+    }
+
+    /// Replaces the TSIG keys (after a reload of the `_keys` files), keeping
+    /// journals and NOTIFYs in flight.
+    pub fn replace_keys(&mut self, keys: KeyStore) {
+        self.control.keys = keys;
+    }
+
+    /// What the owner has to act on (updates to make durable, NOTIFYs).
+    pub fn take_events(&mut self) -> Vec<ControlEvent> {
+        core::mem::take(&mut self.control.events)
+    }
+
+    /// Finishes the UPDATE `id`: when `durable`, its change is served from
+    /// now on (journaled for IXFR, secondaries notified) and the client gets
+    /// NOERROR; otherwise SERVFAIL and nothing changes.
+    pub fn complete_update(
+        &mut self,
+        id: UpdateId,
+        durable: bool,
+        now: netstack::Instant,
+        unix_time: u64,
+    ) {
+        let Some(pending) = self.control.pending.remove(&id) else {
+            return;
+        };
+        let response = if durable {
+            let new = pending.change.new.clone();
+            let old = self.server.catalog_mut().insert(new.clone());
+            self.control.changed(old.as_ref(), &new, now.0 / 1_000_000);
+            pending.change.response(unix_time)
+        } else {
+            pending.change.failure_response(unix_time)
+        };
+        self.outbox.push((pending.reply_to, response));
     }
 
     /// Reloads the served zones from a repository's `files` (see
     /// [`ZoneSet::reload`]); queries see the new zones at once.
     pub fn reload(&mut self, zones: &mut ZoneSet, files: &[ZoneFile]) -> LoadReport {
-        zones.reload(self.server.catalog_mut(), files)
+        let report = zones.reload(self.server.catalog_mut(), files);
+        for (old, apex) in core::mem::take(&mut zones.replaced) {
+            if let Some(new) = self.server.catalog().get(&apex).cloned() {
+                self.control.changed(old.as_ref(), &new, 0);
+            }
+        }
+        report
     }
 
     /// The zones being served.
@@ -93,22 +153,71 @@ impl DnsService {
     }
 
     fn serve_udp(&mut self, net: &mut dyn Sockets, udp: UdpHandle) {
+        let unix_time = net.unix_time();
         while let Ok(Some((len, from))) = net.udp_recv(udp, &mut self.buf) {
-            if let Some(answer) = self.server.handle(&self.buf[..len], Transport::Udp) {
+            let msg = &self.buf[..len];
+            let answers = match needs_control(msg) {
+                true => self.control.handle(
+                    self.server.catalog(),
+                    msg,
+                    ReplyTo::Udp(from),
+                    from,
+                    false,
+                    unix_time,
+                ),
+                false => None,
+            };
+            let answers = match answers {
+                Some(Outcome::Now(answers)) => answers,
+                Some(Outcome::Nothing) => continue,
+                None => answer_query(&self.server, &self.control, msg, Transport::Udp, unix_time)
+                    .into_iter()
+                    .collect(),
+            };
+            for answer in answers {
                 // A full transmit queue drops the answer; the client retries.
                 let _ = net.udp_send(udp, from, &answer);
             }
         }
     }
 
+    /// Sends completed updates' answers and due NOTIFYs.
+    fn send_pending(&mut self, net: &mut dyn Sockets, udp: UdpHandle) {
+        for (to, answer) in core::mem::take(&mut self.outbox) {
+            match to {
+                ReplyTo::Udp(addr) => {
+                    let _ = net.udp_send(udp, addr, &answer);
+                }
+                ReplyTo::Tcp(handle) => {
+                    if let (Some(client), Some(framed)) = (
+                        self.clients.iter_mut().find(|c| c.handle == handle),
+                        frame(&answer),
+                    ) {
+                        client.out.extend_from_slice(&framed);
+                    }
+                }
+            }
+        }
+        let now_ms = dns_notify::Instant::from_millis(net.now().0 / 1_000_000);
+        while let Some(transmit) = self.control.notifier.poll_transmit(now_ms, net.unix_time()) {
+            let _ = net.udp_send(udp, transmit.destination, &transmit.payload);
+        }
+        while let Some(event) = self.control.notifier.poll_event() {
+            if let dns_notify::Event::GaveUp { .. } = event {
+                (self.log)(format_args!("dns: {event:?}"));
+            }
+        }
+    }
+
     fn accept(&mut self, net: &mut dyn Sockets, listener: ListenHandle) {
-        while let Ok(Some((handle, _peer))) = net.tcp_accept(listener) {
+        while let Ok(Some((handle, peer))) = net.tcp_accept(listener) {
             if self.clients.len() >= self.config.max_tcp_clients {
                 net.tcp_release(handle);
                 continue;
             }
             self.clients.push(Client {
                 handle,
+                peer,
                 framer: TcpFramer::new(MAX_TCP_MESSAGE),
                 out: Vec::new(),
             });
@@ -116,8 +225,57 @@ impl DnsService {
     }
 }
 
+/// Whether a message needs the control plane (anything but a plain query):
+/// another opcode, a response, a transfer, or a possible TSIG.
+fn needs_control(msg: &[u8]) -> bool {
+    if msg.len() < 12 {
+        return false;
+    }
+    let opcode = (msg[2] >> 3) & 0x0f;
+    let response = msg[2] & 0x80 != 0;
+    let additional = u16::from_be_bytes([msg[10], msg[11]]);
+    if opcode != 0 || response || additional > 0 {
+        return true;
+    }
+    // QTYPE after the question name: AXFR (252) and IXFR (251).
+    let mut at = 12;
+    while let Some(&len) = msg.get(at) {
+        if len == 0 || len & 0xc0 != 0 {
+            break;
+        }
+        at += 1 + len as usize;
+    }
+    matches!(msg.get(at + 1..at + 3), Some([0, 251 | 252]))
+}
+
+/// A query for the engine; signed ones are verified and answered signed.
+fn answer_query(
+    server: &Server,
+    control: &Control,
+    msg: &[u8],
+    transport: Transport,
+    unix_time: u64,
+) -> Option<Vec<u8>> {
+    match tsig::verify_request(msg, &control.keys, unix_time) {
+        Ok(None) => server.handle(msg, transport),
+        Ok(Some(signed)) => {
+            let mut answer = server.handle(&signed.stripped(msg), transport)?;
+            signed.response_signer().sign(&mut answer, unix_time);
+            Some(answer)
+        }
+        Err(error) => Some(error.response(msg, unix_time)),
+    }
+}
+
 /// Reads queries, queues answers, writes; false when the client is gone.
-fn serve_tcp(net: &mut dyn Sockets, server: &Server, client: &mut Client, buf: &mut [u8]) -> bool {
+fn serve_tcp(
+    net: &mut dyn Sockets,
+    server: &Server,
+    control: &mut Control,
+    client: &mut Client,
+    buf: &mut [u8],
+) -> bool {
+    let unix_time = net.unix_time();
     loop {
         match net.tcp_read(client.handle, buf) {
             Ok(0) => break,
@@ -128,12 +286,29 @@ fn serve_tcp(net: &mut dyn Sockets, server: &Server, client: &mut Client, buf: &
         loop {
             match client.framer.next_message() {
                 Ok(Some(query)) => {
-                    // The engine never produces more than a length prefix can carry.
-                    if let Some(framed) = server
-                        .handle(&query, Transport::Tcp)
-                        .and_then(|a| frame(&a))
-                    {
-                        client.out.extend_from_slice(&framed);
+                    let answers = match needs_control(&query) {
+                        true => control.handle(
+                            server.catalog(),
+                            &query,
+                            ReplyTo::Tcp(client.handle),
+                            client.peer,
+                            true,
+                            unix_time,
+                        ),
+                        false => None,
+                    };
+                    let answers = match answers {
+                        Some(Outcome::Now(answers)) => answers,
+                        Some(Outcome::Nothing) => Vec::new(),
+                        None => answer_query(server, control, &query, Transport::Tcp, unix_time)
+                            .into_iter()
+                            .collect(),
+                    };
+                    for answer in answers {
+                        // Engine answers always fit a length prefix.
+                        if let Some(framed) = frame(&answer) {
+                            client.out.extend_from_slice(&framed);
+                        }
                     }
                 }
                 Ok(None) => break,
@@ -182,9 +357,15 @@ impl Service for DnsService {
         };
         self.serve_udp(net, udp);
         self.accept(net, listener);
-        let (server, buf) = (&self.server, &mut self.buf);
+        self.send_pending(net, udp);
+        let (server, control, buf) = (&self.server, &mut self.control, &mut self.buf);
         self.clients
-            .retain_mut(|client| serve_tcp(net, server, client, buf));
-        Poll::Until(None)
+            .retain_mut(|client| serve_tcp(net, server, control, client, buf));
+        let deadline = self
+            .control
+            .notifier
+            .next_deadline()
+            .map(|ms| netstack::Instant(ms.millis().saturating_mul(1_000_000)));
+        Poll::Until(deadline)
     }
 }

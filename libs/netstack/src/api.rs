@@ -126,6 +126,8 @@ impl Default for StackConfig {
 pub trait Sockets {
     /// Monotonic time of this poll.
     fn now(&self) -> Instant;
+    /// Wall-clock time of this poll, seconds since the Unix epoch (TSIG).
+    fn unix_time(&self) -> u64;
 
     /// Binds a UDP socket to `port` on every address of the interface (the
     /// host-process build binds its `--listen` address instead).

@@ -179,6 +179,10 @@ impl Sockets for OsStack {
         self.now
     }
 
+    fn unix_time(&self) -> u64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    }
+
     fn udp_bind(&mut self, port: u16) -> Result<UdpHandle, NetError> {
         let mut socket = UdpSocket::bind(self.bind_address(port)).map_err(os_error)?;
         let token = self.token();

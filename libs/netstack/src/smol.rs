@@ -54,6 +54,8 @@ pub struct SmolStack<D: Device> {
     next_port: u16,
     /// Sockets released by the service, removed after the next poll.
     released: Vec<SocketHandle>,
+    /// Wall-clock seconds at this poll, from the platform.
+    unix_time: u64,
 }
 
 fn smol_instant(now: Instant) -> smoltcp::time::Instant {
@@ -127,8 +129,14 @@ impl<D: Device> SmolStack<D> {
             generations: Vec::new(),
             tcp_sockets: 0,
             released: Vec::new(),
+            unix_time: 0,
             next_port: EPHEMERAL_FIRST + (random_seed % 16384) as u16,
         }
+    }
+
+    /// Sets the wall-clock time (seconds since the epoch) services see.
+    pub fn set_unix_time(&mut self, seconds: u64) {
+        self.unix_time = seconds;
     }
 
     /// The device, for the event loop.
@@ -280,6 +288,10 @@ impl<D: Device> SmolStack<D> {
 impl<D: Device> Sockets for SmolStack<D> {
     fn now(&self) -> Instant {
         self.now
+    }
+
+    fn unix_time(&self) -> u64 {
+        self.unix_time
     }
 
     fn udp_bind(&mut self, port: u16) -> Result<UdpHandle, NetError> {

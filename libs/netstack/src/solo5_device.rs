@@ -117,6 +117,7 @@ pub fn run(
         monotonic(),
     );
     loop {
+        stack.set_unix_time(solo5::time::wall_ns() / 1_000_000_000);
         let mut changed = stack.poll_network(monotonic());
         let wanted = match service.poll(&mut stack) {
             Poll::Exit(status) => {

@@ -14,7 +14,7 @@ extern crate alloc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use bootargs::{ArgKind, ArgSpec, Args};
-use dns_service::{DnsService, ZoneFile, ZoneSet};
+use dns_service::{load_keys, ControlEvent, DnsService, ZoneFile, ZoneSet};
 use git_remote::{RemoteUrl, Sync, SyncEvent};
 use netstack::{Poll, Service, Sockets};
 use ssh::{Authenticator, ClientKey};
@@ -106,6 +106,11 @@ impl Primary {
                     })
                     .collect();
                 let report = self.dns.reload(&mut self.zones, &files);
+                let (keys, problems) = load_keys(&files);
+                for line in &problems {
+                    log(format_args!("primary-git: commit {head}: keys: {line}"));
+                }
+                self.dns.replace_keys(keys);
                 for line in &report.errors {
                     log(format_args!("primary-git: commit {head}: {line}"));
                 }
@@ -141,12 +146,48 @@ impl Primary {
     }
 }
 
+impl Primary {
+    fn control(&mut self, net: &mut dyn Sockets, event: ControlEvent) {
+        let log = self.log;
+        match event {
+            ControlEvent::Notified { zone, from } => {
+                log(format_args!(
+                    "primary-git: NOTIFY for {zone} from {from}: fetching"
+                ));
+                self.sync.fetch();
+            }
+            ControlEvent::Update { id, zone, key, .. } => {
+                // Acknowledged only once durable in git; pushing updates
+                // back is not built yet, so nothing changes.
+                log(format_args!(
+                    "primary-git: UPDATE of {zone} by {key} refused with SERVFAIL: pushing updates to git is not implemented yet"
+                ));
+                self.dns
+                    .complete_update(id, false, net.now(), net.unix_time());
+            }
+            _ => {}
+        }
+    }
+}
+
 impl Service for Primary {
     fn poll(&mut self, net: &mut dyn Sockets) -> Poll {
         while let Some(event) = self.sync.poll(net) {
             self.handle(event);
         }
-        let dns = self.dns.poll(net);
+        let mut dns = self.dns.poll(net);
+        let events = self.dns.take_events();
+        if !events.is_empty() {
+            for event in events {
+                self.control(net, event);
+            }
+            // Send the answers just decided.
+            dns = self.dns.poll(net);
+        }
+        // Fetches asked for just now start at once.
+        while let Some(event) = self.sync.poll(net) {
+            self.handle(event);
+        }
         match dns {
             Poll::Exit(status) => Poll::Exit(status),
             Poll::Until(deadline) => Poll::Until(match (deadline, self.sync.deadline()) {

@@ -83,8 +83,8 @@ mod image {
 mod host {
     use super::*;
     use dns_server::catalog::Catalog;
-    use dns_service::{DnsService, ZoneFile, ZoneSet};
-    use netstack::{OsStack, Service, LISTEN_ARG, NET_ARGS};
+    use dns_service::{load_keys, ControlEvent, DnsService, ZoneFile, ZoneSet};
+    use netstack::{OsStack, Poll, Service, Sockets, LISTEN_ARG, NET_ARGS};
     use primary::{git_sync_from_args, Primary, GIT_ARGS};
     use std::net::SocketAddr;
     use std::path::Path;
@@ -121,18 +121,87 @@ mod host {
         Ok(files)
     }
 
-    fn load_directory(service: &mut DnsService, files: &[ZoneFile], at: &str) {
-        let report = service.reload(&mut ZoneSet::new(), files);
-        for line in report.errors.iter().chain(&report.warnings) {
-            println!("{PROGRAM}: {line}");
+    /// `--zones-dir` mode: updates are durable once written to the zone's
+    /// file (fsync'd, then renamed over it); a NOTIFY rereads the directory.
+    struct DirectoryPrimary {
+        dns: DnsService,
+        zones: ZoneSet,
+        dir: std::path::PathBuf,
+    }
+
+    impl DirectoryPrimary {
+        fn reload(&mut self) {
+            match read_repository(&self.dir) {
+                Ok(files) => {
+                    let report = self.dns.reload(&mut self.zones, &files);
+                    let (keys, problems) = load_keys(&files);
+                    self.dns.replace_keys(keys);
+                    for line in report
+                        .errors
+                        .iter()
+                        .chain(&report.warnings)
+                        .chain(&problems)
+                    {
+                        println!("{PROGRAM}: {line}");
+                    }
+                    for (zone, serial) in &report.loaded {
+                        println!("{PROGRAM}: loaded {zone} serial {serial}");
+                    }
+                }
+                Err(error) => println!("{PROGRAM}: {}: {error}", self.dir.display()),
+            }
         }
-        for (zone, serial) in &report.loaded {
-            println!("{PROGRAM}: loaded {zone} serial {serial}");
+
+        fn write_zone(&self, zone: &dns_zone::Zone) -> std::io::Result<()> {
+            use std::io::Write;
+            let name = zone.origin().to_ascii();
+            let file = self.dir.join(name.trim_end_matches('.'));
+            let temporary = self
+                .dir
+                .join(format!(".{}.tmp", name.trim_end_matches('.')));
+            let mut out = std::fs::File::create(&temporary)?;
+            out.write_all(dns_zone::print_zone(zone).as_bytes())?;
+            out.sync_all()?;
+            std::fs::rename(&temporary, &file)?;
+            std::fs::File::open(&self.dir)?.sync_all()
         }
-        println!(
-            "{PROGRAM}: serving {} zones on {at} (udp, tcp)",
-            service.catalog().len()
-        );
+    }
+
+    impl Service for DirectoryPrimary {
+        fn poll(&mut self, net: &mut dyn Sockets) -> Poll {
+            let result = self.dns.poll(net);
+            let events = self.dns.take_events();
+            if events.is_empty() {
+                return result;
+            }
+            for event in events {
+                match event {
+                    ControlEvent::Update { id, zone, key, new } => {
+                        let written = self.write_zone(&new);
+                        match &written {
+                            Ok(()) => println!(
+                                "{PROGRAM}: UPDATE of {zone} by {key}: serial {}",
+                                new.serial().0
+                            ),
+                            Err(error) => println!(
+                                "{PROGRAM}: UPDATE of {zone} by {key} not durable: {error}"
+                            ),
+                        }
+                        self.dns
+                            .complete_update(id, written.is_ok(), net.now(), net.unix_time());
+                    }
+                    ControlEvent::Notified { zone, from } => {
+                        println!(
+                            "{PROGRAM}: NOTIFY for {zone} from {from}: rereading {}",
+                            self.dir.display()
+                        );
+                        self.reload();
+                    }
+                    _ => {}
+                }
+            }
+            self.dns.poll(net)
+        }
     }
 
     pub fn main() {
@@ -146,15 +215,25 @@ mod host {
         let sync = git_sync_from_args(&args).unwrap_or_else(|e| usage_error(e));
         let dir = args.value("zones-dir").unwrap_or_else(|e| usage_error(e));
         let mut stack = OsStack::new(listen).unwrap_or_else(|e| usage_error(e));
-        let mut dns = DnsService::new(Catalog::new(), config, log);
+        let dns = DnsService::new(Catalog::new(), config, log);
         let mut service: Box<dyn Service> = match (sync, dir) {
             (Some(sync), None) => Box::new(Primary::new(dns, sync, log)),
             (None, Some(dir)) => {
-                let files = read_repository(Path::new(dir))
-                    .unwrap_or_else(|e| usage_error(format!("{dir}: {e}")));
+                if let Err(error) = read_repository(Path::new(dir)) {
+                    usage_error(format!("{dir}: {error}"));
+                }
                 let at = listen.map_or_else(|| format!("port {}", config.port), |a| a.to_string());
-                load_directory(&mut dns, &files, &at);
-                Box::new(dns)
+                let mut primary = DirectoryPrimary {
+                    dns,
+                    zones: ZoneSet::new(),
+                    dir: dir.into(),
+                };
+                primary.reload();
+                println!(
+                    "{PROGRAM}: serving {} zones on {at} (udp, tcp)",
+                    primary.dns.catalog().len()
+                );
+                Box::new(primary)
             }
             _ => usage_error("give exactly one of --remote=URL and --zones-dir=DIR"),
         };

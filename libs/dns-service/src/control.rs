@@ -1,0 +1,220 @@
+//! The signed control plane around the query engine: TSIG on queries,
+//! UPDATE (RFC 2136, applied only once the owner made it durable), NOTIFY
+//! in (reported to the owner) and out (to the secondaries after every
+//! change, retried), AXFR/IXFR (RFC 5936, 1995) from a journal of diffs.
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use core::net::{IpAddr, SocketAddr};
+use dns_keys::KeyStore;
+use dns_notify::{notify_targets, Notifier};
+use dns_server::catalog::Catalog;
+use dns_wire::{flags, opcode, Header, Name};
+use dns_xfr::Journal;
+use dns_zone::Zone;
+
+/// Diffs kept per zone for IXFR, and their total size in bytes.
+const JOURNAL_DIFFS: usize = 64;
+const JOURNAL_BYTES: usize = 4 << 20;
+
+/// Identifies an UPDATE waiting for its change to be made durable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UpdateId(pub(crate) u64);
+
+/// Where to send an answer later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReplyTo {
+    Udp(SocketAddr),
+    Tcp(netstack::TcpHandle),
+}
+
+/// What the owner of the service has to act on.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ControlEvent {
+    /// A signed UPDATE changed `zone`: make `new` durable, then call
+    /// [`crate::DnsService::complete_update`] (the client waits for it).
+    Update {
+        /// Pass back to `complete_update`.
+        id: UpdateId,
+        /// The zone.
+        zone: Name,
+        /// The key that signed the update.
+        key: Name,
+        /// The zone as it will be served.
+        new: Zone,
+    },
+    /// A verified NOTIFY for `zone` (a git primary fetches).
+    Notified {
+        /// The zone named in the NOTIFY (the root: all zones).
+        zone: Name,
+        /// Who sent it.
+        from: SocketAddr,
+    },
+}
+
+pub(crate) struct Pending {
+    pub(crate) change: dns_update::Change,
+    pub(crate) reply_to: ReplyTo,
+}
+
+/// Keys, journals, notifications and updates in flight.
+pub(crate) struct Control {
+    pub(crate) keys: KeyStore,
+    pub(crate) journals: BTreeMap<Name, Journal>,
+    pub(crate) notifier: Notifier<SocketAddr>,
+    pub(crate) pending: BTreeMap<UpdateId, Pending>,
+    pub(crate) events: Vec<ControlEvent>,
+    next_id: u64,
+    /// Our own addresses, never notified.
+    pub(crate) ours: Vec<IpAddr>,
+    /// Port secondaries listen on (53; tests use others).
+    pub(crate) notify_port: u16,
+}
+
+/// What a message needs.
+pub(crate) enum Outcome {
+    /// Send these messages now (several for a zone transfer).
+    Now(Vec<Vec<u8>>),
+    /// Nothing to send (yet).
+    Nothing,
+}
+
+impl Control {
+    pub(crate) fn new(keys: KeyStore, seed: u64, ours: Vec<IpAddr>, notify_port: u16) -> Control {
+        Control {
+            keys,
+            journals: BTreeMap::new(),
+            notifier: Notifier::new(dns_notify::Config::default(), seed),
+            pending: BTreeMap::new(),
+            events: Vec::new(),
+            next_id: 0,
+            ours,
+            notify_port,
+        }
+    }
+
+    /// Handles a message that is not a plain unsigned query; `None` when the
+    /// query engine should answer it.
+    pub(crate) fn handle(
+        &mut self,
+        catalog: &Catalog,
+        msg: &[u8],
+        from: ReplyTo,
+        peer: SocketAddr,
+        tcp: bool,
+        unix_time: u64,
+    ) -> Option<Outcome> {
+        let header = Header::parse(msg).ok()?;
+        if header.flags & flags::QR != 0 {
+            // Answers to our NOTIFYs.
+            self.notifier.handle_response(&peer, msg, unix_time);
+            return Some(Outcome::Nothing);
+        }
+        match header.opcode() {
+            opcode::UPDATE => Some(self.update(catalog, msg, from, unix_time)),
+            opcode::NOTIFY => Some(self.notify(catalog, msg, peer, unix_time)),
+            opcode::QUERY => self.transfer(catalog, msg, tcp, unix_time),
+            _ => None,
+        }
+    }
+
+    fn update(&mut self, catalog: &Catalog, msg: &[u8], from: ReplyTo, unix_time: u64) -> Outcome {
+        match dns_update::handle(msg, unix_time, &self.keys, |apex| catalog.get(apex)) {
+            dns_update::Handled::Drop => Outcome::Nothing,
+            dns_update::Handled::Respond { response, .. } => Outcome::Now(alloc::vec![response]),
+            dns_update::Handled::Changed(change) => {
+                let id = UpdateId(self.next_id);
+                self.next_id += 1;
+                self.events.push(ControlEvent::Update {
+                    id,
+                    zone: change.zone.clone(),
+                    key: change.key.clone(),
+                    new: change.new.clone(),
+                });
+                self.pending.insert(
+                    id,
+                    Pending {
+                        change,
+                        reply_to: from,
+                    },
+                );
+                Outcome::Nothing
+            }
+            _ => Outcome::Nothing,
+        }
+    }
+
+    fn notify(
+        &mut self,
+        catalog: &Catalog,
+        msg: &[u8],
+        peer: SocketAddr,
+        unix_time: u64,
+    ) -> Outcome {
+        // The root stands for every zone (OCaml-DNS).
+        let serves = |zone: &Name| zone.is_root() || catalog.get(zone).is_some();
+        match dns_notify::handle(msg, unix_time, &self.keys, false, serves) {
+            dns_notify::Handled::Respond { response, .. } => Outcome::Now(alloc::vec![response]),
+            dns_notify::Handled::Notified {
+                notify, response, ..
+            } => {
+                self.events.push(ControlEvent::Notified {
+                    zone: notify.zone,
+                    from: peer,
+                });
+                Outcome::Now(alloc::vec![response])
+            }
+            _ => Outcome::Nothing,
+        }
+    }
+
+    fn transfer(
+        &mut self,
+        catalog: &Catalog,
+        msg: &[u8],
+        tcp: bool,
+        unix_time: u64,
+    ) -> Option<Outcome> {
+        let transport = if tcp {
+            dns_xfr::Transport::Tcp
+        } else {
+            dns_xfr::Transport::Udp
+        };
+        let journals = &self.journals;
+        let find = |apex: &Name| catalog.get(apex).map(|zone| (zone, journals.get(apex)));
+        match dns_xfr::handle(msg, unix_time, transport, &self.keys, find) {
+            dns_xfr::Handled::NotTransfer => None,
+            dns_xfr::Handled::Drop => Some(Outcome::Nothing),
+            dns_xfr::Handled::Respond { response, .. } => Some(Outcome::Now(alloc::vec![response])),
+            dns_xfr::Handled::Transfer(mut responder) => {
+                let mut messages = Vec::new();
+                while let Some(message) = responder.next_message(unix_time) {
+                    messages.push(message);
+                }
+                Some(Outcome::Now(messages))
+            }
+            _ => Some(Outcome::Nothing),
+        }
+    }
+
+    /// Records a new version of `zone` (after an UPDATE or a reload):
+    /// journal the diff for IXFR, notify the secondaries.
+    pub(crate) fn changed(&mut self, old: Option<&Zone>, new: &Zone, now_ms: u64) {
+        let apex = new.origin().clone();
+        let journal = self
+            .journals
+            .entry(apex)
+            .or_insert_with(|| Journal::new(JOURNAL_DIFFS, JOURNAL_BYTES));
+        match old {
+            Some(old) if new.serial() > old.serial() => journal.push(old.diff(new)),
+            _ => journal.clear(),
+        }
+        let port = self.notify_port;
+        let targets = notify_targets(new, &self.keys, &self.ours)
+            .into_iter()
+            .map(|(ip, key)| (SocketAddr::new(ip, port), key));
+        self.notifier
+            .notify(new, targets, dns_notify::Instant::from_millis(now_ms));
+    }
+}

@@ -1,0 +1,166 @@
+//! BIND's nsupdate against primary-git's host-process build (`--zones-dir`
+//! mode: an update is durable once written to the zone file): adds,
+//! replaces and deletes change the answers; a failing prerequisite, a
+//! wrong MAC, an unknown key and an out-of-scope name are refused with
+//! the right rcode and change nothing.
+
+use e2e::net::Guest;
+use e2e::{repo_root, TempDir};
+use std::io::Write;
+use std::net::UdpSocket;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+struct Server {
+    _primary: Guest,
+    dir: TempDir,
+    port: u16,
+}
+
+fn start() -> Server {
+    let dir = TempDir::new("nsupdate");
+    for entry in std::fs::read_dir(repo_root().join("zones-example")).expect("zones-example") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
+    }
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), Into::into);
+    let mut command = Command::new(target.join("debug/primary-git"));
+    command
+        .arg(format!("--zones-dir={}", dir.path().display()))
+        .arg(format!("--listen=127.0.0.1:{port}"));
+    let mut primary = Guest::spawn(command);
+    primary.wait_for("serving 2 zones", Duration::from_secs(20));
+    Server {
+        _primary: primary,
+        dir,
+        port,
+    }
+}
+
+fn key_secret(name: &str) -> String {
+    let keys = std::fs::read_to_string(repo_root().join("zones-example/_keys")).expect("_keys");
+    keys.lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.split_whitespace().nth(5))
+        .unwrap_or_else(|| panic!("no key {name}"))
+        .to_string()
+}
+
+/// Runs nsupdate with `script`, signed with `key`; returns (success, stderr).
+fn nsupdate(server: &Server, key: &str, script: &str) -> (bool, String) {
+    let mut child = Command::new("nsupdate")
+        .args(["-y", key, "-t", "5"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run nsupdate (package bind9-dnsutils)");
+    let full = format!("server 127.0.0.1 {}\n{script}\nsend\n", server.port);
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(full.as_bytes())
+        .expect("write script");
+    let output = child.wait_with_output().expect("nsupdate finishes");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn dig(server: &Server, name: &str, qtype: &str) -> String {
+    let output = Command::new("dig")
+        .args([
+            "+short",
+            "+norec",
+            "+time=2",
+            "+tries=2",
+            "-p",
+            &server.port.to_string(),
+            "@127.0.0.1",
+            name,
+            qtype,
+        ])
+        .output()
+        .expect("run dig");
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+fn admin() -> String {
+    format!(
+        "hmac-sha256:admin._update.example.com:{}",
+        key_secret("admin._update.example.com.")
+    )
+}
+
+#[test]
+fn nsupdate_adds_replaces_and_deletes() {
+    let server = start();
+    let serial = |s: &Server| {
+        dig(s, "example.com", "SOA")
+            .split_whitespace()
+            .nth(2)
+            .expect("serial")
+            .parse::<u32>()
+            .expect("number")
+    };
+    let before = serial(&server);
+    let (ok, err) = nsupdate(
+        &server,
+        &admin(),
+        "zone example.com\nupdate add new.example.com 300 A 192.0.2.99",
+    );
+    assert!(ok, "{err}");
+    assert_eq!(dig(&server, "new.example.com", "A"), "192.0.2.99");
+    assert_eq!(serial(&server), before + 1, "serial incremented");
+    let file = std::fs::read_to_string(server.dir.path().join("example.com")).expect("zone file");
+    assert!(file.contains("192.0.2.99"), "durable in the zone file");
+    let (ok, err) = nsupdate(
+        &server,
+        &admin(),
+        "zone example.com\nupdate delete new.example.com A\nupdate add new.example.com 300 A 192.0.2.100",
+    );
+    assert!(ok, "{err}");
+    assert_eq!(dig(&server, "new.example.com", "A"), "192.0.2.100");
+    let (ok, err) = nsupdate(
+        &server,
+        &admin(),
+        "zone example.com\nupdate delete new.example.com",
+    );
+    assert!(ok, "{err}");
+    assert_eq!(dig(&server, "new.example.com", "A"), "");
+}
+
+#[test]
+fn refused_updates_leave_the_zone_unchanged() {
+    let server = start();
+    let soa = dig(&server, "example.com", "SOA");
+    for (key, script, rcode) in [
+        // A prerequisite that does not hold.
+        (admin(), "zone example.com\nprereq yxdomain nothere.example.com\nupdate add x.example.com 300 A 192.0.2.1", "NXDOMAIN"),
+        (admin(), "zone example.com\nprereq nxrrset mail.example.com A\nupdate add x.example.com 300 A 192.0.2.1", "YXRRSET"),
+        // A wrong MAC.
+        ("hmac-sha256:admin._update.example.com:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_string(), "zone example.com\nupdate add x.example.com 300 A 192.0.2.1", "BADSIG"),
+        // A key we do not know.
+        ("hmac-sha256:stranger._update.example.com:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_string(), "zone example.com\nupdate add x.example.com 300 A 192.0.2.1", "BADKEY"),
+        // A key of another zone.
+        (
+            format!("hmac-sha256:admin._update.example.org:{}", key_secret("admin._update.example.org.")),
+            "zone example.com\nupdate add x.example.com 300 A 192.0.2.1",
+            "REFUSED",
+        ),
+    ] {
+        let (ok, err) = nsupdate(&server, &key, script);
+        assert!(!ok, "{script} with {key} must fail");
+        assert!(err.contains(rcode), "{script}: expected {rcode} in: {err}");
+    }
+    assert_eq!(dig(&server, "x.example.com", "A"), "");
+    assert_eq!(dig(&server, "example.com", "SOA"), soa, "serial unchanged");
+}
