@@ -137,6 +137,30 @@ fn load_zone(file: &ZoneFile) -> Result<(Zone, Vec<String>), Vec<String>> {
     }
 }
 
+/// The TSIG keys of a repository: every `_keys` and `<zone>._keys` file.
+/// Problems are returned as `file:line:column: message` lines; a file with
+/// errors contributes no key.
+pub fn load_keys(files: &[ZoneFile]) -> (dns_keys::KeyStore, Vec<String>) {
+    let mut keys = dns_keys::KeyStore::new();
+    let mut problems = Vec::new();
+    for file in files.iter().filter(|f| is_key_file(&f.name)) {
+        match keys.load_keys_file(&file.name, &file.contents) {
+            Ok(warnings) => problems.extend(
+                warnings
+                    .iter()
+                    .map(|w| w.display_in(&file.name).to_string()),
+            ),
+            Err(error) => problems.extend(
+                error
+                    .errors
+                    .iter()
+                    .map(|e| e.display_in(&file.name).to_string()),
+            ),
+        }
+    }
+    (keys, problems)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,28 +254,4 @@ mod tests {
             report.errors[0]
         );
     }
-}
-
-/// The TSIG keys of a repository: every `_keys` and `<zone>._keys` file.
-/// Problems are returned as `file:line:column: message` lines; a file with
-/// errors contributes no key.
-pub fn load_keys(files: &[ZoneFile]) -> (dns_keys::KeyStore, Vec<String>) {
-    let mut keys = dns_keys::KeyStore::new();
-    let mut problems = Vec::new();
-    for file in files.iter().filter(|f| is_key_file(&f.name)) {
-        match keys.load_keys_file(&file.name, &file.contents) {
-            Ok(warnings) => problems.extend(
-                warnings
-                    .iter()
-                    .map(|w| w.display_in(&file.name).to_string()),
-            ),
-            Err(error) => problems.extend(
-                error
-                    .errors
-                    .iter()
-                    .map(|e| e.display_in(&file.name).to_string()),
-            ),
-        }
-    }
-    (keys, problems)
 }

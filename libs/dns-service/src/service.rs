@@ -88,6 +88,11 @@ impl DnsService {
         self.control = Control::new(keys, seed, ours, self.config.notify_port);
     }
 
+    /// Our own addresses: NOTIFYs never go there.
+    pub fn set_own_addresses(&mut self, ours: Vec<IpAddr>) {
+        self.control.ours = ours;
+    }
+
     /// Replaces the TSIG keys (after a reload of the `_keys` files), keeping
     /// journals and NOTIFYs in flight.
     pub fn replace_keys(&mut self, keys: KeyStore) {

@@ -68,7 +68,15 @@ mod image {
                 return bootargs::EXIT_USAGE;
             }
         };
-        let mut service = Primary::new(DnsService::new(Catalog::new(), config, log), sync, log);
+        let mut dns = DnsService::new(Catalog::new(), config, log);
+        dns.set_own_addresses(
+            [ip.ipv4, ip.ipv6]
+                .into_iter()
+                .flatten()
+                .map(|cidr| cidr.address)
+                .collect(),
+        );
+        let mut service = Primary::new(dns, sync, log);
         match netstack::run_solo5(&ip, StackConfig::default(), &mut service) {
             Ok(status) => status,
             Err(error) => {
@@ -228,6 +236,9 @@ mod host {
                     zones: ZoneSet::new(),
                     dir: dir.into(),
                 };
+                primary
+                    .dns
+                    .set_own_addresses(listen.map(|a| a.ip()).into_iter().collect());
                 primary.reload();
                 println!(
                     "{PROGRAM}: serving {} zones on {at} (udp, tcp)",

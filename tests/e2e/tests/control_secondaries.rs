@@ -1,0 +1,218 @@
+//! BIND `named` as a secondary of primary-git (host-process build in a
+//! namespace of the test's own), with the transfer key of the OCaml-DNS
+//! layout: AXFR at start, then three nsupdate changes reach it after our
+//! NOTIFY, by IXFR; after each step its zone equals ours.
+
+use e2e::net::{Guest, TestNet};
+use e2e::{repo_root, TempDir};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const TRANSFER_KEY: &str = "10.53.0.1.10.53.0.2._transfer.example.com.";
+
+fn secret(name: &str) -> String {
+    let keys = std::fs::read_to_string(repo_root().join("zones-example/_keys")).expect("_keys");
+    keys.lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.split_whitespace().nth(5))
+        .unwrap_or_else(|| panic!("no key {name}"))
+        .to_string()
+}
+
+fn run(net: &TestNet, program: &str, args: &[&str], stdin: Option<&str>) -> String {
+    let mut child = net
+        .command(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("run {program}: {e}"));
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(text.as_bytes())
+            .expect("write");
+    }
+    drop(child.stdin.take());
+    let output = child.wait_with_output().expect("finishes");
+    assert!(
+        output.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The zone as `dig AXFR` prints it, one normalised record per line,
+/// sorted, without the TSIG and the closing SOA.
+fn axfr(net: &TestNet, server: &str) -> Vec<String> {
+    let key = format!(
+        "hmac-sha256:{}:{}",
+        TRANSFER_KEY.trim_end_matches('.'),
+        secret(TRANSFER_KEY)
+    );
+    let text = run(
+        net,
+        "dig",
+        &[
+            "+nocomments",
+            "+nostats",
+            "+nocmd",
+            "-y",
+            &key,
+            &format!("@{server}"),
+            "example.com",
+            "AXFR",
+        ],
+        None,
+    );
+    let mut records: Vec<String> = text
+        .lines()
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with(';') && !l.contains("\tTSIG\t") && !l.contains(" TSIG ")
+        })
+        .map(|l| {
+            l.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase()
+        })
+        .collect();
+    records.sort();
+    records.dedup(); // the SOA comes first and last
+    records
+}
+
+fn serial(net: &TestNet, server: &str) -> Option<u32> {
+    let text = run(
+        net,
+        "dig",
+        &[
+            "+short",
+            "+norec",
+            "+time=1",
+            "+tries=1",
+            &format!("@{server}"),
+            "example.com",
+            "SOA",
+        ],
+        None,
+    );
+    text.split_whitespace().nth(2)?.parse().ok()
+}
+
+fn wait_for_serial(net: &TestNet, server: &str, wanted: u32, named: &mut Guest) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while serial(net, server) != Some(wanted) {
+        assert!(
+            Instant::now() < deadline,
+            "{server} did not reach serial {wanted}; named:\n{}",
+            named.output()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn bind_secondary_follows_by_axfr_then_ixfr_after_notify() {
+    let net = TestNet::up(0);
+    run(
+        &net,
+        "ip",
+        &["addr", "add", "10.53.0.2/24", "dev", "br0"],
+        None,
+    );
+    let zones = TempDir::new("primary-zones");
+    for entry in std::fs::read_dir(repo_root().join("zones-example")).expect("zones-example") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), zones.path().join(entry.file_name())).expect("copy");
+    }
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), Into::into);
+    let mut primary = net.command(target.join("debug/primary-git"));
+    primary
+        .arg(format!("--zones-dir={}", zones.path().display()))
+        .arg("--listen=10.53.0.1:53");
+    let mut primary = Guest::spawn(primary);
+    primary.wait_for("serving 2 zones", Duration::from_secs(20));
+
+    let dir = TempDir::new("named");
+    let conf = format!(
+        r#"options {{ directory "{dir}"; pid-file "{dir}/named.pid"; listen-on port 53 {{ 10.53.0.2; }};
+  listen-on-v6 {{ none; }}; recursion no; notify no; allow-transfer {{ any; }}; allow-notify {{ 10.53.0.1; }};
+  session-keyfile "{dir}/session.key"; }};
+key "{name}" {{ algorithm hmac-sha256; secret "{secret}"; }};
+server 10.53.0.1 {{ keys {{ "{name}"; }}; request-ixfr yes; }};
+zone "example.com" {{ type secondary; primaries {{ 10.53.0.1 key "{name}"; }}; file "example.com.db"; }};
+"#,
+        dir = dir.path().display(),
+        name = TRANSFER_KEY.trim_end_matches('.'),
+        secret = secret(TRANSFER_KEY),
+    );
+    std::fs::write(dir.path().join("named.conf"), conf).expect("named.conf");
+    let mut named = net.command("/usr/sbin/named");
+    named.args(["-g", "-c"]).arg(dir.path().join("named.conf"));
+    let mut named = Guest::spawn(named);
+
+    let first = serial(&net, "10.53.0.1").expect("our serial");
+    wait_for_serial(&net, "10.53.0.2", first, &mut named);
+    assert_eq!(
+        axfr(&net, "10.53.0.2"),
+        axfr(&net, "10.53.0.1"),
+        "after the initial AXFR"
+    );
+
+    let update_key = format!(
+        "hmac-sha256:admin._update.example.com:{}",
+        secret("admin._update.example.com.")
+    );
+    for step in 1..=3u32 {
+        let script = format!(
+            "server 10.53.0.1 53\nzone example.com\nupdate add step{step}.example.com 300 TXT \"change {step}\"\nsend\n"
+        );
+        run(
+            &net,
+            "nsupdate",
+            &["-y", &update_key, "-t", "5"],
+            Some(&script),
+        );
+        wait_for_serial(&net, "10.53.0.2", first + step, &mut named);
+        assert_eq!(
+            axfr(&net, "10.53.0.2"),
+            axfr(&net, "10.53.0.1"),
+            "after update {step}"
+        );
+    }
+    let log = named.output();
+    assert!(
+        log.contains("notify from 10.53.0.1"),
+        "named heard our NOTIFY:\n{log}"
+    );
+    // "Transfer completed: M messages, R records": the first transfer is
+    // the whole zone, each later one carries only the change, as IXFR does
+    // (RFC 1995: new SOA, old SOA, deletions, new SOA, additions, new SOA).
+    let sizes: Vec<usize> = log
+        .lines()
+        .filter(|l| l.contains("from 10.53.0.1#53: Transfer completed"))
+        .filter_map(|l| {
+            l.split("messages, ")
+                .nth(1)?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
+    assert_eq!(sizes.len(), 4, "one AXFR and three IXFRs:\n{log}");
+    assert!(
+        sizes[1..].iter().all(|&records| records == 5),
+        "IXFR-sized transfers after AXFR {}: {sizes:?}",
+        sizes[0]
+    );
+    drop(named);
+    drop(primary);
+}
