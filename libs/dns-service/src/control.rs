@@ -70,6 +70,8 @@ pub(crate) struct Control {
     pub(crate) ours: Vec<IpAddr>,
     /// Port secondaries listen on (53; tests use others).
     pub(crate) notify_port: u16,
+    /// Lines for the operator's log (transfers served), drained by the service.
+    pub(crate) log: Vec<alloc::string::String>,
 }
 
 /// What a message needs.
@@ -91,6 +93,7 @@ impl Control {
             next_id: 0,
             ours,
             notify_port,
+            log: Vec::new(),
         }
     }
 
@@ -114,7 +117,7 @@ impl Control {
         match header.opcode() {
             opcode::UPDATE => Some(self.update(catalog, msg, from, unix_time)),
             opcode::NOTIFY => Some(self.notify(catalog, msg, peer, unix_time)),
-            opcode::QUERY => self.transfer(catalog, msg, tcp, unix_time),
+            opcode::QUERY => self.transfer(catalog, msg, peer, tcp, unix_time),
             _ => None,
         }
     }
@@ -173,6 +176,7 @@ impl Control {
         &mut self,
         catalog: &Catalog,
         msg: &[u8],
+        peer: SocketAddr,
         tcp: bool,
         unix_time: u64,
     ) -> Option<Outcome> {
@@ -188,6 +192,17 @@ impl Control {
             dns_xfr::Handled::Drop => Some(Outcome::Nothing),
             dns_xfr::Handled::Respond { response, .. } => Some(Outcome::Now(alloc::vec![response])),
             dns_xfr::Handled::Transfer(mut responder) => {
+                let what = match responder.plan() {
+                    dns_xfr::Plan::Full => alloc::string::String::from("full zone"),
+                    dns_xfr::Plan::Incremental { diffs } => alloc::format!("IXFR, {diffs} diffs"),
+                    _ => alloc::string::String::from("up to date"),
+                };
+                let zone = dns_wire::Message::parse(msg)
+                    .ok()
+                    .and_then(|m| m.questions.first().map(|q| q.name.to_ascii()))
+                    .unwrap_or_default();
+                self.log
+                    .push(alloc::format!("transfer of {zone} to {peer}: {what}"));
                 let mut messages = Vec::new();
                 while let Some(message) = responder.next_message(unix_time) {
                     messages.push(message);

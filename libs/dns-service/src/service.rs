@@ -366,6 +366,9 @@ impl Service for DnsService {
         let (server, control, buf) = (&self.server, &mut self.control, &mut self.buf);
         self.clients
             .retain_mut(|client| serve_tcp(net, server, control, client, buf));
+        for line in core::mem::take(&mut self.control.log) {
+            (self.log)(format_args!("dns: {line}"));
+        }
         let deadline = self
             .control
             .notifier
