@@ -6,7 +6,7 @@
 use e2e::net::{Guest, TestNet};
 use e2e::{repo_root, TempDir};
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const TRANSFER_KEY: &str = "10.53.0.1.10.53.0.2._transfer.example.com.";
