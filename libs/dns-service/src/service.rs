@@ -63,6 +63,8 @@ pub struct DnsService {
     control: Control,
     /// Answers decided outside a poll (completed updates), sent at the next.
     outbox: Vec<(ReplyTo, Vec<u8>)>,
+    /// The socket our NOTIFYs leave from and their answers arrive at.
+    notify_socket: Option<UdpHandle>,
 }
 
 impl DnsService {
@@ -78,6 +80,7 @@ impl DnsService {
             buf: vec![0; MAX_TCP_MESSAGE],
             control: Control::new(KeyStore::new(), 0, Vec::new(), config.notify_port),
             outbox: Vec::new(),
+            notify_socket: None,
         }
     }
 
@@ -204,8 +207,23 @@ impl DnsService {
             }
         }
         let now_ms = dns_notify::Instant::from_millis(net.now().0 / 1_000_000);
+        // NOTIFYs leave from a socket of their own: smoltcp sends a socket's
+        // datagrams in order, and one to a secondary whose address does not
+        // resolve would hold up every answer queued behind it.
+        let notify = match self.notify_socket {
+            Some(socket) => socket,
+            None => match net.udp_bind(0) {
+                Ok(socket) => *self.notify_socket.insert(socket),
+                Err(_) => return,
+            },
+        };
+        while let Ok(Some((len, from))) = net.udp_recv(notify, &mut self.buf) {
+            self.control
+                .notifier
+                .handle_response(&from, &self.buf[..len], net.unix_time());
+        }
         while let Some(transmit) = self.control.notifier.poll_transmit(now_ms, net.unix_time()) {
-            let _ = net.udp_send(udp, transmit.destination, &transmit.payload);
+            let _ = net.udp_send(notify, transmit.destination, &transmit.payload);
         }
         while let Some(event) = self.control.notifier.poll_event() {
             if let dns_notify::Event::GaveUp { .. } = event {

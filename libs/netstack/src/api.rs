@@ -130,7 +130,8 @@ pub trait Sockets {
     fn unix_time(&self) -> u64;
 
     /// Binds a UDP socket to `port` on every address of the interface (the
-    /// host-process build binds its `--listen` address instead).
+    /// host-process build binds its `--listen` address instead); port 0
+    /// picks a free ephemeral port (for client traffic).
     fn udp_bind(&mut self, port: u16) -> Result<UdpHandle, NetError>;
     /// Receives one datagram into `buf` (truncated if longer); its length and sender.
     fn udp_recv(

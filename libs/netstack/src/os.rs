@@ -73,8 +73,12 @@ impl OsStack {
     }
 
     fn bind_address(&self, port: u16) -> SocketAddr {
-        self.listen
-            .unwrap_or(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port))
+        match (self.listen, port) {
+            // Ephemeral: the listen address's IP, any port.
+            (Some(listen), 0) => SocketAddr::new(listen.ip(), 0),
+            (Some(listen), _) => listen,
+            (None, port) => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port),
+        }
     }
 
     fn token(&mut self) -> Token {
@@ -180,7 +184,9 @@ impl Sockets for OsStack {
     }
 
     fn unix_time(&self) -> u64 {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
     }
 
     fn udp_bind(&mut self, port: u16) -> Result<UdpHandle, NetError> {

@@ -302,6 +302,11 @@ impl<D: Device> Sockets for SmolStack<D> {
             )
         };
         let mut socket = udp::Socket::new(buffer(), buffer());
+        let port = if port == 0 {
+            self.ephemeral_port()
+        } else {
+            port
+        };
         let taken = self
             .udp
             .iter()
