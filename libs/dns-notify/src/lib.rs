@@ -2,8 +2,9 @@
 //! `no_std` + `alloc`, sans-IO.
 //!
 //! - [`notify_message`] builds a NOTIFY (question `zone SOA`, the SOA in
-//!   the answer section); [`parse_notify`] and [`notify_response`] are the
-//!   receiving side's pieces, and [`handle`] the whole of it: TSIG,
+//!   the answer section), [`notify_query`] one without the SOA (for a
+//!   client that does not hold the zone); [`parse_notify`] and
+//!   [`notify_response`] are the receiving side's pieces, and [`handle`] the whole of it: TSIG,
 //!   authorisation (a key granting notify for the zone), the signed answer.
 //! - [`Notifier`] sends NOTIFYs and retransmits each with exponential
 //!   backoff until the target answers or the attempts run out
@@ -29,6 +30,8 @@ pub mod message;
 pub mod receive;
 pub mod sender;
 
-pub use message::{notify_message, notify_response, parse_notify, Notify, NotifyError};
+pub use message::{
+    notify_message, notify_query, notify_response, parse_notify, Notify, NotifyError,
+};
 pub use receive::{handle, HandleError, Handled};
 pub use sender::{notify_targets, Config, Event, Instant, Notifier, Transmit};

@@ -53,6 +53,17 @@ pub fn notify_message(zone: &Zone, id: u16) -> Vec<u8> {
     b.finish()
 }
 
+/// A NOTIFY for `zone` with ID `id` without the SOA in the answer section
+/// (RFC 1996 §3.7 makes it optional): what a client that does not hold the
+/// zone sends (the `solodns notify` CLI). Opcode NOTIFY, AA, the question
+/// `zone SOA IN`.
+pub fn notify_query(zone: &Name, id: u16) -> Vec<u8> {
+    let mut b = MessageBuilder::new(id, flags::with_opcode(opcode::NOTIFY) | flags::AA);
+    b.question(zone, RecordType::SOA, class::IN)
+        .expect("a question fits an empty message");
+    b.finish()
+}
+
 /// Parses a NOTIFY request (without its TSIG record).
 pub fn parse_notify(msg: &[u8]) -> Result<Notify, NotifyError> {
     let h = Header::parse(msg).map_err(|_| NotifyError::Drop)?;

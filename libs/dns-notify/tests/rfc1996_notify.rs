@@ -9,8 +9,8 @@ use std::path::Path;
 
 use dns_keys::KeyStore;
 use dns_notify::{
-    handle, notify_message, notify_targets, parse_notify, Config, Event, HandleError, Handled,
-    Instant, Notifier,
+    handle, notify_message, notify_query, notify_targets, parse_notify, Config, Event, HandleError,
+    Handled, Instant, Notifier,
 };
 use dns_wire::{flags, opcode, rcode, Header, Message, RecordType as T};
 use dns_zone::{Name, Serial, Zone};
@@ -68,6 +68,14 @@ fn rfc1996_3_7_message() {
     assert_eq!((m.questions[0].qtype, m.questions[0].qclass), (T::SOA, 1));
     let p = parse_notify(&msg).unwrap();
     assert_eq!((p.zone, p.serial), (n("example.com."), Some(Serial(5))));
+    // ANCOUNT 0: a sender without the zone (the CLI).
+    let msg = notify_query(&n("example.com."), 0x4321);
+    let m = Message::parse(&msg).unwrap();
+    assert_eq!(m.header.opcode(), opcode::NOTIFY);
+    assert_eq!(m.header.flags & flags::AA, flags::AA);
+    assert_eq!(m.header.counts, [1, 0, 0, 0]);
+    let p = parse_notify(&msg).unwrap();
+    assert_eq!((p.id, p.zone, p.serial), (0x4321, n("example.com."), None));
 }
 
 fn receive(msg: &[u8], allow_unsigned: bool) -> Handled {
