@@ -146,6 +146,8 @@ fn refused_updates_leave_the_zone_unchanged() {
         // A prerequisite that does not hold.
         (admin(), "zone example.com\nprereq yxdomain nothere.example.com\nupdate add x.example.com 300 A 192.0.2.1", "NXDOMAIN"),
         (admin(), "zone example.com\nprereq nxrrset mail.example.com A\nupdate add x.example.com 300 A 192.0.2.1", "YXRRSET"),
+        // A name outside the zone of the update.
+        (admin(), "zone example.com\nupdate add x.example.org 300 A 192.0.2.1", "NOTZONE"),
         // A wrong MAC.
         ("hmac-sha256:admin._update.example.com:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_string(), "zone example.com\nupdate add x.example.com 300 A 192.0.2.1", "BADSIG"),
         // A key we do not know.
@@ -162,5 +164,34 @@ fn refused_updates_leave_the_zone_unchanged() {
         assert!(err.contains(rcode), "{script}: expected {rcode} in: {err}");
     }
     assert_eq!(dig(&server, "x.example.com", "A"), "");
+    assert_eq!(dig(&server, "example.com", "SOA"), soa, "serial unchanged");
+}
+
+#[test]
+fn a_stale_signature_time_is_refused_with_badtime() {
+    let server = start();
+    let soa = dig(&server, "example.com", "SOA");
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), Into::into);
+    let key = format!(
+        "admin._update.example.com:SHA256:{}",
+        key_secret("admin._update.example.com.")
+    );
+    // The request is signed 1000 s in the past (TSIG fudge is 300 s).
+    let output = Command::new(target.join("debug/solodns"))
+        .args([
+            "update",
+            &format!("127.0.0.1:{}", server.port),
+            "--key",
+            &key,
+            "--clock-offset=-1000",
+        ])
+        .arg("add late.example.com 300 A 192.0.2.1")
+        .output()
+        .expect("run solodns");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("BADTIME"), "{stderr}");
+    assert_eq!(dig(&server, "late.example.com", "A"), "");
     assert_eq!(dig(&server, "example.com", "SOA"), soa, "serial unchanged");
 }
