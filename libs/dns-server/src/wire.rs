@@ -3,65 +3,11 @@
 
 use alloc::vec::Vec;
 
-use dns_zone::name::MAX_NAME_WIRE_LEN;
 use dns_zone::Name;
 
-/// A received message that cannot be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WireError {
-    /// The message ends inside a field.
-    Truncated,
-    /// A label length with the reserved bits 01 or 10, or a label over 63 octets.
-    BadLabel,
-    /// A compression pointer that does not point strictly backwards (loops).
-    BadPointer,
-    /// A name longer than 255 octets.
-    NameTooLong,
-}
-
-/// Reads a possibly compressed name at `msg[pos]` into `out` as uncompressed
-/// wire format (case preserved). Returns the position after the name in the
-/// message (after the first pointer, if any).
-///
-/// Every pointer must point before the label that holds it, so the walk ends
-/// after at most `msg.len()` steps whatever the input.
-pub fn read_name(msg: &[u8], mut pos: usize, out: &mut Vec<u8>) -> Result<usize, WireError> {
-    out.clear();
-    let mut end = None;
-    let mut limit = pos;
-    loop {
-        let len = *msg.get(pos).ok_or(WireError::Truncated)?;
-        match len & 0xc0 {
-            0x00 => {
-                let len = usize::from(len);
-                let label = msg
-                    .get(pos + 1..pos + 1 + len)
-                    .ok_or(WireError::Truncated)?;
-                out.push(len as u8);
-                out.extend_from_slice(label);
-                if out.len() > MAX_NAME_WIRE_LEN {
-                    return Err(WireError::NameTooLong);
-                }
-                pos += 1 + len;
-                if len == 0 {
-                    return Ok(end.unwrap_or(pos));
-                }
-            }
-            0xc0 => {
-                let lo = *msg.get(pos + 1).ok_or(WireError::Truncated)?;
-                let target = usize::from(u16::from_be_bytes([len & 0x3f, lo]));
-                if target >= limit {
-                    return Err(WireError::BadPointer);
-                }
-                end.get_or_insert(pos + 2);
-                limit = target;
-                pos = target;
-            }
-            _ => return Err(WireError::BadLabel),
-        }
-    }
-}
+// Names in received messages are read by dns-wire, shared with the
+// control plane (UPDATE, transfers, NOTIFY).
+pub use dns_wire::{read_name, WireError};
 
 /// A response being written, with a table of names for compression.
 pub(crate) struct Writer {
