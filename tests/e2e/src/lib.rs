@@ -54,6 +54,34 @@ pub fn repo_root() -> PathBuf {
         .expect("repository root exists")
 }
 
+/// Cargo's target directory (`CARGO_TARGET_DIR` or `target/`).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), PathBuf::from)
+}
+
+/// A host-process build (`cargo build --workspace --bins`, as `scripts/test`
+/// does) in the target directory.
+pub fn host_binary(name: &str) -> PathBuf {
+    let binary = target_dir().join("debug").join(name);
+    assert!(
+        binary.exists(),
+        "{} missing: cargo build -p {name}",
+        binary.display()
+    );
+    binary
+}
+
+/// The secret of the test-only key `name` in `zones-example/_keys`.
+pub fn example_key_secret(name: &str) -> String {
+    let keys = std::fs::read_to_string(repo_root().join("zones-example/_keys"))
+        .expect("zones-example/_keys");
+    keys.lines()
+        .find(|line| line.starts_with(name))
+        .and_then(|line| line.split_whitespace().nth(5))
+        .unwrap_or_else(|| panic!("no key {name} in zones-example/_keys"))
+        .to_string()
+}
+
 /// Path of the image of `crate_name` for `tender`; panics with the command
 /// to run when it has not been built.
 pub fn image(crate_name: &str, tender: Tender) -> PathBuf {

@@ -28,8 +28,7 @@ fn start() -> Server {
         .local_addr()
         .expect("addr")
         .port();
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), Into::into);
+    let target = e2e::target_dir();
     let mut command = Command::new(target.join("debug/primary-git"));
     command
         .arg(format!("--zones-dir={}", dir.path().display()))
@@ -41,15 +40,6 @@ fn start() -> Server {
         dir,
         port,
     }
-}
-
-fn key_secret(name: &str) -> String {
-    let keys = std::fs::read_to_string(repo_root().join("zones-example/_keys")).expect("_keys");
-    keys.lines()
-        .find(|l| l.starts_with(name))
-        .and_then(|l| l.split_whitespace().nth(5))
-        .unwrap_or_else(|| panic!("no key {name}"))
-        .to_string()
 }
 
 /// Runs nsupdate with `script`, signed with `key`; returns (success, stderr).
@@ -96,7 +86,7 @@ fn dig(server: &Server, name: &str, qtype: &str) -> String {
 fn admin() -> String {
     format!(
         "hmac-sha256:admin._update.example.com:{}",
-        key_secret("admin._update.example.com.")
+        e2e::example_key_secret("admin._update.example.com.")
     )
 }
 
@@ -154,7 +144,7 @@ fn refused_updates_leave_the_zone_unchanged() {
         ("hmac-sha256:stranger._update.example.com:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_string(), "zone example.com\nupdate add x.example.com 300 A 192.0.2.1", "BADKEY"),
         // A key of another zone.
         (
-            format!("hmac-sha256:admin._update.example.org:{}", key_secret("admin._update.example.org.")),
+            format!("hmac-sha256:admin._update.example.org:{}", e2e::example_key_secret("admin._update.example.org.")),
             "zone example.com\nupdate add x.example.com 300 A 192.0.2.1",
             "REFUSED",
         ),
@@ -171,11 +161,10 @@ fn refused_updates_leave_the_zone_unchanged() {
 fn a_stale_signature_time_is_refused_with_badtime() {
     let server = start();
     let soa = dig(&server, "example.com", "SOA");
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), Into::into);
+    let target = e2e::target_dir();
     let key = format!(
         "admin._update.example.com:SHA256:{}",
-        key_secret("admin._update.example.com.")
+        e2e::example_key_secret("admin._update.example.com.")
     );
     // The request is signed 1000 s in the past (TSIG fudge is 300 s).
     let output = Command::new(target.join("debug/solodns"))

@@ -11,15 +11,6 @@ use std::time::{Duration, Instant};
 
 const TRANSFER_KEY: &str = "10.53.0.1.10.53.0.2._transfer.example.com.";
 
-fn secret(name: &str) -> String {
-    let keys = std::fs::read_to_string(repo_root().join("zones-example/_keys")).expect("_keys");
-    keys.lines()
-        .find(|l| l.starts_with(name))
-        .and_then(|l| l.split_whitespace().nth(5))
-        .unwrap_or_else(|| panic!("no key {name}"))
-        .to_string()
-}
-
 fn run(net: &TestNet, program: &str, args: &[&str], stdin: Option<&str>) -> String {
     let mut child = net
         .command(program)
@@ -53,7 +44,7 @@ fn axfr(net: &TestNet, server: &str) -> Vec<String> {
     let key = format!(
         "hmac-sha256:{}:{}",
         TRANSFER_KEY.trim_end_matches('.'),
-        secret(TRANSFER_KEY)
+        e2e::example_key_secret(TRANSFER_KEY)
     );
     let text = run(
         net,
@@ -128,7 +119,10 @@ enum Peer {
 /// Starts `peer` as secondary of 10.53.0.1 for example.com on 10.53.0.2,
 /// configured in `dir`.
 fn start_secondary(net: &TestNet, peer: Peer, dir: &std::path::Path) -> Guest {
-    let (name, secret) = (TRANSFER_KEY.trim_end_matches('.'), secret(TRANSFER_KEY));
+    let (name, secret) = (
+        TRANSFER_KEY.trim_end_matches('.'),
+        e2e::example_key_secret(TRANSFER_KEY),
+    );
     let d = dir.display();
     let (program, args, conf_name, conf) = match peer {
         Peer::Bind => (
@@ -194,8 +188,7 @@ fn secondary_follows(peer: Peer) {
         let entry = entry.expect("entry");
         std::fs::copy(entry.path(), zones.path().join(entry.file_name())).expect("copy");
     }
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), Into::into);
+    let target = e2e::target_dir();
     let mut primary = net.command(target.join("debug/primary-git"));
     primary
         .arg(format!("--zones-dir={}", zones.path().display()))
@@ -215,7 +208,7 @@ fn secondary_follows(peer: Peer) {
 
     let update_key = format!(
         "hmac-sha256:admin._update.example.com:{}",
-        secret("admin._update.example.com.")
+        e2e::example_key_secret("admin._update.example.com.")
     );
     for step in 1..=3u32 {
         let script = format!(

@@ -3,7 +3,7 @@
 //! host-process build on loopback, driven by real kernel sockets.
 
 use e2e::net::{check_tcp_echo, check_udp_echo, idle_close_after, wait_udp_echo, Guest, TestNet};
-use e2e::{fnv1a64, image, repo_root, Tender, FNV1A64_INIT};
+use e2e::{fnv1a64, image, Tender, FNV1A64_INIT};
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 use std::process::Command;
@@ -170,8 +170,7 @@ fn hvt_boots_answers_ping_and_echoes() {
 /// The host-process build of the echo test (built by `cargo nextest run
 /// --workspace` with the tests).
 fn host_echo(extra: &[&str]) -> Guest {
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), Into::into);
+    let target = e2e::target_dir();
     let binary = target.join("debug/echo-test");
     assert!(
         binary.exists(),
@@ -225,8 +224,7 @@ fn host_process_build_passes_the_same_echo_tests_on_loopback() {
 
 #[test]
 fn host_process_build_rejects_bad_arguments() {
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), Into::into);
+    let target = e2e::target_dir();
     let output = Command::new(target.join("debug/echo-test"))
         .arg("--listen=nowhere")
         .output()

@@ -4,7 +4,7 @@
 
 use e2e::gitserver::GitServer;
 use e2e::net::{Guest, TestNet};
-use e2e::{image, repo_root, Tender};
+use e2e::{image, Tender};
 use ssh::ClientKey;
 use std::net::{SocketAddr, UdpSocket};
 use std::process::Command;
@@ -92,8 +92,7 @@ fn assert_answers_a(answer: &[u8], address: [u8; 4]) {
 }
 
 fn host_binary() -> std::path::PathBuf {
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), Into::into);
+    let target = e2e::target_dir();
     target.join("debug/primary-git")
 }
 
