@@ -148,6 +148,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn bad_labels() {
+        let mut out = Vec::new();
+        assert_eq!(read_name(&[0x40, 0], 0, &mut out), Err(WireError::BadLabel));
+        assert_eq!(read_name(&[0x80, 0], 0, &mut out), Err(WireError::BadLabel));
+        assert_eq!(
+            read_name(&[5, b'a'], 0, &mut out),
+            Err(WireError::Truncated)
+        );
+        let mut long = Vec::new();
+        for _ in 0..5 {
+            long.push(63);
+            long.extend_from_slice(&[b'x'; 63]);
+        }
+        long.push(0);
+        assert_eq!(read_name(&long, 0, &mut out), Err(WireError::NameTooLong));
+    }
+
+    #[test]
     fn pointers_must_go_backwards() {
         let mut msg = [0u8; 14].to_vec();
         msg[12] = 0xc0;
