@@ -81,6 +81,14 @@ impl ClientKey {
         })
     }
 
+    /// The secret form [`ClientKey::parse`] reads: `ed25519:BASE64SEED`, as
+    /// primary-git's `--ssh-key` takes it.
+    pub fn to_secret_text(&self) -> String {
+        let mut text = String::from("ed25519:");
+        text.push_str(&STANDARD.encode(self.seed));
+        text
+    }
+
     /// The signing key for sunset.
     pub(crate) fn sign_key(&self) -> sunset::SignKey {
         sunset::SignKey::Ed25519(sunset::ed25519_dalek::SigningKey::from_bytes(&self.seed))
@@ -167,6 +175,11 @@ mod tests {
         let seed: [u8; 32] = hex(SEED).try_into().expect("32 bytes");
         let encoded = alloc::format!("ed25519:{}", STANDARD.encode(seed));
         let key = ClientKey::parse(&encoded).expect("parses");
+        assert_eq!(
+            key.to_secret_text(),
+            encoded,
+            "to_secret_text is parse's inverse"
+        );
         let line = key.authorized_keys_line("solodns");
         let public: [u8; 32] = hex(PUBLIC).try_into().expect("32 bytes");
         assert_eq!(

@@ -14,28 +14,9 @@ const READY: Duration = Duration::from_secs(30);
 
 /// The client key primary-git logs in with, as its boot argument.
 fn client_key() -> (ClientKey, String) {
-    let seed = [7u8; 32];
-    let encoded = format!("ed25519:{}", base64_encode(&seed));
-    (ClientKey::from_seed(seed), encoded)
-}
-
-fn base64_encode(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | (b as u32) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    let key = ClientKey::from_seed([7u8; 32]);
+    let text = key.to_secret_text();
+    (key, text)
 }
 
 /// `NAME IN TYPE` (type number `qtype`), ID 0x5353.
@@ -132,6 +113,24 @@ fn host_process_clones_and_serves_the_repository() {
     assert_answers_a(&answer, [192, 0, 2, 25]);
 }
 
+/// Boots the primary-git image at 10.53.0.2 with `server`'s repository as
+/// its remote and `authenticator` as the pinned host key.
+fn boot_primary(net: &TestNet, server: &GitServer, key_arg: &str, authenticator: &str) -> Guest {
+    let args = [
+        "--ipv4=10.53.0.2/24".to_string(),
+        format!("--remote={}", server.url),
+        format!("--ssh-key={key_arg}"),
+        format!("--ssh-authenticator={authenticator}"),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    net.boot(
+        Tender::Spt,
+        &image("primary-git", Tender::Spt),
+        "tap0",
+        &args,
+    )
+}
+
 #[test]
 fn spt_image_clones_and_serves_the_repository() {
     let (key, key_arg) = client_key();
@@ -141,19 +140,7 @@ fn spt_image_clones_and_serves_the_repository() {
         "10.53.0.1:2222".parse().expect("addr"),
         &key.authorized_keys_line("primary"),
     );
-    let args = [
-        "--ipv4=10.53.0.2/24".to_string(),
-        format!("--remote={}", server.url),
-        format!("--ssh-key={key_arg}"),
-        format!("--ssh-authenticator={}", server.sshd.fingerprint),
-    ];
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut guest: Guest = net.boot(
-        Tender::Spt,
-        &image("primary-git", Tender::Spt),
-        "tap0",
-        &args,
-    );
+    let mut guest = boot_primary(&net, &server, &key_arg, &server.sshd.fingerprint);
     guest.wait_for("serving 2 zones from commit", READY);
     let answer = net.run(|| {
         ask(
@@ -176,19 +163,7 @@ fn spt_image_refuses_a_wrong_host_key_and_says_which_it_saw() {
         &key.authorized_keys_line("primary"),
     );
     let wrong = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-    let args = [
-        "--ipv4=10.53.0.2/24".to_string(),
-        format!("--remote={}", server.url),
-        format!("--ssh-key={key_arg}"),
-        format!("--ssh-authenticator={wrong}"),
-    ];
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut guest = net.boot(
-        Tender::Spt,
-        &image("primary-git", Tender::Spt),
-        "tap0",
-        &args,
-    );
+    let mut guest = boot_primary(&net, &server, &key_arg, wrong);
     let line = guest.wait_for("host key mismatch", READY);
     assert!(
         line.contains("host key mismatch")

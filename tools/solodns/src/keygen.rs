@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
-use data_encoding::BASE64;
 use dns_keys::{format_cli_key, format_keys_line, KeyRole};
 use tsig::{Algorithm, Key};
 
@@ -105,7 +104,7 @@ fn ssh(comment: &str) -> Result<(), String> {
     let mut seed = [0u8; 32];
     random_bytes(&mut seed)?;
     let key = ssh::ClientKey::from_seed(seed);
-    println!("ed25519:{}", BASE64.encode(&seed));
+    println!("{}", key.to_secret_text());
     println!("{}", key.authorized_keys_line(comment));
     eprintln!(
         "The first line is SECRET: give it to primary-git as --ssh-key=ed25519:…; the second is the public key, for the git account's authorized_keys."
