@@ -120,14 +120,17 @@ impl DnsService {
         let Some(pending) = self.control.pending.remove(&id) else {
             return;
         };
-        let response = if durable {
-            let new = pending.change.new.clone();
-            let old = self.server.catalog_mut().insert(new.clone());
-            self.control.changed(old.as_ref(), &new, now.0 / 1_000_000);
-            pending.change.response(unix_time)
-        } else {
-            pending.change.failure_response(unix_time)
-        };
+        if !durable {
+            let response = pending.change.failure_response(unix_time);
+            self.outbox.push((pending.reply_to, response));
+            return;
+        }
+        let response = pending.change.response(unix_time);
+        let apex = pending.change.zone.clone();
+        let old = self.server.catalog_mut().insert(pending.change.new);
+        if let Some(new) = self.server.catalog().get(&apex) {
+            self.control.changed(old.as_ref(), new, now.0 / 1_000_000);
+        }
         self.outbox.push((pending.reply_to, response));
     }
 
@@ -136,8 +139,8 @@ impl DnsService {
     pub fn reload(&mut self, zones: &mut ZoneSet, files: &[ZoneFile]) -> LoadReport {
         let report = zones.reload(self.server.catalog_mut(), files);
         for (old, apex) in core::mem::take(&mut zones.replaced) {
-            if let Some(new) = self.server.catalog().get(&apex).cloned() {
-                self.control.changed(old.as_ref(), &new, 0);
+            if let Some(new) = self.server.catalog().get(&apex) {
+                self.control.changed(old.as_ref(), new, 0);
             }
         }
         report
@@ -248,19 +251,20 @@ impl DnsService {
     }
 }
 
-/// Whether a message needs the control plane (anything but a plain query):
-/// another opcode, a response, a transfer, or a possible TSIG.
+/// Whether a message is for the control plane: another opcode than QUERY
+/// (UPDATE, NOTIFY), a response (to our NOTIFYs), or a zone transfer.
+/// Other queries, signed or not, go straight to the engine.
 fn needs_control(msg: &[u8]) -> bool {
     if msg.len() < 12 {
         return false;
     }
     let opcode = (msg[2] >> 3) & 0x0f;
     let response = msg[2] & 0x80 != 0;
-    let additional = u16::from_be_bytes([msg[10], msg[11]]);
-    if opcode != 0 || response || additional > 0 {
+    if opcode != 0 || response {
         return true;
     }
-    // QTYPE after the question name: AXFR (252) and IXFR (251).
+    // QTYPE after the question name: AXFR (252) and IXFR (251). A pointer
+    // in the question is malformed: the engine answers FORMERR.
     let mut at = 12;
     while let Some(&len) = msg.get(at) {
         if len == 0 || len & 0xc0 != 0 {
@@ -279,6 +283,13 @@ fn answer_query(
     transport: Transport,
     unix_time: u64,
 ) -> Option<Vec<u8>> {
+    // A TSIG is the last additional record: none without any.
+    let additional = msg
+        .get(10..12)
+        .map_or(0, |c| u16::from_be_bytes([c[0], c[1]]));
+    if additional == 0 {
+        return server.handle(msg, transport);
+    }
     match tsig::verify_request(msg, &control.keys, unix_time) {
         Ok(None) => server.handle(msg, transport),
         Ok(Some(signed)) => {
