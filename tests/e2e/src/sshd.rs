@@ -114,17 +114,18 @@ impl Sshd {
 /// nothing else. Created once per machine (tests run as root).
 pub const GIT_USER: &str = "solodns-git";
 
+fn git_user_exists() -> bool {
+    Command::new("id")
+        .arg(GIT_USER)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// Creates [`GIT_USER`] if it does not exist yet.
 pub fn ensure_git_user() {
-    let exists = || {
-        Command::new("id")
-            .arg(GIT_USER)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !exists() {
+    if !git_user_exists() {
         create_git_user();
     }
     // useradd locks the password ("!"), and sshd without PAM refuses locked
@@ -137,14 +138,6 @@ pub fn ensure_git_user() {
 }
 
 fn create_git_user() {
-    let exists = || {
-        Command::new("id")
-            .arg(GIT_USER)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
     let shell = Command::new("git")
         .arg("--exec-path")
         .output()
@@ -163,7 +156,10 @@ fn create_git_user() {
         .status()
         .expect("run useradd");
     // Another test may have created it at the same moment.
-    assert!(status.success() || exists(), "useradd {GIT_USER} failed");
+    assert!(
+        status.success() || git_user_exists(),
+        "useradd {GIT_USER} failed"
+    );
 }
 
 fn sshd_program() -> PathBuf {

@@ -138,26 +138,25 @@ mod host {
     }
 
     impl DirectoryPrimary {
-        fn reload(&mut self) {
-            match read_repository(&self.dir) {
-                Ok(files) => {
-                    let report = self.dns.reload(&mut self.zones, &files);
-                    let (keys, problems) = load_keys(&files);
-                    self.dns.replace_keys(keys);
-                    for line in report
-                        .errors
-                        .iter()
-                        .chain(&report.warnings)
-                        .chain(&problems)
-                    {
-                        println!("{PROGRAM}: {line}");
-                    }
-                    for (zone, serial) in &report.loaded {
-                        println!("{PROGRAM}: loaded {zone} serial {serial}");
-                    }
-                }
-                Err(error) => println!("{PROGRAM}: {}: {error}", self.dir.display()),
+        /// Rereads the directory; an unreadable one is reported to the
+        /// caller and changes nothing.
+        fn reload(&mut self) -> std::io::Result<()> {
+            let files = read_repository(&self.dir)?;
+            let report = self.dns.reload(&mut self.zones, &files);
+            let (keys, problems) = load_keys(&files);
+            self.dns.replace_keys(keys);
+            for line in report
+                .errors
+                .iter()
+                .chain(&report.warnings)
+                .chain(&problems)
+            {
+                println!("{PROGRAM}: {line}");
             }
+            for (zone, serial) in &report.loaded {
+                println!("{PROGRAM}: loaded {zone} serial {serial}");
+            }
+            Ok(())
         }
 
         fn write_zone(&self, zone: &dns_zone::Zone) -> std::io::Result<()> {
@@ -203,7 +202,9 @@ mod host {
                             "{PROGRAM}: NOTIFY for {zone} from {from}: rereading {}",
                             self.dir.display()
                         );
-                        self.reload();
+                        if let Err(error) = self.reload() {
+                            println!("{PROGRAM}: {}: {error}", self.dir.display());
+                        }
                     }
                     _ => {}
                 }
@@ -227,9 +228,6 @@ mod host {
         let mut service: Box<dyn Service> = match (sync, dir) {
             (Some(sync), None) => Box::new(Primary::new(dns, sync, log)),
             (None, Some(dir)) => {
-                if let Err(error) = read_repository(Path::new(dir)) {
-                    usage_error(format!("{dir}: {error}"));
-                }
                 let at = listen.map_or_else(|| format!("port {}", config.port), |a| a.to_string());
                 let mut primary = DirectoryPrimary {
                     dns,
@@ -239,7 +237,9 @@ mod host {
                 primary
                     .dns
                     .set_own_addresses(listen.map(|a| a.ip()).into_iter().collect());
-                primary.reload();
+                if let Err(error) = primary.reload() {
+                    usage_error(format!("{dir}: {error}"));
+                }
                 println!(
                     "{PROGRAM}: serving {} zones on {at} (udp, tcp)",
                     primary.dns.catalog().len()
