@@ -1,6 +1,6 @@
 //! The set of zones served, with longest-match zone selection.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 
 use dns_zone::{Name, Zone};
 
@@ -8,6 +8,9 @@ use dns_zone::{Name, Zone};
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     zones: BTreeMap<Name, Zone>,
+    /// Zones a secondary holds but may no longer serve (SOA expire passed):
+    /// queries for them get SERVFAIL (RFC 1035 §4.3.5).
+    expired: BTreeSet<Name>,
 }
 
 impl Catalog {
@@ -23,7 +26,22 @@ impl Catalog {
 
     /// Removes the zone of `apex`.
     pub fn remove(&mut self, apex: &Name) -> Option<Zone> {
+        self.expired.remove(apex);
         self.zones.remove(apex)
+    }
+
+    /// Marks the zone of `apex` expired (answered SERVFAIL) or current.
+    pub fn set_expired(&mut self, apex: &Name, expired: bool) {
+        if expired {
+            self.expired.insert(apex.clone());
+        } else {
+            self.expired.remove(apex);
+        }
+    }
+
+    /// Whether the zone of `apex` is marked expired.
+    pub fn is_expired(&self, apex: &Name) -> bool {
+        self.expired.contains(apex)
     }
 
     /// The zone of `apex`.

@@ -164,6 +164,9 @@ impl Server {
         let Some(mut zone) = zone else {
             return response::question_only(q, rcode::REFUSED, 0);
         };
+        if self.catalog.is_expired(zone.origin()) {
+            return response::question_only(q, rcode::SERVFAIL, 0);
+        }
         if q.qtype == RecordType::DS && *zone.origin() == q.qname && !q.qname.is_root() {
             // The DS RRset of a zone lives in its parent: when we serve the
             // parent too, answer from there (RFC 4035 §3.1.4.1).

@@ -18,6 +18,7 @@ pub const MAX_CHAIN: usize = 16;
 pub(crate) mod rcode {
     pub const NOERROR: u8 = 0;
     pub const FORMERR: u8 = 1;
+    pub const SERVFAIL: u8 = 2;
     pub const NXDOMAIN: u8 = 3;
     pub const NOTIMP: u8 = 4;
     pub const REFUSED: u8 = 5;

@@ -255,3 +255,17 @@ fn rfc8482_any() {
     // ANY below a cut is a referral; at a missing name NXDOMAIN.
     assert_eq!(udp("nope.example.com.").rcode(), NXDOMAIN);
 }
+
+/// RFC 1035 §4.3.5: a secondary whose copy expired "must not" answer from
+/// it; SERVFAIL until it is current again.
+#[test]
+fn expired_zone_answers_servfail_until_current_again() {
+    let mut s = srv();
+    let apex: dns_zone::Name = "example.com.".parse().unwrap();
+    s.catalog_mut().set_expired(&apex, true);
+    let r = ask(&s, "mail.example.com.", T::A);
+    assert_eq!((r.rcode(), r.aa(), r.answer().len()), (2, false, 0));
+    s.catalog_mut().set_expired(&apex, false);
+    let r = ask(&s, "mail.example.com.", T::A);
+    assert_eq!((r.rcode(), r.aa()), (NOERROR, true));
+}

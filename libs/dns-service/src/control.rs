@@ -72,6 +72,9 @@ pub(crate) struct Control {
     pub(crate) notify_port: u16,
     /// Lines for the operator's log (transfers served), drained by the service.
     pub(crate) log: Vec<alloc::string::String>,
+    /// (zone, primary) pairs of a secondary: NOTIFYs for the zone are
+    /// accepted even before it is loaded, and unsigned ones from the primary.
+    pub(crate) notify_sources: Vec<(Name, IpAddr)>,
 }
 
 /// What a message needs.
@@ -94,6 +97,7 @@ impl Control {
             ours,
             notify_port,
             log: Vec::new(),
+            notify_sources: Vec::new(),
         }
     }
 
@@ -156,9 +160,25 @@ impl Control {
         unix_time: u64,
     ) -> Outcome {
         // The root stands for every zone (OCaml-DNS).
-        let serves = |zone: &Name| zone.is_root() || catalog.get(zone).is_some();
-        match dns_notify::handle(msg, unix_time, &self.keys, false, serves) {
+        let sources = &self.notify_sources;
+        let serves = |zone: &Name| {
+            zone.is_root() || catalog.get(zone).is_some() || sources.iter().any(|(z, _)| z == zone)
+        };
+        let from_a_primary = sources.iter().any(|(_, ip)| *ip == peer.ip());
+        match dns_notify::handle(msg, unix_time, &self.keys, from_a_primary, serves) {
             dns_notify::Handled::Respond { response, .. } => Outcome::Now(alloc::vec![response]),
+            dns_notify::Handled::Notified {
+                notify, key: None, ..
+            } if !sources
+                .iter()
+                .any(|(zone, ip)| *zone == notify.zone && *ip == peer.ip()) =>
+            {
+                // Unsigned, from the primary of another zone.
+                Outcome::Now(alloc::vec![dns_notify::notify_response(
+                    msg,
+                    dns_wire::rcode::REFUSED
+                )])
+            }
             dns_notify::Handled::Notified {
                 notify, response, ..
             } => {

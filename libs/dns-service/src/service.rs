@@ -10,6 +10,7 @@ use dns_keys::KeyStore;
 use dns_server::catalog::Catalog;
 use dns_server::tcp::{frame, TcpFramer, MAX_TCP_MESSAGE};
 use dns_server::{Server, Transport};
+use dns_zone::{Name, Zone};
 use netstack::{ListenHandle, Poll, Service, Sockets, TcpHandle, TcpStatus, UdpHandle};
 
 /// Settings of a [`DnsService`].
@@ -88,12 +89,27 @@ impl DnsService {
     /// `_transfer`); `seed` varies NOTIFY message IDs; `ours` are our own
     /// addresses (never notified).
     pub fn set_keys(&mut self, keys: KeyStore, seed: u64, ours: Vec<IpAddr>) {
+        let sources = core::mem::take(&mut self.control.notify_sources);
         self.control = Control::new(keys, seed, ours, self.config.notify_port);
+        self.control.notify_sources = sources;
     }
 
     /// Our own addresses: NOTIFYs never go there.
     pub fn set_own_addresses(&mut self, ours: Vec<IpAddr>) {
         self.control.ours = ours;
+    }
+
+    /// Makes this a secondary of `zone` whose primary is `primary`: NOTIFYs
+    /// for the zone are taken before it is first loaded, and unsigned ones
+    /// from `primary` too (BIND and NSD notify unsigned unless told a key).
+    pub fn accept_notify(&mut self, zone: Name, primary: IpAddr) {
+        if !self
+            .control
+            .notify_sources
+            .contains(&(zone.clone(), primary))
+        {
+            self.control.notify_sources.push((zone, primary));
+        }
     }
 
     /// Replaces the TSIG keys (after a reload of the `_keys` files), keeping
@@ -144,6 +160,34 @@ impl DnsService {
             }
         }
         report
+    }
+
+    /// Serves `zone` from now on (a secondary's completed transfer),
+    /// replacing the version with the same apex, which it returns; the
+    /// change is journaled for IXFR and the zone's own secondaries are
+    /// notified. An expired mark on the zone is lifted.
+    pub fn install_zone(&mut self, zone: Zone, now: netstack::Instant) -> Option<Zone> {
+        let apex = zone.origin().clone();
+        let catalog = self.server.catalog_mut();
+        catalog.set_expired(&apex, false);
+        let old = catalog.insert(zone);
+        if let Some(new) = self.server.catalog().get(&apex) {
+            self.control.changed(old.as_ref(), new, now.0 / 1_000_000);
+        }
+        old
+    }
+
+    /// Stops serving the zone of `apex`; returns it.
+    pub fn remove_zone(&mut self, apex: &Name) -> Option<Zone> {
+        self.control.journals.remove(apex);
+        self.server.catalog_mut().remove(apex)
+    }
+
+    /// Marks the zone of `apex` expired (a secondary that could not refresh
+    /// it within the SOA expire time): queries for it get SERVFAIL until
+    /// [`DnsService::install_zone`] or `set_expired(apex, false)`.
+    pub fn set_expired(&mut self, apex: &Name, expired: bool) {
+        self.server.catalog_mut().set_expired(apex, expired);
     }
 
     /// The zones being served.
