@@ -3,7 +3,7 @@
 //! in (reported to the owner) and out (to the secondaries after every
 //! change, retried), AXFR/IXFR (RFC 5936, 1995) from a journal of diffs.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 use core::net::{IpAddr, SocketAddr};
 use dns_keys::KeyStore;
@@ -16,6 +16,9 @@ use dns_zone::Zone;
 /// Diffs kept per zone for IXFR, and their total size in bytes.
 const JOURNAL_DIFFS: usize = 64;
 const JOURNAL_BYTES: usize = 4 << 20;
+/// UPDATEs held while another is made durable; more are dropped (the
+/// client retries).
+const MAX_DEFERRED_UPDATES: usize = 64;
 
 /// Identifies an UPDATE waiting for its change to be made durable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -32,8 +35,10 @@ pub(crate) enum ReplyTo {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ControlEvent {
-    /// A signed UPDATE changed `zone`: make `new` durable, then call
+    /// A signed UPDATE changed `zone`: make the new version
+    /// ([`crate::DnsService::pending_change`]) durable, then call
     /// [`crate::DnsService::complete_update`] (the client waits for it).
+    /// Further UPDATEs wait until this one is complete.
     Update {
         /// Pass back to `complete_update`.
         id: UpdateId,
@@ -41,8 +46,6 @@ pub enum ControlEvent {
         zone: Name,
         /// The key that signed the update.
         key: Name,
-        /// The zone as it will be served.
-        new: Zone,
     },
     /// A verified NOTIFY for `zone` (a git primary fetches).
     Notified {
@@ -64,6 +67,8 @@ pub(crate) struct Control {
     pub(crate) journals: BTreeMap<Name, Journal>,
     pub(crate) notifier: Notifier<SocketAddr>,
     pub(crate) pending: BTreeMap<UpdateId, Pending>,
+    /// UPDATEs received while another was pending, in order.
+    deferred: VecDeque<(Vec<u8>, ReplyTo)>,
     pub(crate) events: Vec<ControlEvent>,
     next_id: u64,
     /// Our own addresses, never notified.
@@ -92,6 +97,7 @@ impl Control {
             journals: BTreeMap::new(),
             notifier: Notifier::new(dns_notify::Config::default(), seed),
             pending: BTreeMap::new(),
+            deferred: VecDeque::new(),
             events: Vec::new(),
             next_id: 0,
             ours,
@@ -127,6 +133,43 @@ impl Control {
     }
 
     fn update(&mut self, catalog: &Catalog, msg: &[u8], from: ReplyTo, unix_time: u64) -> Outcome {
+        if !self.pending.is_empty() {
+            // One change at a time: the next applies to the zone the
+            // previous one left (RFC 2136 §3.7), so it waits.
+            if self.deferred.len() < MAX_DEFERRED_UPDATES {
+                self.deferred.push_back((msg.to_vec(), from));
+            }
+            return Outcome::Nothing;
+        }
+        self.update_now(catalog, msg, from, unix_time)
+    }
+
+    /// Handles the UPDATEs that waited for the previous one, until one of
+    /// them changes a zone; returns the answers to send.
+    pub(crate) fn resume_deferred(
+        &mut self,
+        catalog: &Catalog,
+        unix_time: u64,
+    ) -> Vec<(ReplyTo, Vec<u8>)> {
+        let mut answers = Vec::new();
+        while self.pending.is_empty() {
+            let Some((msg, from)) = self.deferred.pop_front() else {
+                break;
+            };
+            if let Outcome::Now(messages) = self.update_now(catalog, &msg, from, unix_time) {
+                answers.extend(messages.into_iter().map(|m| (from, m)));
+            }
+        }
+        answers
+    }
+
+    fn update_now(
+        &mut self,
+        catalog: &Catalog,
+        msg: &[u8],
+        from: ReplyTo,
+        unix_time: u64,
+    ) -> Outcome {
         match dns_update::handle(msg, unix_time, &self.keys, |apex| catalog.get(apex)) {
             dns_update::Handled::Drop => Outcome::Nothing,
             dns_update::Handled::Respond { response, .. } => Outcome::Now(alloc::vec![response]),
@@ -137,7 +180,6 @@ impl Control {
                     id,
                     zone: change.zone.clone(),
                     key: change.key.clone(),
-                    new: change.new.clone(),
                 });
                 self.pending.insert(
                     id,

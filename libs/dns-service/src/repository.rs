@@ -53,6 +53,24 @@ impl ZoneSet {
         ZoneSet::default()
     }
 
+    /// The file the zone of `apex` was loaded from.
+    pub fn file_of(&self, apex: &Name) -> Option<&str> {
+        self.sources
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .find(|name| file_apex(name).as_ref() == Some(apex))
+    }
+
+    /// Records that `file` now holds `contents`, written by us (an UPDATE
+    /// made durable) and already served: the next reload skips it instead
+    /// of parsing it again and replacing the zone with an equal one.
+    pub fn record_written(&mut self, file: &str, contents: Vec<u8>) {
+        match self.sources.iter_mut().find(|(name, _)| name == file) {
+            Some(source) => source.1 = contents,
+            None => self.sources.push((file.into(), contents)),
+        }
+    }
+
     /// Brings `catalog` in line with `files`, the whole repository: every
     /// non-key, non-hidden file is a zone named after the file. Unchanged
     /// files are not parsed again.
@@ -98,8 +116,7 @@ impl ZoneSet {
             .filter(|name| !present.contains(name))
             .collect();
         for name in gone {
-            if let Ok(mut apex) = Name::from_ascii(&name) {
-                apex.set_fqdn(true);
+            if let Some(apex) = file_apex(&name) {
                 catalog.remove(&apex);
             }
             self.sources.retain(|(source, _)| *source != name);
@@ -107,6 +124,13 @@ impl ZoneSet {
         }
         report
     }
+}
+
+/// The apex a zone file's name stands for.
+fn file_apex(file: &str) -> Option<Name> {
+    let mut apex = Name::from_ascii(file).ok()?;
+    apex.set_fqdn(true);
+    Some(apex)
 }
 
 fn load_zone(file: &ZoneFile) -> Result<(Zone, Vec<String>), Vec<String>> {
@@ -253,5 +277,21 @@ mod tests {
             "{}",
             report.errors[0]
         );
+    }
+
+    #[test]
+    fn files_we_wrote_are_not_parsed_again() {
+        let (mut set, mut catalog) = (ZoneSet::new(), Catalog::new());
+        set.reload(&mut catalog, &[file("example.com", GOOD)]);
+        let apex = file_apex("example.com.").expect("a name");
+        assert_eq!(set.file_of(&apex), Some("example.com"));
+        assert_eq!(
+            set.file_of(&file_apex("example.org").expect("a name")),
+            None
+        );
+        set.record_written("example.com", NEWER.as_bytes().to_vec());
+        let report = set.reload(&mut catalog, &[file("example.com", NEWER)]);
+        assert!(report.loaded.is_empty(), "ours, already served: {report:?}");
+        assert_eq!(serial(&catalog, "example.com."), Some(1));
     }
 }

@@ -10,6 +10,7 @@ use dns_keys::KeyStore;
 use dns_server::catalog::Catalog;
 use dns_server::tcp::{frame, TcpFramer, MAX_TCP_MESSAGE};
 use dns_server::{Server, Transport};
+use dns_update::{Rebased, Refusal};
 use dns_zone::{Name, Zone};
 use netstack::{ListenHandle, Poll, Service, Sockets, TcpHandle, TcpStatus, UdpHandle};
 
@@ -118,9 +119,48 @@ impl DnsService {
         self.control.keys = keys;
     }
 
+    /// Whether answers or events wait for the next poll: a completed
+    /// UPDATE's answer, or the next UPDATE taken up after it.
+    pub fn has_output(&self) -> bool {
+        !self.outbox.is_empty() || !self.control.events.is_empty()
+    }
+
     /// What the owner has to act on (updates to make durable, NOTIFYs).
     pub fn take_events(&mut self) -> Vec<ControlEvent> {
         core::mem::take(&mut self.control.events)
+    }
+
+    /// The change the UPDATE `id` makes (its [`dns_update::Change::new`]
+    /// is the zone to make durable), while it waits for
+    /// [`DnsService::complete_update`].
+    pub fn pending_change(&self, id: UpdateId) -> Option<&dns_update::Change> {
+        self.control.pending.get(&id).map(|pending| &pending.change)
+    }
+
+    /// Applies the UPDATE `id` again on the zone served now (a reload moved
+    /// it while the change was being made durable), prerequisites checked
+    /// again. On [`Rebased::Changed`] the new version is in
+    /// [`DnsService::pending_change`] and still waits for
+    /// `complete_update`; otherwise the client has been answered (NOERROR
+    /// with nothing to change, or the refusal) and the update is over.
+    pub fn rebase_update(&mut self, id: UpdateId, unix_time: u64) -> Option<Rebased> {
+        let pending = self.control.pending.get_mut(&id)?;
+        let Some(zone) = self.server.catalog().get(&pending.change.zone) else {
+            let gone = Refusal::NotAuth(pending.change.zone.clone());
+            let response = pending.change.refusal_response(&gone, unix_time);
+            let reply_to = pending.reply_to;
+            self.finish(id, reply_to, response, unix_time);
+            return Some(Rebased::Refused(gone));
+        };
+        let rebased = pending.change.rebase(zone);
+        let response = match &rebased {
+            Rebased::Changed => return Some(rebased),
+            Rebased::Unchanged => pending.change.response(unix_time),
+            Rebased::Refused(why) => pending.change.refusal_response(why, unix_time),
+        };
+        let reply_to = pending.reply_to;
+        self.finish(id, reply_to, response, unix_time);
+        Some(rebased)
     }
 
     /// Finishes the UPDATE `id`: when `durable`, its change is served from
@@ -133,21 +173,37 @@ impl DnsService {
         now: netstack::Instant,
         unix_time: u64,
     ) {
-        let Some(pending) = self.control.pending.remove(&id) else {
+        let Some(pending) = self.control.pending.get(&id) else {
             return;
         };
         if !durable {
             let response = pending.change.failure_response(unix_time);
-            self.outbox.push((pending.reply_to, response));
+            let reply_to = pending.reply_to;
+            self.finish(id, reply_to, response, unix_time);
             return;
         }
         let response = pending.change.response(unix_time);
+        let reply_to = pending.reply_to;
+        let Some(pending) = self.control.pending.remove(&id) else {
+            return;
+        };
         let apex = pending.change.zone.clone();
         let old = self.server.catalog_mut().insert(pending.change.new);
         if let Some(new) = self.server.catalog().get(&apex) {
             self.control.changed(old.as_ref(), new, now.0 / 1_000_000);
         }
-        self.outbox.push((pending.reply_to, response));
+        self.finish(id, reply_to, response, unix_time);
+    }
+
+    /// Answers the UPDATE `id` with `response`, forgets it, and takes up
+    /// the UPDATEs that waited for it.
+    fn finish(&mut self, id: UpdateId, reply_to: ReplyTo, response: Vec<u8>, unix_time: u64) {
+        self.control.pending.remove(&id);
+        self.outbox.push((reply_to, response));
+        let answers = self
+            .control
+            .resume_deferred(self.server.catalog(), unix_time);
+        self.outbox.extend(answers);
     }
 
     /// Reloads the served zones from a repository's `files` (see

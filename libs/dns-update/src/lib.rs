@@ -64,4 +64,4 @@ pub use client::{
 };
 pub use error::Refusal;
 pub use request::{RequestError, UpdateRequest};
-pub use server::{handle, Change, HandleError, Handled};
+pub use server::{handle, Change, HandleError, Handled, Rebased};

@@ -59,8 +59,24 @@ pub struct Change {
     /// The changes, as an IXFR carries them (old SOA, deleted, new SOA,
     /// added).
     pub diff: ZoneDiff,
+    /// The request, kept to apply it again on a newer zone ([`Change::rebase`]).
+    request: UpdateRequest,
     skeleton: Vec<u8>,
     signer: StreamSigner,
+}
+
+/// What applying a pending change again on a newer zone gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rebased {
+    /// The change applies: [`Change::new`] and [`Change::diff`] now build
+    /// on the newer zone.
+    Changed,
+    /// The prerequisites hold but there is nothing left to change (the
+    /// newer zone already has it): answer [`Change::response`].
+    Unchanged,
+    /// The prerequisites or rules now fail: answer
+    /// [`Change::refusal_response`] with this.
+    Refused(Refusal),
 }
 
 impl Change {
@@ -72,6 +88,27 @@ impl Change {
     /// The SERVFAIL response for a change that could not be made durable.
     pub fn failure_response(&self, now: u64) -> Vec<u8> {
         self.respond(rcode::SERVFAIL, now)
+    }
+
+    /// The response for a change [`Rebased::Refused`] on a newer zone.
+    pub fn refusal_response(&self, why: &Refusal, now: u64) -> Vec<u8> {
+        self.respond(why.rcode(), now)
+    }
+
+    /// Applies the request again on `zone`, a newer version of the zone it
+    /// was applied to (the copy in git moved while the change was being
+    /// made durable): prerequisites are checked again, as if the request
+    /// had arrived now (RFC 2136 §3.7 serialises updates this way).
+    pub fn rebase(&mut self, zone: &Zone) -> Rebased {
+        match apply(zone, &self.request) {
+            Err(why) => Rebased::Refused(why),
+            Ok(Applied::Unchanged) => Rebased::Unchanged,
+            Ok(Applied::Changed { new, diff }) => {
+                self.new = new;
+                self.diff = diff;
+                Rebased::Changed
+            }
+        }
     }
 
     fn respond(&self, rc: u16, now: u64) -> Vec<u8> {
@@ -206,6 +243,7 @@ pub fn handle<'z>(
             key: signed.key_name().clone(),
             new,
             diff,
+            request: req,
             skeleton: skel,
             signer: signed.response_signer(),
         }),

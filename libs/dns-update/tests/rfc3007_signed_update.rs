@@ -6,7 +6,7 @@
 
 use dns_keys::KeyStore;
 use dns_update::{
-    check_response, handle, parse_script, HandleError, Handled, Prerequisite, Refusal,
+    check_response, handle, parse_script, HandleError, Handled, Prerequisite, Rebased, Refusal,
     ResponseFailure, Update, UpdateBuilder,
 };
 use dns_wire::{rcode, Header, RecordType as T};
@@ -101,6 +101,54 @@ fn signed_update_is_applied_and_the_answer_is_signed() {
     assert_eq!(
         check_response(&fail, 7, Some(&mut verifier), NOW + 3),
         Err(ResponseFailure::Rcode(rcode::SERVFAIL))
+    );
+}
+
+/// A change that could not be pushed because git moved is applied again on
+/// the newer zone: prerequisites checked again, serial from the new SOA.
+#[test]
+fn rebase_applies_the_request_again_on_a_newer_zone() {
+    let mut b = add_www2();
+    b.require(Prerequisite::NameNotInUse(n("www2.example.com.")));
+    let (msg, mut verifier) = b.build_signed(9, &update_key(), NOW).unwrap();
+    let Handled::Changed(mut change) = serve(&msg, NOW) else {
+        panic!("applies")
+    };
+    // Someone else pushed serial 5 with a new name: the change moves on top.
+    let newer = |extra: &str| {
+        let text = format!("$TTL 300\n@ SOA ns hostmaster 5 7200 3600 1209600 300\n@ NS ns\nns A 192.0.2.1\n{extra}\n");
+        Zone::parse(text.as_bytes(), n("example.com.")).unwrap().0
+    };
+    assert_eq!(change.rebase(&newer("mail A 192.0.2.25")), Rebased::Changed);
+    assert_eq!(change.new.serial().0, 6);
+    assert!(
+        change.new.node(&n("mail.example.com.")).is_some(),
+        "theirs kept"
+    );
+    assert!(
+        change.new.node(&n("www2.example.com.")).is_some(),
+        "ours added"
+    );
+    assert_eq!(change.diff.added.len(), 1);
+    // They added www2 themselves: the prerequisite fails now, answered
+    // YXDOMAIN and signed.
+    let Rebased::Refused(why) = change.rebase(&newer("www2 A 192.0.2.2")) else {
+        panic!("the prerequisite fails")
+    };
+    assert_eq!(why, Refusal::YxDomain(n("www2.example.com.")));
+    let resp = change.refusal_response(&why, NOW + 1);
+    assert_eq!(
+        check_response(&resp, 9, Some(&mut verifier), NOW + 1),
+        Err(ResponseFailure::Rcode(rcode::YXDOMAIN))
+    );
+    // Without the prerequisite, adding what is already there changes nothing.
+    let (msg, _) = add_www2().build_signed(10, &update_key(), NOW).unwrap();
+    let Handled::Changed(mut change) = serve(&msg, NOW) else {
+        panic!("applies")
+    };
+    assert_eq!(
+        change.rebase(&newer("www2 60 A 192.0.2.2")),
+        Rebased::Unchanged
     );
 }
 

@@ -9,16 +9,18 @@
 //!   command's stdout and stdin.
 //! - [`Sync`]: keeps a shallow copy of one branch: fetches on demand,
 //!   retries with exponential backoff while the remote is unreachable, and
-//!   hands over the files of each new commit.
+//!   hands over the files of each new commit; commits a changed file on
+//!   the current head and pushes it ([`Sync::push`]).
 #![no_std]
 #![warn(missing_docs)]
 
 extern crate alloc;
 
+mod exchange;
 mod session;
 mod sync;
 mod url;
 
 pub use session::{SessionError, SshSession};
-pub use sync::{RepoFile, Sync, SyncError, SyncEvent};
+pub use sync::{Commit, Identity, RepoFile, Sync, SyncError, SyncEvent};
 pub use url::{RemoteUrl, UrlError};

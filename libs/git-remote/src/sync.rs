@@ -1,5 +1,7 @@
-//! Keeping a shallow copy of one branch of a remote repository.
+//! Keeping a shallow copy of one branch of a remote repository, and
+//! pushing single-file commits back to it.
 
+use crate::exchange::drive;
 use crate::session::{SessionError, SshSession};
 use crate::url::RemoteUrl;
 use alloc::boxed::Box;
@@ -9,15 +11,16 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::time::Duration;
 use git::pack::Limits;
-use git::{Fetch, FetchParams, ObjectId, ObjectStore};
+use git::protocol::push::Outcome as PushOutcome;
+use git::{Change, Fetch, FetchParams, ObjectId, ObjectStore, Push, PushParams, Rejection};
 use netstack::{Instant, Sockets};
-use ssh::{Authenticator, ClientKey, Status};
+use ssh::{Authenticator, ClientKey};
 
 /// First retry delay after a failed fetch; doubled each time.
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 /// Longest delay between retries.
 const MAX_RETRY: Duration = Duration::from_secs(60);
-/// A fetch that takes longer than this is abandoned and retried.
+/// A fetch or push that takes longer than this is abandoned.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(120);
 /// Idle timeout of the TCP connection to the git server.
 const TCP_IDLE: Duration = Duration::from_secs(60);
@@ -41,8 +44,13 @@ pub enum SyncError {
     Git(String),
     /// The fetched pack or commit could not be used.
     Objects(String),
-    /// The fetch took longer than allowed.
+    /// The fetch or push took longer than allowed.
     TimedOut,
+    /// The remote refused the push.
+    Rejected(Rejection),
+    /// A push was asked for before the first fetch, or while another
+    /// fetch or push was running.
+    NotReady,
 }
 
 impl fmt::Display for SyncError {
@@ -51,7 +59,9 @@ impl fmt::Display for SyncError {
             SyncError::Session(error) => error.fmt(f),
             SyncError::Git(message) => write!(f, "git: {message}"),
             SyncError::Objects(message) => write!(f, "fetched objects: {message}"),
-            SyncError::TimedOut => write!(f, "fetch took longer than {FETCH_TIMEOUT:?}"),
+            SyncError::TimedOut => write!(f, "took longer than {FETCH_TIMEOUT:?}"),
+            SyncError::Rejected(rejection) => write!(f, "push rejected: {rejection:?}"),
+            SyncError::NotReady => f.write_str("not ready to push (not cloned yet, or busy)"),
         }
     }
 }
@@ -75,6 +85,67 @@ pub enum SyncEvent {
         /// When the next attempt starts.
         retry_at: Instant,
     },
+    /// The branch is at the pushed commit: the change is durable.
+    Pushed(ObjectId),
+    /// The push of `commit` failed. It may still have reached the remote
+    /// (a connection lost after the update): fetch to find out. With
+    /// [`SyncError::Rejected`] and [`Rejection::fetch_and_retry`], the
+    /// branch moved: fetch, redo the change on the new head, push again.
+    PushFailed {
+        /// The commit that was pushed.
+        commit: ObjectId,
+        /// Why.
+        error: SyncError,
+    },
+}
+
+/// A commit's author or committer: a name and an email address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// Name, e.g. `solodns primary`.
+    pub name: String,
+    /// Email address, without the angle brackets.
+    pub email: String,
+}
+
+impl Identity {
+    /// Parses `Name <email>`, as git prints identities.
+    pub fn parse(text: &str) -> Result<Identity, &'static str> {
+        let (name, rest) = text.split_once('<').ok_or("expected `Name <email>`")?;
+        let email = rest.strip_suffix('>').ok_or("expected `Name <email>`")?;
+        let name = name.trim();
+        if name.is_empty() || email.is_empty() {
+            return Err("expected `Name <email>`, both non-empty");
+        }
+        if (name.chars().chain(email.chars())).any(|c| matches!(c, '<' | '>' | '\n' | '\0')) {
+            return Err("a name or email may not contain <, >, newlines or NUL");
+        }
+        Ok(Identity {
+            name: name.into(),
+            email: email.into(),
+        })
+    }
+
+    fn signature(&self, unix_time: u64) -> Result<git::Signature, SyncError> {
+        let seconds = i64::try_from(unix_time).unwrap_or(i64::MAX);
+        git::Signature::new(&self.name, &self.email, git::Time::new(seconds, 0))
+            .map_err(|e| SyncError::Objects(alloc::format!("identity: {e}")))
+    }
+}
+
+/// One file to commit and push.
+#[derive(Clone, Copy, Debug)]
+pub struct Commit<'a> {
+    /// Path of the file in the repository.
+    pub path: &'a str,
+    /// Its new contents.
+    pub contents: &'a [u8],
+    /// Commit message.
+    pub message: &'a str,
+    /// Author.
+    pub author: &'a Identity,
+    /// Committer.
+    pub committer: &'a Identity,
 }
 
 enum State {
@@ -82,10 +153,20 @@ enum State {
     Waiting {
         until: Instant,
     },
-    /// Boxed: a session and a fetch are large, the other states tiny.
+    /// A push to start at the next poll.
+    PushReady {
+        params: Box<PushParams>,
+    },
+    /// Boxed: a session and an exchange are large, the other states tiny.
     Fetching {
         session: Box<SshSession>,
         fetch: Box<Fetch>,
+        started: Instant,
+    },
+    Pushing {
+        session: Box<SshSession>,
+        push: Box<Push>,
+        commit: ObjectId,
         started: Instant,
     },
 }
@@ -97,10 +178,14 @@ pub struct Sync {
     authenticator: Authenticator,
     store: ObjectStore,
     head: Option<ObjectId>,
+    /// The branch's full name, learnt from the first fetch.
+    refname: Option<String>,
     state: State,
     retry_delay: Duration,
     /// A fetch was asked for while one was running: run another after it.
     again: bool,
+    /// When a fetch was due that a push put off.
+    fetch_after_push: Option<Instant>,
     buf: Vec<u8>,
 }
 
@@ -114,9 +199,11 @@ impl Sync {
             authenticator,
             store: ObjectStore::new(),
             head: None,
+            refname: None,
             state: State::Idle,
             retry_delay: FIRST_RETRY,
             again: false,
+            fetch_after_push: None,
             buf: vec![0; 16 * 1024],
         }
     }
@@ -126,12 +213,58 @@ impl Sync {
         self.head
     }
 
-    /// Asks for a fetch as soon as possible (now, or after the running one).
+    /// Asks for a fetch as soon as possible (now, or after the running
+    /// fetch or push).
     pub fn fetch(&mut self) {
         match self.state {
-            State::Fetching { .. } => self.again = true,
+            State::Fetching { .. } | State::Pushing { .. } | State::PushReady { .. } => {
+                self.again = true
+            }
             _ => self.state = State::Waiting { until: Instant(0) },
         }
+    }
+
+    /// Whether [`Sync::push`] can start now: cloned, and no fetch or push
+    /// running (a fetch merely due waits for the push).
+    pub fn can_push(&self) -> bool {
+        self.head.is_some() && matches!(self.state, State::Idle | State::Waiting { .. })
+    }
+
+    /// Commits `commit` on the current head (at `unix_time`) and starts
+    /// pushing it; [`SyncEvent::Pushed`] or [`SyncEvent::PushFailed`] says
+    /// how it went. Returns the new commit's id.
+    pub fn push(&mut self, commit: Commit<'_>, unix_time: u64) -> Result<ObjectId, SyncError> {
+        let (Some(head), Some(refname)) = (self.head, self.refname.clone()) else {
+            return Err(SyncError::NotReady);
+        };
+        let due = match self.state {
+            State::Idle => None,
+            State::Waiting { until } => Some(until),
+            _ => return Err(SyncError::NotReady),
+        };
+        let objects = |e: &dyn fmt::Display| SyncError::Objects(alloc::format!("{e}"));
+        let new = self
+            .store
+            .commit_changes(
+                Some(head),
+                &[Change::Write {
+                    path: commit.path,
+                    data: commit.contents,
+                }],
+                &commit.author.signature(unix_time)?,
+                &commit.committer.signature(unix_time)?,
+                commit.message,
+            )
+            .map_err(|e| objects(&e))?;
+        let pack = self
+            .store
+            .write_pack(&new.new_objects)
+            .map_err(|e| objects(&e))?;
+        self.fetch_after_push = due;
+        self.state = State::PushReady {
+            params: Box::new(PushParams::new(&refname, Some(head), new.id, pack)),
+        };
+        Ok(new.id)
     }
 
     /// When to poll again at the latest.
@@ -139,7 +272,11 @@ impl Sync {
         match &self.state {
             State::Idle => None,
             State::Waiting { until } => Some(*until),
+            State::PushReady { .. } => Some(Instant(0)),
             State::Fetching {
+                session, started, ..
+            }
+            | State::Pushing {
                 session, started, ..
             } => {
                 let timeout = started.after(FETCH_TIMEOUT);
@@ -148,21 +285,11 @@ impl Sync {
         }
     }
 
-    /// Advances the fetch; returns what finished, if anything.
+    /// Advances the fetch or push; returns what finished, if anything.
     pub fn poll(&mut self, net: &mut dyn Sockets) -> Option<SyncEvent> {
         let now = net.now();
-        if let State::Waiting { until } = self.state {
-            if now < until {
-                return None;
-            }
-            match SshSession::open(
-                net,
-                &self.url,
-                self.key.clone(),
-                self.authenticator.clone(),
-                "git-upload-pack",
-                TCP_IDLE,
-            ) {
+        match core::mem::replace(&mut self.state, State::Idle) {
+            State::Waiting { until } if now >= until => match self.open(net, "git-upload-pack") {
                 Ok(session) => {
                     let params = match self.head {
                         Some(current) => FetchParams::update(self.url.branch.as_deref(), current),
@@ -175,46 +302,145 @@ impl Sync {
                     };
                 }
                 Err(error) => return Some(self.failed(now, SyncError::Session(error))),
+            },
+            State::PushReady { params } => {
+                let commit = params.new;
+                let push = match Push::new(*params) {
+                    Ok(push) => push,
+                    Err(error) => {
+                        return Some(self.push_failed(
+                            now,
+                            commit,
+                            SyncError::Git(alloc::format!("{error}")),
+                        ))
+                    }
+                };
+                match self.open(net, "git-receive-pack") {
+                    Ok(session) => {
+                        self.state = State::Pushing {
+                            session: Box::new(session),
+                            push: Box::new(push),
+                            commit,
+                            started: now,
+                        }
+                    }
+                    Err(error) => {
+                        return Some(self.push_failed(now, commit, SyncError::Session(error)))
+                    }
+                }
             }
+            other => self.state = other,
         }
-        let State::Fetching {
-            session,
-            fetch,
-            started,
-        } = &mut self.state
-        else {
-            return None;
-        };
-        if now.since(*started) >= FETCH_TIMEOUT {
-            session.close(net);
-            return Some(self.failed(now, SyncError::TimedOut));
+        match &mut self.state {
+            State::Fetching {
+                session,
+                fetch,
+                started,
+            } => {
+                if now.since(*started) >= FETCH_TIMEOUT {
+                    session.close(net);
+                    return Some(self.failed(now, SyncError::TimedOut));
+                }
+                let outcome = drive(net, session, fetch.as_mut(), &mut self.buf).transpose()?;
+                // Finished: the remaining output (a flush) went with the
+                // last pump; close without waiting for the remote to hang up.
+                session.close(net);
+                self.state = State::Idle;
+                Some(self.fetched(now, outcome))
+            }
+            State::Pushing {
+                session,
+                push,
+                commit,
+                started,
+            } => {
+                let commit = *commit;
+                if now.since(*started) >= FETCH_TIMEOUT {
+                    session.close(net);
+                    return Some(self.push_failed(now, commit, SyncError::TimedOut));
+                }
+                let outcome = drive(net, session, push.as_mut(), &mut self.buf).transpose()?;
+                session.close(net);
+                self.state = State::Idle;
+                Some(match outcome {
+                    Ok(result) => match result.outcome {
+                        PushOutcome::Updated | PushOutcome::UpToDate => self.pushed(now, commit),
+                        PushOutcome::Rejected(why) => {
+                            self.push_failed(now, commit, SyncError::Rejected(why))
+                        }
+                    },
+                    Err(error) => self.push_failed(now, commit, error),
+                })
+            }
+            _ => None,
         }
-        let outcome = match drive(net, session, fetch, &mut self.buf) {
-            Ok(None) => return None,
-            Ok(Some(event)) => Ok(event),
-            Err(error) => Err(error),
-        };
-        // Finished: the remaining output (a flush) went with the last pump;
-        // close without waiting for the remote to hang up.
-        session.close(net);
-        self.state = State::Idle;
+    }
+
+    fn open(&self, net: &mut dyn Sockets, command: &str) -> Result<SshSession, SessionError> {
+        SshSession::open(
+            net,
+            &self.url,
+            self.key.clone(),
+            self.authenticator.clone(),
+            command,
+            TCP_IDLE,
+        )
+    }
+
+    /// The end of a fetch.
+    fn fetched(
+        &mut self,
+        now: Instant,
+        outcome: Result<git::protocol::fetch::Event, SyncError>,
+    ) -> SyncEvent {
         let event = match outcome {
-            Ok(git::protocol::fetch::Event::UpToDate { head, .. }) => {
+            Ok(git::protocol::fetch::Event::UpToDate { head, refname }) => {
                 self.head = Some(head);
+                self.refname = Some(refname);
                 SyncEvent::UpToDate(head)
             }
             Ok(git::protocol::fetch::Event::Done(fetched)) => match self.absorb(fetched) {
                 Ok(event) => event,
-                Err(error) => return Some(self.failed(now, error)),
+                Err(error) => return self.failed(now, error),
             },
-            Ok(git::protocol::fetch::Event::NeedInput) => return None,
-            Err(error) => return Some(self.failed(now, error)),
+            Ok(git::protocol::fetch::Event::NeedInput) => {
+                return self.failed(now, SyncError::Git("the fetch stopped early".into()))
+            }
+            Err(error) => return self.failed(now, error),
         };
         self.retry_delay = FIRST_RETRY;
         if core::mem::take(&mut self.again) {
             self.state = State::Waiting { until: now };
         }
-        Some(event)
+        event
+    }
+
+    /// The branch is at `commit`, which we made.
+    fn pushed(&mut self, now: Instant, commit: ObjectId) -> SyncEvent {
+        self.head = Some(commit);
+        // The old snapshot is no longer needed; the new one is all we hold.
+        let _ = self.store.retain_reachable(&[commit]);
+        self.after_push(now);
+        SyncEvent::Pushed(commit)
+    }
+
+    fn push_failed(&mut self, now: Instant, commit: ObjectId, error: SyncError) -> SyncEvent {
+        if let Some(head) = self.head {
+            // Drop the commit that did not make it.
+            let _ = self.store.retain_reachable(&[head]);
+        }
+        self.after_push(now);
+        SyncEvent::PushFailed { commit, error }
+    }
+
+    /// Takes up the fetch the push put off or that was asked for meanwhile.
+    fn after_push(&mut self, now: Instant) {
+        let due = self.fetch_after_push.take();
+        self.state = match (core::mem::take(&mut self.again), due) {
+            (true, _) => State::Waiting { until: now },
+            (false, Some(until)) => State::Waiting { until },
+            (false, None) => State::Idle,
+        };
     }
 
     fn absorb(&mut self, fetched: git::FetchResult) -> Result<SyncEvent, SyncError> {
@@ -236,6 +462,7 @@ impl Sync {
             .retain_reachable(&[fetched.head])
             .map_err(|e| objects(&e))?;
         self.head = Some(fetched.head);
+        self.refname = Some(fetched.refname);
         Ok(SyncEvent::Updated {
             head: fetched.head,
             files: top,
@@ -248,62 +475,5 @@ impl Sync {
         self.state = State::Waiting { until: retry_at };
         self.again = false;
         SyncEvent::Failed { error, retry_at }
-    }
-}
-
-/// Shovels bytes between the SSH session and the fetch state machine;
-/// `Ok(Some(event))` when the fetch has finished.
-fn drive(
-    net: &mut dyn Sockets,
-    session: &mut SshSession,
-    fetch: &mut Fetch,
-    buf: &mut [u8],
-) -> Result<Option<git::protocol::fetch::Event>, SyncError> {
-    let git_error = |error: &dyn fmt::Display, session: &SshSession| {
-        let stderr = String::from_utf8_lossy(session.stderr());
-        SyncError::Git(alloc::format!(
-            "{error}{}{}",
-            if stderr.is_empty() {
-                ""
-            } else {
-                "; remote said: "
-            },
-            stderr.trim()
-        ))
-    };
-    let status = session.pump(net).map_err(SyncError::Session)?;
-    if status == Status::Connecting {
-        return Ok(None);
-    }
-    loop {
-        let n = session.read(buf).map_err(SyncError::Session)?;
-        if n > 0 {
-            fetch.input(&buf[..n]);
-        } else if session.finished() {
-            fetch.input_eof();
-        }
-        let event = fetch.progress().map_err(|e| git_error(&e, session))?;
-        while !fetch.output().is_empty() {
-            let written = session
-                .write(net, fetch.output())
-                .map_err(SyncError::Session)?;
-            if written == 0 {
-                break;
-            }
-            fetch.consume_output(written);
-        }
-        match event {
-            git::protocol::fetch::Event::NeedInput if n > 0 => continue,
-            git::protocol::fetch::Event::NeedInput => {
-                if session.finished() {
-                    return Err(git_error(&"the remote ended the stream early", session));
-                }
-                return Ok(None);
-            }
-            done => {
-                session.pump(net).map_err(SyncError::Session)?;
-                return Ok(Some(done));
-            }
-        }
     }
 }

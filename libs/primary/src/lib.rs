@@ -6,18 +6,28 @@
 //! and reloads what changed. A zone file that fails to parse is logged with
 //! `file:line:column` and the commit, and its last good version keeps
 //! serving; a zone that never loaded is not served.
+//!
+//! A signed UPDATE is acknowledged only once durable in git ([`update`]):
+//! the zone's file is rewritten (as `dns_zone::print_zone` prints it: the
+//! original comments and layout are not kept), committed on the served
+//! head with the configured author, and pushed; a push that finds the
+//! branch moved fetches, applies the UPDATE again on the new head and
+//! pushes again, up to [`update::MAX_PUSHES`] times.
 #![no_std]
 #![warn(missing_docs)]
 
 extern crate alloc;
 
+pub mod update;
+
 use alloc::string::String;
 use alloc::vec::Vec;
 use bootargs::{ArgKind, ArgSpec, Args};
 use dns_service::{load_keys, ControlEvent, DnsService, ZoneFile, ZoneSet};
-use git_remote::{RemoteUrl, Sync, SyncEvent};
+use git_remote::{Identity, RemoteUrl, Sync, SyncEvent};
 use netstack::{Poll, Service, Sockets};
 use ssh::{Authenticator, ClientKey};
+use update::{Authors, Durable, Step};
 
 /// The git boot arguments, named as the OCaml-DNS primary names them.
 pub const GIT_ARGS: &[ArgSpec] = &[
@@ -45,11 +55,30 @@ pub const GIT_ARGS: &[ArgSpec] = &[
         },
         help: "fingerprint of the git server's SSH host key, as `ssh-keygen -l` prints it",
     },
+    ArgSpec {
+        name: "git-author",
+        kind: ArgKind::Value {
+            metavar: "NAME<EMAIL>",
+            default: Some(DEFAULT_AUTHOR),
+        },
+        help: "author of the commits that record dynamic updates; a boot argument cannot hold a space: write it %20",
+    },
+    ArgSpec {
+        name: "git-committer",
+        kind: ArgKind::Value {
+            metavar: "NAME<EMAIL>",
+            default: None,
+        },
+        help: "committer of those commits (default: the author)",
+    },
 ];
+
+/// The author of update commits unless `--git-author` says otherwise.
+pub const DEFAULT_AUTHOR: &str = "solodns%20primary-git<primary-git@solodns.invalid>";
 
 /// Reads [`GIT_ARGS`]: `Ok(None)` when `--remote` is absent, an error
 /// message naming the argument when something is missing or malformed.
-pub fn git_sync_from_args(args: &Args<'_>) -> Result<Option<Sync>, String> {
+pub fn git_sync_from_args(args: &Args<'_>) -> Result<Option<(Sync, Authors)>, String> {
     let text = |name: &str| args.value(name).map_err(|e| alloc::format!("{e}"));
     let Some(remote) = text("remote")? else {
         return Ok(None);
@@ -63,7 +92,40 @@ pub fn git_sync_from_args(args: &Args<'_>) -> Result<Option<Sync>, String> {
         .ok_or("--ssh-authenticator=SHA256:BASE64 is required with --remote")?;
     let authenticator =
         Authenticator::parse(pinned).map_err(|e| alloc::format!("--ssh-authenticator: {e}"))?;
-    Ok(Some(Sync::new(url, key, authenticator)))
+    let identity = |name: &str, given: &str| {
+        percent_decode(given)
+            .and_then(|text| Identity::parse(&text))
+            .map_err(|e| alloc::format!("--{name}={given}: {e}"))
+    };
+    let author = identity("git-author", text("git-author")?.unwrap_or(DEFAULT_AUTHOR))?;
+    let committer = match text("git-committer")? {
+        Some(given) => identity("git-committer", given)?,
+        None => author.clone(),
+    };
+    Ok(Some((
+        Sync::new(url, key, authenticator),
+        Authors { author, committer },
+    )))
+}
+
+/// `%XX` escapes decoded (boot arguments are split at spaces, so a space
+/// in a value is written `%20`).
+fn percent_decode(text: &str) -> Result<String, &'static str> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut bytes = text.bytes();
+    while let Some(byte) = bytes.next() {
+        if byte != b'%' {
+            out.push(byte);
+            continue;
+        }
+        let hex = [bytes.next(), bytes.next()];
+        let digit = |d: Option<u8>| d.and_then(|d| char::from(d).to_digit(16));
+        match (digit(hex[0]), digit(hex[1])) {
+            (Some(high), Some(low)) => out.push((high * 16 + low) as u8),
+            _ => return Err("`%` must start a two-digit hex escape such as %20"),
+        }
+    }
+    String::from_utf8(out).map_err(|_| "the escapes do not decode to UTF-8")
 }
 
 /// A line printer: the console in images, stdout on the host.
@@ -74,17 +136,23 @@ pub struct Primary {
     dns: DnsService,
     zones: ZoneSet,
     sync: Sync,
+    authors: Authors,
+    /// The UPDATE being made durable.
+    update: Option<Durable>,
     log: Log,
 }
 
 impl Primary {
-    /// Serves through `dns` what `sync` fetches; the first fetch starts now.
-    pub fn new(dns: DnsService, mut sync: Sync, log: Log) -> Primary {
+    /// Serves through `dns` what `sync` fetches; the first fetch starts
+    /// now. Commits of UPDATEs are by `authors`.
+    pub fn new(dns: DnsService, (mut sync, authors): (Sync, Authors), log: Log) -> Primary {
         sync.fetch();
         Primary {
             dns,
             zones: ZoneSet::new(),
             sync,
+            authors,
+            update: None,
             log,
         }
     }
@@ -94,9 +162,41 @@ impl Primary {
         self.sync.fetch();
     }
 
-    fn handle(&mut self, event: SyncEvent) {
+    fn handle(&mut self, net: &mut dyn Sockets, event: SyncEvent) {
         let log = self.log;
+        let (now, unix_time) = (net.now(), net.unix_time());
+        // A fetch that ends at the commit of a failed push: durable after all.
+        let head = match &event {
+            SyncEvent::Updated { head, .. } | SyncEvent::UpToDate(head) => Some(*head),
+            _ => None,
+        };
+        if let (Some(head), Some(update)) = (head, self.update.as_mut()) {
+            let step = update.fetched(head, &mut self.dns, &mut self.zones, now, unix_time);
+            self.report(step);
+        }
         match event {
+            SyncEvent::Pushed(commit) => {
+                if let Some(update) = self.update.as_mut() {
+                    if let Some(line) =
+                        update.pushed(commit, &mut self.dns, &mut self.zones, now, unix_time)
+                    {
+                        self.report(Step::Done(line));
+                    }
+                }
+            }
+            SyncEvent::PushFailed { commit, error } => {
+                if let Some(update) = self.update.as_mut() {
+                    let step = update.push_failed(
+                        commit,
+                        &error,
+                        &mut self.dns,
+                        &mut self.sync,
+                        now,
+                        unix_time,
+                    );
+                    self.report(step);
+                }
+            }
             SyncEvent::Updated { head, files } => {
                 let files: Vec<ZoneFile> = files
                     .into_iter()
@@ -144,6 +244,33 @@ impl Primary {
             )),
         }
     }
+
+    /// Logs what an UPDATE did; forgets it once it is answered.
+    fn report(&mut self, step: Step) {
+        match step {
+            Step::Waiting => {}
+            Step::Progress(line) => (self.log)(format_args!("primary-git: {line}")),
+            Step::Done(line) => {
+                (self.log)(format_args!("primary-git: {line}"));
+                self.update = None;
+            }
+        }
+    }
+
+    /// Moves the UPDATE in progress on (a push once git is free).
+    fn advance_update(&mut self, net: &mut dyn Sockets) {
+        if let Some(update) = self.update.as_mut() {
+            let step = update.advance(
+                &mut self.dns,
+                &self.zones,
+                &mut self.sync,
+                &self.authors,
+                net.now(),
+                net.unix_time(),
+            );
+            self.report(step);
+        }
+    }
 }
 
 impl Primary {
@@ -156,14 +283,11 @@ impl Primary {
                 ));
                 self.sync.fetch();
             }
-            ControlEvent::Update { id, zone, key, .. } => {
-                // Acknowledged only once durable in git; pushing updates
-                // back is not built yet, so nothing changes.
+            ControlEvent::Update { id, zone, key } => {
                 log(format_args!(
-                    "primary-git: UPDATE of {zone} by {key} refused with SERVFAIL: pushing updates to git is not implemented yet"
+                    "primary-git: UPDATE of {zone} by {key}: committing to git"
                 ));
-                self.dns
-                    .complete_update(id, false, net.now(), net.unix_time());
+                self.update = Some(Durable::new(id, zone, key, self.sync.head(), net.now()));
             }
             _ => {}
         }
@@ -172,28 +296,63 @@ impl Primary {
 
 impl Service for Primary {
     fn poll(&mut self, net: &mut dyn Sockets) -> Poll {
-        while let Some(event) = self.sync.poll(net) {
-            self.handle(event);
-        }
-        let mut dns = self.dns.poll(net);
-        let events = self.dns.take_events();
-        if !events.is_empty() {
+        // Bounded: each round either ends or answered an UPDATE, and the
+        // service holds at most a bounded queue of them.
+        for _ in 0..64 {
+            while let Some(event) = self.sync.poll(net) {
+                self.handle(net, event);
+            }
+            let dns = self.dns.poll(net);
+            let events = self.dns.take_events();
             for event in events {
                 self.control(net, event);
             }
-            // Send the answers just decided.
-            dns = self.dns.poll(net);
+            self.advance_update(net);
+            // Fetches and pushes asked for just now start at once.
+            while let Some(event) = self.sync.poll(net) {
+                self.handle(net, event);
+            }
+            self.advance_update(net);
+            if self.dns.has_output() {
+                // Answers decided just now (a completed UPDATE, the next
+                // one's start) go out in another round.
+                continue;
+            }
+            return match dns {
+                Poll::Exit(status) => Poll::Exit(status),
+                Poll::Until(deadline) => Poll::Until(earliest(&[
+                    deadline,
+                    self.sync.deadline(),
+                    self.update.as_ref().map(Durable::deadline),
+                ])),
+            };
         }
-        // Fetches asked for just now start at once.
-        while let Some(event) = self.sync.poll(net) {
-            self.handle(event);
-        }
-        match dns {
-            Poll::Exit(status) => Poll::Exit(status),
-            Poll::Until(deadline) => Poll::Until(match (deadline, self.sync.deadline()) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            }),
-        }
+        Poll::Until(Some(net.now()))
+    }
+}
+
+/// The earliest of some deadlines.
+fn earliest(deadlines: &[Option<netstack::Instant>]) -> Option<netstack::Instant> {
+    deadlines.iter().flatten().min().copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identities_in_boot_arguments() {
+        let decoded = percent_decode(DEFAULT_AUTHOR).expect("decodes");
+        let author = Identity::parse(&decoded).expect("parses");
+        assert_eq!(author.name, "solodns primary-git");
+        assert_eq!(author.email, "primary-git@solodns.invalid");
+        assert_eq!(
+            percent_decode("a%2"),
+            Err("`%` must start a two-digit hex escape such as %20")
+        );
+        assert_eq!(percent_decode("caf%C3%A9").as_deref(), Ok("café"));
+        assert!(Identity::parse("no email").is_err());
+        assert!(Identity::parse("<only@email>").is_err());
+        assert!(Identity::parse("A <a@b> trailing").is_err());
     }
 }

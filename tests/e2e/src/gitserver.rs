@@ -18,25 +18,34 @@ pub struct GitServer {
     pub url: String,
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let output = Command::new("git")
-        .args([
-            "-c",
-            "safe.directory=*",
-            "-c",
-            "user.name=Test",
-            "-c",
-            "user.email=test@example.com",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run git");
+/// `git` in `dir`, as root working on a repository the git-shell account
+/// owns: `safe.directory` from a global config of our own, since git drops
+/// `-c` settings and config variables when it runs `upload-pack` for a
+/// local remote.
+fn git_command(dir: &Path) -> Command {
+    let config = std::env::temp_dir().join("solodns-e2e-gitconfig");
+    if !config.exists() {
+        let unique = config.with_extension(std::process::id().to_string());
+        std::fs::write(
+            &unique,
+            "[safe]\n\tdirectory = *\n[user]\n\tname = Test\n\temail = test@example.com\n",
+        )
+        .expect("write git config");
+        std::fs::rename(&unique, &config).expect("install git config");
+    }
+    let mut command = Command::new("git");
+    command.env("GIT_CONFIG_GLOBAL", config).current_dir(dir);
+    command
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = git_command(dir).args(args).output().expect("run git");
     assert!(
         output.status.success(),
         "git {args:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 impl GitServer {
@@ -49,7 +58,15 @@ impl GitServer {
         let work = dir.path().join("work");
         git(
             dir.path(),
-            &["init", "-q", "--bare", "-b", "main", "zones.git"],
+            &[
+                "init",
+                "-q",
+                "--bare",
+                "-b",
+                "main",
+                "--shared=0666",
+                "zones.git",
+            ],
         );
         git(dir.path(), &["clone", "-q", "zones.git", "work"]);
         for entry in std::fs::read_dir(repo_root().join("zones-example")).expect("zones-example") {
@@ -87,13 +104,57 @@ impl GitServer {
     }
 
     /// Commits `contents` as `file` in the working copy and pushes it, as an
-    /// operator would.
+    /// operator would (after pulling what the primary pushed).
     pub fn push_file(&self, file: &str, contents: &str, message: &str) {
+        self.edit_file(file, |_| contents.to_string(), message);
+    }
+
+    /// Pulls, rewrites `file` with `edit` of its contents, commits and
+    /// pushes.
+    pub fn edit_file(&self, file: &str, edit: impl FnOnce(&str) -> String, message: &str) {
         let work = self.dir.path().join("work");
-        std::fs::write(work.join(file), contents).expect("write file");
+        git(&work, &["pull", "-q", "--rebase", "origin", "main"]);
+        let old = std::fs::read_to_string(work.join(file)).unwrap_or_default();
+        std::fs::write(work.join(file), edit(&old)).expect("write file");
         git(&work, &["add", file]);
         git(&work, &["commit", "-q", "-m", message]);
-        git(&work, &["push", "-q", "origin", "HEAD:main"]);
-        self.give_to_git_user();
+        // Someone (the primary) may push in between: pull and try again.
+        let mut why = String::new();
+        for _ in 0..5 {
+            let pushed = git_command(&work)
+                .args(["push", "-q", "origin", "HEAD:main"])
+                .output()
+                .expect("run git push");
+            if pushed.status.success() {
+                // The repository is shared (--shared=0666): what root wrote
+                // stays writable for the git user, no chown needed (one
+                // would race with the primary's own pushes).
+                return;
+            }
+            why = String::from_utf8_lossy(&pushed.stderr).into_owned();
+            git(&work, &["pull", "-q", "--rebase", "origin", "main"]);
+        }
+        panic!("git push of {file} kept being rejected: {why}");
+    }
+
+    /// `git log -1 --format=FORMAT main` in the bare repository.
+    pub fn last_commit(&self, format: &str) -> String {
+        git(
+            &self.bare(),
+            &["log", "-1", &format!("--format={format}"), "main"],
+        )
+    }
+
+    /// Number of commits on `main`.
+    pub fn commit_count(&self) -> usize {
+        git(&self.bare(), &["rev-list", "--count", "main"])
+            .trim()
+            .parse()
+            .expect("a count")
+    }
+
+    /// `file` as committed on `main`.
+    pub fn file(&self, file: &str) -> String {
+        git(&self.bare(), &["show", &format!("main:{file}")])
     }
 }

@@ -176,20 +176,35 @@ mod host {
 
     impl Service for DirectoryPrimary {
         fn poll(&mut self, net: &mut dyn Sockets) -> Poll {
-            let result = self.dns.poll(net);
-            let events = self.dns.take_events();
-            if events.is_empty() {
-                return result;
+            let mut result = self.dns.poll(net);
+            // Answers decided here, and UPDATEs that waited for them, go
+            // out in further rounds; bounded, the rest at the next poll.
+            for _ in 0..64 {
+                let events = self.dns.take_events();
+                if events.is_empty() && !self.dns.has_output() {
+                    break;
+                }
+                self.handle(net, events);
+                result = self.dns.poll(net);
             }
+            result
+        }
+    }
+
+    impl DirectoryPrimary {
+        fn handle(&mut self, net: &mut dyn Sockets, events: Vec<ControlEvent>) {
             for event in events {
                 match event {
-                    ControlEvent::Update { id, zone, key, new } => {
-                        let written = self.write_zone(&new);
+                    ControlEvent::Update { id, zone, key } => {
+                        let Some(change) = self.dns.pending_change(id) else {
+                            continue;
+                        };
+                        let serial = change.new.serial().0;
+                        let written = self.write_zone(&change.new);
                         match &written {
-                            Ok(()) => println!(
-                                "{PROGRAM}: UPDATE of {zone} by {key}: serial {}",
-                                new.serial().0
-                            ),
+                            Ok(()) => {
+                                println!("{PROGRAM}: UPDATE of {zone} by {key}: serial {serial}")
+                            }
                             Err(error) => println!(
                                 "{PROGRAM}: UPDATE of {zone} by {key} not durable: {error}"
                             ),
@@ -209,7 +224,6 @@ mod host {
                     _ => {}
                 }
             }
-            self.dns.poll(net)
         }
     }
 
