@@ -288,8 +288,15 @@ impl Control {
             _ => journal.clear(),
         }
         let port = self.notify_port;
-        let targets = notify_targets(new, &self.keys, &self.ours)
+        let ours = &self.ours;
+        // Only addresses we can reach: with no IPv6 address of our own, a
+        // NOTIFY to an AAAA glue address could never leave, and the
+        // network stack would hold the datagrams queued behind it too.
+        let reachable =
+            |ip: &IpAddr| ours.is_empty() || ours.iter().any(|o| o.is_ipv4() == ip.is_ipv4());
+        let targets = notify_targets(new, &self.keys, ours)
             .into_iter()
+            .filter(|(ip, _)| reachable(ip))
             .map(|(ip, key)| (SocketAddr::new(ip, port), key));
         self.notifier
             .notify(new, targets, dns_notify::Instant::from_millis(now_ms));

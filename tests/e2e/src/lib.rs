@@ -9,6 +9,7 @@
 pub mod dns;
 pub mod gitserver;
 pub mod net;
+pub mod peers;
 pub mod sshd;
 
 use std::io::Read;

@@ -138,23 +138,27 @@ impl Guest {
 
     /// Waits (at most `limit`) for a line containing `needle`; returns it.
     pub fn wait_for(&mut self, needle: &str, limit: Duration) -> String {
+        self.try_wait_for(needle, limit).unwrap_or_else(|| {
+            panic!(
+                "no line with `{needle}` within {limit:?}; output:\n{}",
+                self.seen.join("\n")
+            )
+        })
+    }
+
+    /// Like [`Guest::wait_for`], `None` when no such line came in time (or
+    /// the guest ended).
+    pub fn try_wait_for(&mut self, needle: &str, limit: Duration) -> Option<String> {
         if let Some(line) = self.seen.iter().find(|l| l.contains(needle)) {
-            return line.clone();
+            return Some(line.clone());
         }
         let deadline = Instant::now() + limit;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!(
-                    "no line with `{needle}` within {limit:?}; output:\n{}",
-                    self.seen.join("\n")
-                ),
+            let line = self.lines.recv_timeout(left).ok()?;
+            self.seen.push(line.clone());
+            if line.contains(needle) {
+                return Some(line);
             }
         }
     }

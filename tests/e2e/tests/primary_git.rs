@@ -116,6 +116,16 @@ fn host_process_clones_and_serves_the_repository() {
 /// Boots the primary-git image at 10.53.0.2 with `server`'s repository as
 /// its remote and `authenticator` as the pinned host key.
 fn boot_primary(net: &TestNet, server: &GitServer, key_arg: &str, authenticator: &str) -> Guest {
+    boot_on(Tender::Spt, net, server, key_arg, authenticator)
+}
+
+fn boot_on(
+    tender: Tender,
+    net: &TestNet,
+    server: &GitServer,
+    key_arg: &str,
+    authenticator: &str,
+) -> Guest {
     let args = [
         "--ipv4=10.53.0.2/24".to_string(),
         format!("--remote={}", server.url),
@@ -123,12 +133,7 @@ fn boot_primary(net: &TestNet, server: &GitServer, key_arg: &str, authenticator:
         format!("--ssh-authenticator={authenticator}"),
     ];
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    net.boot(
-        Tender::Spt,
-        &image("primary-git", Tender::Spt),
-        "tap0",
-        &args,
-    )
+    net.boot(tender, &image("primary-git", tender), "tap0", &args)
 }
 
 #[test]
@@ -175,4 +180,61 @@ fn spt_image_refuses_a_wrong_host_key_and_says_which_it_saw() {
         !guest.output().contains("serving 2 zones"),
         "nothing served from an unauthenticated server"
     );
+}
+
+/// hvt (emulated here, about 1000 times slower than spt: kept small): the
+/// image clones over SSH, answers, and takes a signed NOTIFY (it fetches
+/// again and finds the branch where it was).
+#[test]
+fn hvt_image_clones_answers_and_takes_a_signed_notify() {
+    const HVT: Duration = Duration::from_secs(300);
+    let (key, key_arg) = client_key();
+    let net = TestNet::up(1);
+    let server = GitServer::start(
+        Some(&net),
+        "10.53.0.1:2222".parse().expect("addr"),
+        &key.authorized_keys_line("primary"),
+    );
+    let started = Instant::now();
+    let mut guest = boot_on(
+        Tender::Hvt,
+        &net,
+        &server,
+        &key_arg,
+        &server.sshd.fingerprint,
+    );
+    guest.wait_for("serving 2 zones from commit", HVT);
+    println!("hvt: boot to serving {:?}", started.elapsed());
+    let answer = net.run(|| {
+        ask(
+            "10.53.0.2:53".parse().expect("addr"),
+            "mail.example.com",
+            1,
+            HVT,
+        )
+    });
+    assert_answers_a(&answer, [192, 0, 2, 25]);
+    let key = format!(
+        "admin._update.example.com:SHA256:{}",
+        e2e::example_key_secret("admin._update.example.com.")
+    );
+    let output = net
+        .command(e2e::host_binary("solodns"))
+        .args([
+            "notify",
+            "10.53.0.2",
+            "example.com",
+            "--key",
+            &key,
+            "--timeout=60",
+        ])
+        .output()
+        .expect("run solodns notify");
+    assert!(
+        output.status.success(),
+        "solodns notify: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    guest.wait_for("NOTIFY for example.com. from 10.53.0.1", HVT);
+    guest.wait_for("up to date at commit", HVT);
 }

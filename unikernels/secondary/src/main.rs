@@ -1,0 +1,149 @@
+//! secondary: an authoritative secondary whose zones and primaries come
+//! from its TSIG keys (`<primary-ip>.<secondary-ip>._transfer.<zone>`).
+//!
+//! This file only parses boot arguments and composes libraries. The image
+//! serves on its interface addresses; the host-process build serves on
+//! `--listen`:
+//! `cargo run -p secondary -- --listen=127.0.0.2:5353 --primary-port=5353 --keys=127.0.0.1.127.0.0.2._transfer.example.com:SHA256:…`.
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+extern crate alloc;
+
+use bootargs::{ArgKind, ArgSpec, Args};
+use core::time::Duration;
+use dns_service::ServiceConfig;
+
+const PROGRAM: &str = "secondary";
+
+/// Arguments of every build besides the network and secondary ones.
+const SERVICE_ARGS: &[ArgSpec] = &[ArgSpec {
+    name: "tcp-idle-timeout",
+    kind: ArgKind::Value {
+        metavar: "SECONDS",
+        default: Some("10"),
+    },
+    help: "close DNS-over-TCP connections idle this long (RFC 7766)",
+}];
+
+fn service_config(args: &Args<'_>) -> Result<ServiceConfig, bootargs::Error> {
+    let idle: u64 = args.parse_required("tcp-idle-timeout")?;
+    Ok(ServiceConfig {
+        tcp_idle_timeout: Duration::from_secs(idle),
+        ..ServiceConfig::default()
+    })
+}
+
+#[cfg(target_os = "none")]
+mod image {
+    use super::*;
+    use alloc::vec::Vec;
+    use core::net::IpAddr;
+    use dns_secondary::{config_from_args, Secondary, SECONDARY_ARGS};
+    use dns_server::catalog::Catalog;
+    use dns_service::DnsService;
+    use netstack::{IpConfig, StackConfig, NET_ARGS};
+    use solo5::StartInfo;
+
+    solo5::manifest! { net "service" }
+    solo5::entry!(main);
+
+    fn log(args: core::fmt::Arguments<'_>) {
+        solo5::println!("{args}");
+    }
+
+    fn main(start: &StartInfo) -> i32 {
+        let specs: Vec<ArgSpec> = [NET_ARGS, SERVICE_ARGS, SECONDARY_ARGS].concat();
+        let args = solo5::boot_args(PROGRAM, &specs, start);
+        let parsed = IpConfig::from_args(&args)
+            .map_err(|e| alloc::format!("{e}"))
+            .and_then(|ip| {
+                let ours: Vec<IpAddr> = [ip.ipv4, ip.ipv6]
+                    .into_iter()
+                    .flatten()
+                    .map(|cidr| cidr.address)
+                    .collect();
+                let service = service_config(&args).map_err(|e| alloc::format!("{e}"))?;
+                let (config, warnings) = config_from_args(&args, &ours)?;
+                Ok((ip, ours, service, config, warnings))
+            });
+        let (ip, ours, service, config, warnings) = match parsed {
+            Ok(parsed) => parsed,
+            Err(message) => {
+                solo5::println!("{PROGRAM}: {message}");
+                return bootargs::EXIT_USAGE;
+            }
+        };
+        for warning in &warnings {
+            solo5::println!("{PROGRAM}: warning: {warning}");
+        }
+        for zone in &config.zones {
+            solo5::println!("{PROGRAM}: {} from {}", zone.zone.to_ascii(), zone.primary);
+        }
+        let mut seed = [0u8; 8];
+        solo5::entropy::fill(&mut seed);
+        let dns = DnsService::new(Catalog::new(), service, log);
+        let mut secondary = Secondary::new(dns, config, ours, u64::from_le_bytes(seed), log);
+        match netstack::run_solo5(&ip, StackConfig::default(), &mut secondary) {
+            Ok(status) => status,
+            Err(error) => {
+                solo5::println!("{PROGRAM}: net device `service`: {error}");
+                1
+            }
+        }
+    }
+}
+
+#[cfg(not(target_os = "none"))]
+mod host {
+    use super::*;
+    use dns_secondary::{config_from_args, Secondary, SECONDARY_ARGS};
+    use dns_server::catalog::Catalog;
+    use dns_service::DnsService;
+    use netstack::{OsStack, LISTEN_ARG, NET_ARGS};
+    use std::hash::{BuildHasher, Hasher};
+    use std::net::SocketAddr;
+
+    fn log(args: core::fmt::Arguments<'_>) {
+        println!("{args}");
+    }
+
+    fn usage_error(message: impl std::fmt::Display) -> ! {
+        println!("{PROGRAM}: {message}");
+        std::process::exit(bootargs::EXIT_USAGE)
+    }
+
+    pub fn main() {
+        let specs: Vec<ArgSpec> = [NET_ARGS, SERVICE_ARGS, SECONDARY_ARGS, &[LISTEN_ARG]].concat();
+        let args = netstack::host_args(PROGRAM, &specs);
+        let service = service_config(&args).unwrap_or_else(|e| usage_error(e));
+        let listen: Option<SocketAddr> = args
+            .parse_value("listen")
+            .unwrap_or_else(|e| usage_error(e));
+        let ours: Vec<std::net::IpAddr> = listen.map(|a| a.ip()).into_iter().collect();
+        let (config, warnings) = config_from_args(&args, &ours).unwrap_or_else(|e| usage_error(e));
+        for warning in &warnings {
+            println!("{PROGRAM}: warning: {warning}");
+        }
+        for zone in &config.zones {
+            println!("{PROGRAM}: {} from {}", zone.zone.to_ascii(), zone.primary);
+        }
+        // The standard library's per-process random hasher keys: enough to
+        // vary jitter and message IDs between runs.
+        let seed = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        let mut stack = OsStack::new(listen).unwrap_or_else(|e| usage_error(e));
+        let dns = DnsService::new(Catalog::new(), service, log);
+        let mut secondary = Secondary::new(dns, config, ours, seed, log);
+        let status = stack.run(&mut secondary).unwrap_or_else(|e| {
+            println!("{PROGRAM}: {e}");
+            1
+        });
+        std::process::exit(status);
+    }
+}
+
+#[cfg(not(target_os = "none"))]
+fn main() {
+    host::main()
+}
