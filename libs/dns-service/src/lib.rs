@@ -25,4 +25,4 @@ mod service;
 
 pub use control::{ControlEvent, UpdateId};
 pub use repository::{is_key_file, load_keys, LoadReport, ZoneFile, ZoneSet};
-pub use service::{DnsService, ServiceConfig};
+pub use service::{DnsService, ServiceConfig, SERVICE_ARGS};

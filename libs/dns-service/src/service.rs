@@ -30,6 +30,27 @@ pub struct ServiceConfig {
     pub notify_port: u16,
 }
 
+/// The boot arguments every DNS unikernel takes for its [`DnsService`].
+pub const SERVICE_ARGS: &[bootargs::ArgSpec] = &[bootargs::ArgSpec {
+    name: "tcp-idle-timeout",
+    kind: bootargs::ArgKind::Value {
+        metavar: "SECONDS",
+        default: Some("10"),
+    },
+    help: "close DNS-over-TCP connections idle this long (RFC 7766)",
+}];
+
+impl ServiceConfig {
+    /// The defaults, with what [`SERVICE_ARGS`] set.
+    pub fn from_args(args: &bootargs::Args<'_>) -> Result<ServiceConfig, bootargs::Error> {
+        let idle: u64 = args.parse_required("tcp-idle-timeout")?;
+        Ok(ServiceConfig {
+            tcp_idle_timeout: Duration::from_secs(idle),
+            ..ServiceConfig::default()
+        })
+    }
+}
+
 impl Default for ServiceConfig {
     fn default() -> Self {
         ServiceConfig {

@@ -4,39 +4,11 @@
 //! NOTIFY, by IXFR; after each step its zone equals ours.
 
 use e2e::net::{Guest, TestNet};
+use e2e::peers::run_in as run;
 use e2e::{repo_root, TempDir};
-use std::io::Write;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const TRANSFER_KEY: &str = "10.53.0.1.10.53.0.2._transfer.example.com.";
-
-fn run(net: &TestNet, program: &str, args: &[&str], stdin: Option<&str>) -> String {
-    let mut child = net
-        .command(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("run {program}: {e}"));
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(text.as_bytes())
-            .expect("write");
-    }
-    drop(child.stdin.take());
-    let output = child.wait_with_output().expect("finishes");
-    assert!(
-        output.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
 
 /// The zone as `dig AXFR` prints it, one normalised record per line,
 /// sorted, without the TSIG and the closing SOA.

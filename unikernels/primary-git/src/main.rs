@@ -9,29 +9,10 @@
 
 extern crate alloc;
 
-use bootargs::{ArgKind, ArgSpec, Args};
-use core::time::Duration;
-use dns_service::ServiceConfig;
+use bootargs::ArgSpec;
+use dns_service::{ServiceConfig, SERVICE_ARGS};
 
 const PROGRAM: &str = "primary-git";
-
-/// Arguments of every build.
-const PRIMARY_ARGS: &[ArgSpec] = &[ArgSpec {
-    name: "tcp-idle-timeout",
-    kind: ArgKind::Value {
-        metavar: "SECONDS",
-        default: Some("10"),
-    },
-    help: "close DNS-over-TCP connections idle this long (RFC 7766)",
-}];
-
-fn service_config(args: &Args<'_>) -> Result<ServiceConfig, bootargs::Error> {
-    let idle: u64 = args.parse_required("tcp-idle-timeout")?;
-    Ok(ServiceConfig {
-        tcp_idle_timeout: Duration::from_secs(idle),
-        ..ServiceConfig::default()
-    })
-}
 
 #[cfg(target_os = "none")]
 mod image {
@@ -51,12 +32,12 @@ mod image {
     }
 
     fn main(start: &StartInfo) -> i32 {
-        let specs: Vec<ArgSpec> = [NET_ARGS, PRIMARY_ARGS, GIT_ARGS].concat();
+        let specs: Vec<ArgSpec> = [NET_ARGS, SERVICE_ARGS, GIT_ARGS].concat();
         let args = solo5::boot_args(PROGRAM, &specs, start);
         let parsed = IpConfig::from_args(&args)
             .map_err(|e| alloc::format!("{e}"))
             .and_then(|ip| {
-                let config = service_config(&args).map_err(|e| alloc::format!("{e}"))?;
+                let config = ServiceConfig::from_args(&args).map_err(|e| alloc::format!("{e}"))?;
                 let sync = git_sync_from_args(&args)?
                     .ok_or("--remote=ssh://USER@IP[:PORT]/PATH.git is required")?;
                 Ok((ip, config, sync))
@@ -90,6 +71,7 @@ mod image {
 #[cfg(not(target_os = "none"))]
 mod host {
     use super::*;
+    use bootargs::ArgKind;
     use dns_server::catalog::Catalog;
     use dns_service::{load_keys, ControlEvent, DnsService, ZoneFile, ZoneSet};
     use netstack::{OsStack, Poll, Service, Sockets, LISTEN_ARG, NET_ARGS};
@@ -229,9 +211,9 @@ mod host {
 
     pub fn main() {
         let specs: Vec<ArgSpec> =
-            [NET_ARGS, PRIMARY_ARGS, GIT_ARGS, HOST_ARGS, &[LISTEN_ARG]].concat();
+            [NET_ARGS, SERVICE_ARGS, GIT_ARGS, HOST_ARGS, &[LISTEN_ARG]].concat();
         let args = netstack::host_args(PROGRAM, &specs);
-        let config = service_config(&args).unwrap_or_else(|e| usage_error(e));
+        let config = ServiceConfig::from_args(&args).unwrap_or_else(|e| usage_error(e));
         let listen: Option<SocketAddr> = args
             .parse_value("listen")
             .unwrap_or_else(|e| usage_error(e));

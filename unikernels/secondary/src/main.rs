@@ -9,29 +9,10 @@
 
 extern crate alloc;
 
-use bootargs::{ArgKind, ArgSpec, Args};
-use core::time::Duration;
-use dns_service::ServiceConfig;
+use bootargs::ArgSpec;
+use dns_service::{ServiceConfig, SERVICE_ARGS};
 
 const PROGRAM: &str = "secondary";
-
-/// Arguments of every build besides the network and secondary ones.
-const SERVICE_ARGS: &[ArgSpec] = &[ArgSpec {
-    name: "tcp-idle-timeout",
-    kind: ArgKind::Value {
-        metavar: "SECONDS",
-        default: Some("10"),
-    },
-    help: "close DNS-over-TCP connections idle this long (RFC 7766)",
-}];
-
-fn service_config(args: &Args<'_>) -> Result<ServiceConfig, bootargs::Error> {
-    let idle: u64 = args.parse_required("tcp-idle-timeout")?;
-    Ok(ServiceConfig {
-        tcp_idle_timeout: Duration::from_secs(idle),
-        ..ServiceConfig::default()
-    })
-}
 
 #[cfg(target_os = "none")]
 mod image {
@@ -62,7 +43,7 @@ mod image {
                     .flatten()
                     .map(|cidr| cidr.address)
                     .collect();
-                let service = service_config(&args).map_err(|e| alloc::format!("{e}"))?;
+                let service = ServiceConfig::from_args(&args).map_err(|e| alloc::format!("{e}"))?;
                 let (config, warnings) = config_from_args(&args, &ours)?;
                 Ok((ip, ours, service, config, warnings))
             });
@@ -115,7 +96,7 @@ mod host {
     pub fn main() {
         let specs: Vec<ArgSpec> = [NET_ARGS, SERVICE_ARGS, SECONDARY_ARGS, &[LISTEN_ARG]].concat();
         let args = netstack::host_args(PROGRAM, &specs);
-        let service = service_config(&args).unwrap_or_else(|e| usage_error(e));
+        let service = ServiceConfig::from_args(&args).unwrap_or_else(|e| usage_error(e));
         let listen: Option<SocketAddr> = args
             .parse_value("listen")
             .unwrap_or_else(|e| usage_error(e));
