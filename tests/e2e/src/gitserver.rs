@@ -137,6 +137,15 @@ impl GitServer {
         panic!("git push of {file} kept being rejected: {why}");
     }
 
+    /// Pulls, removes `file`, commits and pushes.
+    pub fn remove_file(&self, file: &str, message: &str) {
+        let work = self.dir.path().join("work");
+        git(&work, &["pull", "-q", "--rebase", "origin", "main"]);
+        git(&work, &["rm", "-q", file]);
+        git(&work, &["commit", "-q", "-m", message]);
+        git(&work, &["push", "-q", "origin", "HEAD:main"]);
+    }
+
     /// `git log -1 --format=FORMAT main` in the bare repository.
     pub fn last_commit(&self, format: &str) -> String {
         git(

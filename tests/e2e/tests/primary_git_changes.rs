@@ -84,6 +84,22 @@ impl Setup {
         String::from_utf8_lossy(&output.stdout).trim().to_string()
     }
 
+    /// The RCODE the primary answers for `name` A.
+    fn status(&self, name: &str) -> String {
+        let output = self
+            .net
+            .command("dig")
+            .args(["+norec", "+time=1", "+tries=2", "@10.53.0.2", name, "A"])
+            .output()
+            .expect("run dig");
+        let text = String::from_utf8_lossy(&output.stdout);
+        text.split("status: ")
+            .nth(1)
+            .and_then(|rest| rest.split(',').next())
+            .unwrap_or("no answer")
+            .to_string()
+    }
+
     /// Asks until the answer is `expected`; returns how long that took.
     fn wait_answer(&self, name: &str, qtype: &str, expected: &str, limit: Duration) -> Duration {
         let start = Instant::now();
@@ -238,6 +254,23 @@ fn pushes_announced_by_notify_are_served_and_broken_ones_reported() {
     );
     setup.wait_answer("pushed2.example.com", "A", "192.0.2.102", READY);
     println!("NOTIFY to new answer (ldns-notify): {:?}", asked.elapsed());
+
+    // A zone added to the repository is served after the NOTIFY (for the
+    // root: every zone), one removed is not any more.
+    setup.server.push_file(
+        "example.net",
+        "$TTL 300\n@ SOA ns1.example.com. hostmaster 1 7200 3600 1209600 300\n@ NS ns1.example.com.\nwww A 192.0.2.130\n",
+        "a new zone",
+    );
+    setup.solodns_notify();
+    setup.wait_answer("www.example.net", "A", "192.0.2.130", READY);
+    setup.server.remove_file("example.net", "the zone goes");
+    setup.solodns_notify();
+    let start = Instant::now();
+    while setup.status("www.example.net") != "REFUSED" {
+        assert!(start.elapsed() < READY, "example.net still served");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 
     // A broken zone: reported with file:line:column and the commit; the
     // last good version keeps answering.

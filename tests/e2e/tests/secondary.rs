@@ -94,6 +94,30 @@ fn follows(kind: PeerKind) {
             [format!("\"change {step}\"")]
         );
     }
+    // A secondary takes no UPDATE: REFUSED, and the copy stays the
+    // primary's.
+    let mut nsupdate = net
+        .command("nsupdate")
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("nsupdate");
+    std::io::Write::write_all(
+        nsupdate.stdin.as_mut().expect("stdin"),
+        format!(
+            "server {SECONDARY}\nzone {ZONE}\nupdate add refused.{ZONE} 60 A 192.0.2.1\nsend\n"
+        )
+        .as_bytes(),
+    )
+    .expect("script");
+    drop(nsupdate.stdin.take());
+    let refused = nsupdate.wait_with_output().expect("nsupdate ends");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && stderr.contains("REFUSED"),
+        "{stderr}"
+    );
+    assert_same_zone(&net, "after a refused UPDATE");
     let log = secondary.output();
     let how = match kind {
         // NSD 4.6 serves no IXFR: it answers an IXFR with the whole zone,
