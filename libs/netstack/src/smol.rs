@@ -338,8 +338,15 @@ impl<D: Device> Sockets for SmolStack<D> {
     }
 
     fn udp_send(&mut self, handle: UdpHandle, to: SocketAddr, data: &[u8]) -> Result<(), NetError> {
+        // No address of the destination's family: smoltcp would keep the
+        // datagram queued for ever, holding up the socket's later ones.
+        let family = self
+            .iface
+            .ip_addrs()
+            .iter()
+            .any(|cidr| IpAddr::from(cidr.address()).is_ipv4() == to.is_ipv4());
         let socket = self.udp_socket(handle)?;
-        if to.ip().is_unspecified() || to.port() == 0 {
+        if to.ip().is_unspecified() || to.port() == 0 || !family {
             return Err(NetError::Unreachable);
         }
         if data.len() > socket.payload_send_capacity() {
@@ -529,5 +536,40 @@ impl<D: Device> Sockets for SmolStack<D> {
         self.released.push(socket);
         self.connections[index] = None;
         self.generations[index] = self.generations[index].wrapping_add(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Cidr;
+    use smoltcp::phy::{Loopback, Medium};
+
+    /// An IPv4-only stack refuses datagrams to IPv6 addresses at once
+    /// (rather than queueing them for ever) and takes IPv4 ones.
+    #[test]
+    fn udp_to_a_family_without_an_address_is_unreachable() {
+        let ip = IpConfig {
+            ipv4: Some(Cidr {
+                address: "10.53.0.2".parse().expect("address"),
+                prefix_len: 24,
+            }),
+            ipv4_gateway: None,
+            ipv6: None,
+            ipv6_gateway: None,
+        };
+        let mut stack = SmolStack::new(
+            Loopback::new(Medium::Ethernet),
+            [2, 0, 0, 0, 0, 1],
+            &ip,
+            StackConfig::default(),
+            1,
+            Instant(0),
+        );
+        let socket = stack.udp_bind(0).expect("bind");
+        let v6: SocketAddr = "[2001:db8:53::1]:53".parse().expect("address");
+        assert_eq!(stack.udp_send(socket, v6, b"x"), Err(NetError::Unreachable));
+        let v4: SocketAddr = "10.53.0.3:53".parse().expect("address");
+        assert_eq!(stack.udp_send(socket, v4, b"x"), Ok(()));
     }
 }
