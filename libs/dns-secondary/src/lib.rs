@@ -42,6 +42,7 @@ use core::time::Duration;
 
 use bootargs::{ArgKind, ArgSpec, Args};
 use dns_keys::{KeyRole, KeyStore, Operation};
+pub use dns_service::LogLevel;
 use dns_service::{ControlEvent, DnsService};
 use dns_xfr::{Kind, Outcome};
 use dns_zone::{Name, Zone};
@@ -79,41 +80,7 @@ pub const SECONDARY_ARGS: &[ArgSpec] = &[
         },
         help: "port the primaries serve DNS on (tests run them elsewhere)",
     },
-    ArgSpec {
-        name: "log-level",
-        kind: ArgKind::Value {
-            metavar: "error|warn|info|debug",
-            default: Some("info"),
-        },
-        help: "what to log: errors only, also rejected transfers and unreachable primaries, also every zone change, also every refresh",
-    },
 ];
-
-/// How much to log.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum LogLevel {
-    /// Only errors the operator must act on.
-    Error,
-    /// Rejected transfers, unreachable primaries, expired zones.
-    Warn,
-    /// Every zone loaded or changed.
-    Info,
-    /// Every check, up to date or not.
-    Debug,
-}
-
-impl core::str::FromStr for LogLevel {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        match s {
-            "error" => Ok(LogLevel::Error),
-            "warn" => Ok(LogLevel::Warn),
-            "info" => Ok(LogLevel::Info),
-            "debug" => Ok(LogLevel::Debug),
-            _ => Err(()),
-        }
-    }
-}
 
 /// One zone this secondary serves: where it comes from and the key that
 /// signs its transfers.
@@ -198,7 +165,8 @@ pub fn zones_from_keys(
 }
 
 /// Reads [`SECONDARY_ARGS`]: the keys (each `--keys` value may hold several,
-/// comma-separated), the zones they name (at least one), the log level.
+/// comma-separated), the zones they name (at least one), and `--log-level`
+/// of [`dns_service::SERVICE_ARGS`].
 /// `ours` are our addresses, to check the secondary part of key names.
 /// Returns the configuration and warnings to log; an error is a usage
 /// error naming the argument.
@@ -757,12 +725,5 @@ mod tests {
             "10.53.0.7.10.53.0.2._transfer.example.com:SHA256:AAAAAAAAAAAAAAAAAAAAAA==",
         ));
         assert!(zones_from_keys(&keys, 53, &ours).is_err());
-    }
-
-    #[test]
-    fn log_levels_parse_and_order() {
-        assert_eq!("debug".parse(), Ok(LogLevel::Debug));
-        assert!("loud".parse::<LogLevel>().is_err());
-        assert!(LogLevel::Error < LogLevel::Warn && LogLevel::Info < LogLevel::Debug);
     }
 }

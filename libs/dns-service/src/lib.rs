@@ -20,9 +20,11 @@
 extern crate alloc;
 
 mod control;
+mod log;
 mod repository;
 mod service;
 
 pub use control::{ControlEvent, UpdateId};
+pub use log::{Log, LogLevel, Logger, LOG_LEVEL_ARG};
 pub use repository::{is_key_file, load_keys, LoadReport, ZoneFile, ZoneSet};
 pub use service::{DnsService, ServiceConfig, SERVICE_ARGS};

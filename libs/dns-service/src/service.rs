@@ -28,17 +28,22 @@ pub struct ServiceConfig {
     pub max_tcp_clients: usize,
     /// Port our NOTIFYs go to (53; tests run secondaries elsewhere).
     pub notify_port: u16,
+    /// How much the service and its owner log.
+    pub log_level: LogLevel,
 }
 
 /// The boot arguments every DNS unikernel takes for its [`DnsService`].
-pub const SERVICE_ARGS: &[bootargs::ArgSpec] = &[bootargs::ArgSpec {
-    name: "tcp-idle-timeout",
-    kind: bootargs::ArgKind::Value {
-        metavar: "SECONDS",
-        default: Some("10"),
+pub const SERVICE_ARGS: &[bootargs::ArgSpec] = &[
+    bootargs::ArgSpec {
+        name: "tcp-idle-timeout",
+        kind: bootargs::ArgKind::Value {
+            metavar: "SECONDS",
+            default: Some("10"),
+        },
+        help: "close DNS-over-TCP connections idle this long (RFC 7766)",
     },
-    help: "close DNS-over-TCP connections idle this long (RFC 7766)",
-}];
+    crate::log::LOG_LEVEL_ARG,
+];
 
 impl ServiceConfig {
     /// The defaults, with what [`SERVICE_ARGS`] set.
@@ -46,6 +51,7 @@ impl ServiceConfig {
         let idle: u64 = args.parse_required("tcp-idle-timeout")?;
         Ok(ServiceConfig {
             tcp_idle_timeout: Duration::from_secs(idle),
+            log_level: args.parse_required("log-level")?,
             ..ServiceConfig::default()
         })
     }
@@ -59,6 +65,7 @@ impl Default for ServiceConfig {
             tcp_backlog: 32,
             max_tcp_clients: 256,
             notify_port: 53,
+            log_level: LogLevel::Info,
         }
     }
 }
@@ -71,8 +78,7 @@ struct Client {
     out: Vec<u8>,
 }
 
-/// A line printer: the console in images, stdout on the host.
-pub type Log = fn(core::fmt::Arguments<'_>);
+use crate::log::{Log, LogLevel, Logger};
 
 /// An authoritative DNS server on one port, UDP and TCP.
 pub struct DnsService {
@@ -138,6 +144,12 @@ impl DnsService {
     /// journals and NOTIFYs in flight.
     pub fn replace_keys(&mut self, keys: KeyStore) {
         self.control.keys = keys;
+    }
+
+    /// The service's log, at its configured level (owners log through it
+    /// too).
+    pub fn logger(&self) -> Logger {
+        Logger::new(self.log, self.config.log_level)
     }
 
     /// Whether answers or events wait for the next poll: a completed
@@ -351,7 +363,8 @@ impl DnsService {
         }
         while let Some(event) = self.control.notifier.poll_event() {
             if let dns_notify::Event::GaveUp { .. } = event {
-                (self.log)(format_args!("dns: {event:?}"));
+                self.logger()
+                    .at(LogLevel::Warn, format_args!("dns: {event:?}"));
             }
         }
     }
@@ -500,10 +513,10 @@ impl Service for DnsService {
     fn poll(&mut self, net: &mut dyn Sockets) -> Poll {
         if self.udp.is_none() {
             if let Err(error) = self.bind(net) {
-                (self.log)(format_args!(
-                    "dns: cannot serve on port {}: {error}",
-                    self.config.port
-                ));
+                self.logger().at(
+                    LogLevel::Error,
+                    format_args!("dns: cannot serve on port {}: {error}", self.config.port),
+                );
                 return Poll::Exit(1);
             }
         }
@@ -517,7 +530,8 @@ impl Service for DnsService {
         self.clients
             .retain_mut(|client| serve_tcp(net, server, control, client, buf));
         for line in core::mem::take(&mut self.control.log) {
-            (self.log)(format_args!("dns: {line}"));
+            self.logger()
+                .at(LogLevel::Info, format_args!("dns: {line}"));
         }
         let deadline = self
             .control

@@ -23,7 +23,7 @@ pub mod update;
 use alloc::string::String;
 use alloc::vec::Vec;
 use bootargs::{ArgKind, ArgSpec, Args};
-use dns_service::{load_keys, ControlEvent, DnsService, ZoneFile, ZoneSet};
+use dns_service::{load_keys, ControlEvent, DnsService, LogLevel, Logger, ZoneFile, ZoneSet};
 use git_remote::{Identity, RemoteUrl, Sync, SyncEvent};
 use netstack::{Poll, Service, Sockets};
 use ssh::{Authenticator, ClientKey};
@@ -128,9 +128,6 @@ fn percent_decode(text: &str) -> Result<String, &'static str> {
     String::from_utf8(out).map_err(|_| "the escapes do not decode to UTF-8")
 }
 
-/// A line printer: the console in images, stdout on the host.
-pub type Log = fn(core::fmt::Arguments<'_>);
-
 /// DNS from the zones of a git branch.
 pub struct Primary {
     dns: DnsService,
@@ -139,14 +136,16 @@ pub struct Primary {
     authors: Authors,
     /// The UPDATE being made durable.
     update: Option<Durable>,
-    log: Log,
+    log: Logger,
 }
 
 impl Primary {
     /// Serves through `dns` what `sync` fetches; the first fetch starts
-    /// now. Commits of UPDATEs are by `authors`.
-    pub fn new(dns: DnsService, (mut sync, authors): (Sync, Authors), log: Log) -> Primary {
+    /// now. Commits of UPDATEs are by `authors`; lines go to `dns`'s log
+    /// at its level.
+    pub fn new(dns: DnsService, (mut sync, authors): (Sync, Authors)) -> Primary {
         sync.fetch();
+        let log = dns.logger();
         Primary {
             dns,
             zones: ZoneSet::new(),
@@ -180,7 +179,7 @@ impl Primary {
                     if let Some(line) =
                         update.pushed(commit, &mut self.dns, &mut self.zones, now, unix_time)
                     {
-                        self.report(Step::Done(line));
+                        self.report(Step::Done(LogLevel::Info, line));
                     }
                 }
             }
@@ -208,40 +207,63 @@ impl Primary {
                 let report = self.dns.reload(&mut self.zones, &files);
                 let (keys, problems) = load_keys(&files);
                 for line in &problems {
-                    log(format_args!("primary-git: commit {head}: keys: {line}"));
+                    log.at(
+                        LogLevel::Warn,
+                        format_args!("primary-git: commit {head}: keys: {line}"),
+                    );
                 }
                 self.dns.replace_keys(keys);
                 for line in &report.errors {
-                    log(format_args!("primary-git: commit {head}: {line}"));
+                    log.at(
+                        LogLevel::Warn,
+                        format_args!("primary-git: commit {head}: {line}"),
+                    );
                 }
                 for zone in &report.kept {
-                    log(format_args!(
+                    log.at(
+                        LogLevel::Warn,
+                        format_args!(
                         "primary-git: commit {head}: {zone} keeps serving its last good version"
-                    ));
+                    ),
+                    );
                 }
                 for line in &report.warnings {
-                    log(format_args!("primary-git: commit {head}: warning: {line}"));
+                    log.at(
+                        LogLevel::Warn,
+                        format_args!("primary-git: commit {head}: warning: {line}"),
+                    );
                 }
                 for (zone, serial) in &report.loaded {
-                    log(format_args!(
-                        "primary-git: commit {head}: loaded {zone} serial {serial}"
-                    ));
+                    log.at(
+                        LogLevel::Info,
+                        format_args!("primary-git: commit {head}: loaded {zone} serial {serial}"),
+                    );
                 }
                 for zone in &report.removed {
-                    log(format_args!("primary-git: commit {head}: removed {zone}"));
+                    log.at(
+                        LogLevel::Info,
+                        format_args!("primary-git: commit {head}: removed {zone}"),
+                    );
                 }
-                log(format_args!(
-                    "primary-git: serving {} zones from commit {head}",
-                    self.dns.catalog().len()
-                ));
+                log.at(
+                    LogLevel::Info,
+                    format_args!(
+                        "primary-git: serving {} zones from commit {head}",
+                        self.dns.catalog().len()
+                    ),
+                );
             }
-            SyncEvent::UpToDate(head) => {
-                log(format_args!("primary-git: up to date at commit {head}"))
-            }
-            SyncEvent::Failed { error, retry_at } => log(format_args!(
-                "primary-git: fetch failed: {error}; retrying at {} ms",
-                retry_at.0 / 1_000_000
-            )),
+            SyncEvent::UpToDate(head) => log.at(
+                LogLevel::Debug,
+                format_args!("primary-git: up to date at commit {head}"),
+            ),
+            SyncEvent::Failed { error, retry_at } => log.at(
+                LogLevel::Warn,
+                format_args!(
+                    "primary-git: fetch failed: {error}; retrying at {} ms",
+                    retry_at.0 / 1_000_000
+                ),
+            ),
         }
     }
 
@@ -249,9 +271,9 @@ impl Primary {
     fn report(&mut self, step: Step) {
         match step {
             Step::Waiting => {}
-            Step::Progress(line) => (self.log)(format_args!("primary-git: {line}")),
-            Step::Done(line) => {
-                (self.log)(format_args!("primary-git: {line}"));
+            Step::Progress(level, line) => self.log.at(level, format_args!("primary-git: {line}")),
+            Step::Done(level, line) => {
+                self.log.at(level, format_args!("primary-git: {line}"));
                 self.update = None;
             }
         }
@@ -278,15 +300,17 @@ impl Primary {
         let log = self.log;
         match event {
             ControlEvent::Notified { zone, from } => {
-                log(format_args!(
-                    "primary-git: NOTIFY for {zone} from {from}: fetching"
-                ));
+                log.at(
+                    LogLevel::Info,
+                    format_args!("primary-git: NOTIFY for {zone} from {from}: fetching"),
+                );
                 self.sync.fetch();
             }
             ControlEvent::Update { id, zone, key } => {
-                log(format_args!(
-                    "primary-git: UPDATE of {zone} by {key}: committing to git"
-                ));
+                log.at(
+                    LogLevel::Info,
+                    format_args!("primary-git: UPDATE of {zone} by {key}: committing to git"),
+                );
                 self.update = Some(Durable::new(id, zone, key, self.sync.head(), net.now()));
             }
             _ => {}

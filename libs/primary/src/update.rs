@@ -7,7 +7,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
-use dns_service::{DnsService, UpdateId, ZoneSet};
+use dns_service::{DnsService, LogLevel, UpdateId, ZoneSet};
 use dns_update::Rebased;
 use dns_zone::name::name_to_string;
 use dns_zone::{Name, Record};
@@ -62,10 +62,10 @@ pub struct Durable {
 pub enum Step {
     /// Still in progress.
     Waiting,
-    /// Finished (answered); this line says how.
-    Done(String),
-    /// In progress; this line says what happened.
-    Progress(String),
+    /// Finished (answered); this line, at this level, says how.
+    Done(LogLevel, String),
+    /// In progress; this line, at this level, says what happened.
+    Progress(LogLevel, String),
 }
 
 impl Durable {
@@ -115,11 +115,14 @@ impl Durable {
     ) -> Step {
         if now >= self.deadline && !matches!(self.phase, Phase::Pushing(_)) {
             dns.complete_update(self.id, false, now, unix_time);
-            return Step::Done(format!(
+            return Step::Done(
+                LogLevel::Warn,
+                format!(
                 "{} answered SERVFAIL: not durable in git after {UPDATE_DEADLINE:?} ({} pushes)",
                 self.what(),
                 self.pushes
-            ));
+            ),
+            );
         }
         if self.phase != Phase::Queued || !sync.can_push() {
             return Step::Waiting;
@@ -129,26 +132,43 @@ impl Durable {
             match dns.rebase_update(self.id, unix_time) {
                 Some(Rebased::Changed) => self.based_on = sync.head(),
                 Some(Rebased::Unchanged) => {
-                    return Step::Done(format!(
-                        "{}: the new head already has the change; answered NOERROR",
-                        self.what()
-                    ))
+                    return Step::Done(
+                        LogLevel::Info,
+                        format!(
+                            "{}: the new head already has the change; answered NOERROR",
+                            self.what()
+                        ),
+                    )
                 }
                 Some(Rebased::Refused(why)) => {
-                    return Step::Done(format!("{} on the new head: {why}", self.what()))
+                    return Step::Done(
+                        LogLevel::Info,
+                        format!("{} on the new head: {why}", self.what()),
+                    )
                 }
-                None => return Step::Done(format!("{}: no longer pending", self.what())),
+                None => {
+                    return Step::Done(
+                        LogLevel::Info,
+                        format!("{}: no longer pending", self.what()),
+                    )
+                }
             }
         }
         let Some(change) = dns.pending_change(self.id) else {
-            return Step::Done(format!("{}: no longer pending", self.what()));
+            return Step::Done(
+                LogLevel::Info,
+                format!("{}: no longer pending", self.what()),
+            );
         };
         let Some(file) = zones.file_of(&self.zone) else {
             dns.complete_update(self.id, false, now, unix_time);
-            return Step::Done(format!(
-                "{} answered SERVFAIL: the zone has no file in the repository",
-                self.what()
-            ));
+            return Step::Done(
+                LogLevel::Warn,
+                format!(
+                    "{} answered SERVFAIL: the zone has no file in the repository",
+                    self.what()
+                ),
+            );
         };
         let contents = dns_zone::print_zone(&change.new).into_bytes();
         let message = commit_message(&self.zone, &self.key, &change.diff);
@@ -164,16 +184,22 @@ impl Durable {
                 self.pushes += 1;
                 self.phase = Phase::Pushing(commit);
                 self.written = Some((file.into(), contents));
-                Step::Progress(format!(
-                    "{}: pushing commit {commit} (serial {}, push {} of {MAX_PUSHES})",
-                    self.what(),
-                    change.new.serial().0,
-                    self.pushes
-                ))
+                Step::Progress(
+                    LogLevel::Debug,
+                    format!(
+                        "{}: pushing commit {commit} (serial {}, push {} of {MAX_PUSHES})",
+                        self.what(),
+                        change.new.serial().0,
+                        self.pushes
+                    ),
+                )
             }
             Err(error) => {
                 dns.complete_update(self.id, false, now, unix_time);
-                Step::Done(format!("{} answered SERVFAIL: {error}", self.what()))
+                Step::Done(
+                    LogLevel::Warn,
+                    format!("{} answered SERVFAIL: {error}", self.what()),
+                )
             }
         }
     }
@@ -217,18 +243,24 @@ impl Durable {
         if let SyncError::Rejected(why) = error {
             if !why.fetch_and_retry() {
                 dns.complete_update(self.id, false, now, unix_time);
-                return Step::Done(format!(
-                    "{} answered SERVFAIL: the remote refused commit {commit}: {error}",
-                    self.what()
-                ));
+                return Step::Done(
+                    LogLevel::Warn,
+                    format!(
+                        "{} answered SERVFAIL: the remote refused commit {commit}: {error}",
+                        self.what()
+                    ),
+                );
             }
         }
         self.phase = Phase::Checking(commit);
         sync.fetch();
-        Step::Progress(format!(
-            "{}: push of {commit} failed ({error}); fetching",
-            self.what()
-        ))
+        Step::Progress(
+            LogLevel::Warn,
+            format!(
+                "{}: push of {commit} failed ({error}); fetching",
+                self.what()
+            ),
+        )
     }
 
     /// A fetch ended at `head` (call it before reloading the fetched files,
@@ -248,23 +280,29 @@ impl Durable {
         };
         if head == commit {
             return match self.pushed(commit, dns, zones, now, unix_time) {
-                Some(line) => Step::Done(line),
+                Some(line) => Step::Done(LogLevel::Info, line),
                 None => Step::Waiting,
             };
         }
         self.written = None;
         if self.pushes >= MAX_PUSHES {
             dns.complete_update(self.id, false, now, unix_time);
-            return Step::Done(format!(
-                "{} answered SERVFAIL: the branch kept moving ({MAX_PUSHES} pushes)",
-                self.what()
-            ));
+            return Step::Done(
+                LogLevel::Warn,
+                format!(
+                    "{} answered SERVFAIL: the branch kept moving ({MAX_PUSHES} pushes)",
+                    self.what()
+                ),
+            );
         }
         self.phase = Phase::Queued;
-        Step::Progress(format!(
-            "{}: the branch is at {head}; applying it again there",
-            self.what()
-        ))
+        Step::Progress(
+            LogLevel::Info,
+            format!(
+                "{}: the branch is at {head}; applying it again there",
+                self.what()
+            ),
+        )
     }
 }
 

@@ -116,7 +116,7 @@ fn host_process_clones_and_serves_the_repository() {
 /// Boots the primary-git image at 10.53.0.2 with `server`'s repository as
 /// its remote and `authenticator` as the pinned host key.
 fn boot_primary(net: &TestNet, server: &GitServer, key_arg: &str, authenticator: &str) -> Guest {
-    boot_on(Tender::Spt, net, server, key_arg, authenticator)
+    boot_on(Tender::Spt, net, server, key_arg, authenticator, &[])
 }
 
 fn boot_on(
@@ -125,6 +125,7 @@ fn boot_on(
     server: &GitServer,
     key_arg: &str,
     authenticator: &str,
+    extra: &[&str],
 ) -> Guest {
     let args = [
         "--ipv4=10.53.0.2/24".to_string(),
@@ -132,7 +133,8 @@ fn boot_on(
         format!("--ssh-key={key_arg}"),
         format!("--ssh-authenticator={authenticator}"),
     ];
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    args.extend(extra);
     net.boot(tender, &image("primary-git", tender), "tap0", &args)
 }
 
@@ -202,6 +204,7 @@ fn hvt_image_clones_answers_and_takes_a_signed_notify() {
         &server,
         &key_arg,
         &server.sshd.fingerprint,
+        &["--log-level=debug"],
     );
     guest.wait_for("serving 2 zones from commit", HVT);
     println!("hvt: boot to serving {:?}", started.elapsed());

@@ -57,7 +57,7 @@ mod image {
                 .map(|cidr| cidr.address)
                 .collect(),
         );
-        let mut service = Primary::new(dns, sync, log);
+        let mut service = Primary::new(dns, sync);
         match netstack::run_solo5(&ip, StackConfig::default(), &mut service) {
             Ok(status) => status,
             Err(error) => {
@@ -222,7 +222,7 @@ mod host {
         let mut stack = OsStack::new(listen).unwrap_or_else(|e| usage_error(e));
         let dns = DnsService::new(Catalog::new(), config, log);
         let mut service: Box<dyn Service> = match (sync, dir) {
-            (Some(sync), None) => Box::new(Primary::new(dns, sync, log)),
+            (Some(sync), None) => Box::new(Primary::new(dns, sync)),
             (None, Some(dir)) => {
                 let at = listen.map_or_else(|| format!("port {}", config.port), |a| a.to_string());
                 let mut primary = DirectoryPrimary {
