@@ -43,7 +43,7 @@ use core::time::Duration;
 use bootargs::{ArgKind, ArgSpec, Args};
 use dns_keys::{KeyRole, KeyStore, Operation};
 pub use dns_service::LogLevel;
-use dns_service::{ControlEvent, DnsService};
+use dns_service::{ControlEvent, DnsService, Logger};
 use dns_xfr::{Kind, Outcome};
 use dns_zone::{Name, Zone};
 use netstack::{Instant, NetError, Poll, Service, Sockets, TcpHandle, TcpStatus};
@@ -102,8 +102,6 @@ pub struct SecondaryConfig {
     /// Every key given (the transfer keys also authorise NOTIFYs from the
     /// primary and transfers from us to the key's holders).
     pub keys: KeyStore,
-    /// How much to log.
-    pub log_level: LogLevel,
 }
 
 /// The zones named by the transfer keys of `keys`: each key
@@ -186,27 +184,14 @@ pub fn config_from_args(
     let port: u16 = args
         .parse_required("primary-port")
         .map_err(|e| alloc::format!("{e}"))?;
-    let log_level: LogLevel = args
-        .parse_required("log-level")
-        .map_err(|e| alloc::format!("{e}"))?;
     let (zones, warnings) = zones_from_keys(&keys, port, ours)?;
     if zones.is_empty() {
         return Err(String::from(
             "no zone to serve: give --keys=<primary-ip>.<secondary-ip>._transfer.<zone>:SHA256:BASE64",
         ));
     }
-    Ok((
-        SecondaryConfig {
-            zones,
-            keys,
-            log_level,
-        },
-        warnings,
-    ))
+    Ok((SecondaryConfig { zones, keys }, warnings))
 }
-
-/// A line printer: the console in images, stdout on the host.
-pub type Log = fn(fmt::Arguments<'_>);
 
 /// Why a refresh did not complete, at the connection level or in the
 /// session.
@@ -268,8 +253,7 @@ pub struct Secondary {
     dns: DnsService,
     zones: Vec<SecondaryZone>,
     jitter: Jitter,
-    log: Log,
-    level: LogLevel,
+    log: Logger,
     buf: Vec<u8>,
     started: bool,
 }
@@ -277,18 +261,19 @@ pub struct Secondary {
 impl Secondary {
     /// A secondary serving through `dns` the zones of `config`. `seed`
     /// (from the platform's randomness) varies jitter and message IDs;
-    /// `ours` are our own addresses (never notified).
+    /// `ours` are our own addresses (never notified). Lines go to `dns`'s
+    /// log at its level.
     pub fn new(
         mut dns: DnsService,
         config: SecondaryConfig,
         ours: Vec<IpAddr>,
         seed: u64,
-        log: Log,
     ) -> Secondary {
         dns.set_keys(config.keys, seed, ours);
         for source in &config.zones {
             dns.accept_notify(source.zone.clone(), source.primary.ip());
         }
+        let log = dns.logger();
         Secondary {
             dns,
             zones: config
@@ -304,7 +289,6 @@ impl Secondary {
                 .collect(),
             jitter: Jitter::new(seed ^ 0x5ec0_4da7),
             log,
-            level: config.log_level,
             buf: vec![0; READ_CHUNK],
             started: false,
         }
@@ -315,26 +299,20 @@ impl Secondary {
         &self.dns
     }
 
-    fn log(&self, level: LogLevel, args: fmt::Arguments<'_>) {
-        if level <= self.level {
-            (self.log)(args);
-        }
-    }
-
     fn notified(&mut self, zone: &Name, from: SocketAddr, now: Instant) {
-        let level = self.level;
         let log = self.log;
         for z in self
             .zones
             .iter_mut()
             .filter(|z| zone.is_root() || z.source.zone == *zone)
         {
-            if level >= LogLevel::Debug {
-                log(format_args!(
+            log.at(
+                LogLevel::Debug,
+                format_args!(
                     "secondary: {}: NOTIFY from {from}",
                     z.source.zone.to_ascii()
-                ));
-            }
+                ),
+            );
             if z.fetch.is_some() {
                 z.notified_meanwhile = true;
             } else {
@@ -434,7 +412,7 @@ impl Secondary {
         match result {
             Ok(Step::UpToDate { serial }) => {
                 let apex = self.zones[index].source.zone.clone();
-                self.log(
+                self.log.at(
                     LogLevel::Debug,
                     format_args!("secondary: {}: serial {serial} is current", apex.to_ascii()),
                 );
@@ -464,7 +442,7 @@ impl Secondary {
 
     fn fall_back(&mut self, index: usize, net: &mut dyn Sockets, error: &SessionError) {
         let apex = self.zones[index].source.zone.to_ascii();
-        self.log(
+        self.log.at(
             LogLevel::Info,
             format_args!("secondary: {apex}: {error}; trying AXFR"),
         );
@@ -521,7 +499,7 @@ impl Secondary {
         self.dns.install_zone(new, now);
         self.zones[index].expired = false;
         match old_serial {
-            Some(old) => self.log(
+            Some(old) => self.log.at(
                 LogLevel::Info,
                 format_args!(
                     "secondary: {}: serial {old} -> {serial} by {how}: {records} records, {messages} messages, {} ms",
@@ -529,7 +507,7 @@ impl Secondary {
                     elapsed.as_millis()
                 ),
             ),
-            None => self.log(
+            None => self.log.at(
                 LogLevel::Info,
                 format_args!(
                     "secondary: {}: loaded serial {serial} by {how}: {records} records, {messages} messages, {} ms",
@@ -556,7 +534,7 @@ impl Secondary {
         if zone.expired {
             zone.expired = false;
             self.dns.set_expired(&apex, false);
-            self.log(
+            self.log.at(
                 LogLevel::Warn,
                 format_args!(
                     "secondary: {}: the primary answers again; serving",
@@ -581,7 +559,7 @@ impl Secondary {
             Some(_) => "keeping the zone we have",
             None => "not serving it yet",
         };
-        self.log(
+        self.log.at(
             LogLevel::Warn,
             format_args!(
                 "secondary: {}: refresh from {primary} failed: {error}; {keeping}; retrying in {retry} ms",
@@ -600,7 +578,7 @@ impl Secondary {
             zone.expired = true;
             let apex = zone.source.zone.clone();
             self.dns.set_expired(&apex, true);
-            self.log(
+            self.log.at(
                 LogLevel::Warn,
                 format_args!(
                     "secondary: {}: expired (no answer from the primary within the SOA expire time); answering SERVFAIL",

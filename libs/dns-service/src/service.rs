@@ -1,6 +1,7 @@
 //! DNS over UDP and TCP on the netstack socket API.
 
 use crate::control::{Control, ControlEvent, Outcome, ReplyTo, UpdateId};
+use crate::log::{Log, LogLevel, Logger};
 use crate::repository::{LoadReport, ZoneFile, ZoneSet};
 use alloc::vec;
 use alloc::vec::Vec;
@@ -77,8 +78,6 @@ struct Client {
     /// Framed answers not yet accepted by the socket.
     out: Vec<u8>,
 }
-
-use crate::log::{Log, LogLevel, Logger};
 
 /// An authoritative DNS server on one port, UDP and TCP.
 pub struct DnsService {
@@ -178,21 +177,18 @@ impl DnsService {
     /// with nothing to change, or the refusal) and the update is over.
     pub fn rebase_update(&mut self, id: UpdateId, unix_time: u64) -> Option<Rebased> {
         let pending = self.control.pending.get_mut(&id)?;
-        let Some(zone) = self.server.catalog().get(&pending.change.zone) else {
-            let gone = Refusal::NotAuth(pending.change.zone.clone());
-            let response = pending.change.refusal_response(&gone, unix_time);
-            let reply_to = pending.reply_to;
-            self.finish(id, reply_to, response, unix_time);
-            return Some(Rebased::Refused(gone));
+        let rebased = match self.server.catalog().get(&pending.change.zone) {
+            Some(zone) => pending.change.rebase(zone),
+            None => Rebased::Refused(Refusal::NotAuth(pending.change.zone.clone())),
         };
-        let rebased = pending.change.rebase(zone);
         let response = match &rebased {
             Rebased::Changed => return Some(rebased),
             Rebased::Unchanged => pending.change.response(unix_time),
             Rebased::Refused(why) => pending.change.refusal_response(why, unix_time),
         };
         let reply_to = pending.reply_to;
-        self.finish(id, reply_to, response, unix_time);
+        self.control.pending.remove(&id);
+        self.answer_update(reply_to, response, unix_time);
         Some(rebased)
     }
 
@@ -206,37 +202,38 @@ impl DnsService {
         now: netstack::Instant,
         unix_time: u64,
     ) {
-        let Some(pending) = self.control.pending.get(&id) else {
-            return;
-        };
-        if !durable {
-            let response = pending.change.failure_response(unix_time);
-            let reply_to = pending.reply_to;
-            self.finish(id, reply_to, response, unix_time);
-            return;
-        }
-        let response = pending.change.response(unix_time);
-        let reply_to = pending.reply_to;
         let Some(pending) = self.control.pending.remove(&id) else {
             return;
         };
-        let apex = pending.change.zone.clone();
-        let old = self.server.catalog_mut().insert(pending.change.new);
-        if let Some(new) = self.server.catalog().get(&apex) {
-            self.control.changed(old.as_ref(), new, now.0 / 1_000_000);
+        let response = if durable {
+            pending.change.response(unix_time)
+        } else {
+            pending.change.failure_response(unix_time)
+        };
+        if durable {
+            self.serve(pending.change.new, now);
         }
-        self.finish(id, reply_to, response, unix_time);
+        self.answer_update(pending.reply_to, response, unix_time);
     }
 
-    /// Answers the UPDATE `id` with `response`, forgets it, and takes up
-    /// the UPDATEs that waited for it.
-    fn finish(&mut self, id: UpdateId, reply_to: ReplyTo, response: Vec<u8>, unix_time: u64) {
-        self.control.pending.remove(&id);
+    /// Sends an UPDATE's answer and takes up the UPDATEs that waited for it.
+    fn answer_update(&mut self, reply_to: ReplyTo, response: Vec<u8>, unix_time: u64) {
         self.outbox.push((reply_to, response));
         let answers = self
             .control
             .resume_deferred(self.server.catalog(), unix_time);
         self.outbox.extend(answers);
+    }
+
+    /// Serves `zone` in place of the version with its apex (returned):
+    /// journaled for IXFR, its secondaries notified.
+    fn serve(&mut self, zone: Zone, now: netstack::Instant) -> Option<Zone> {
+        let apex = zone.origin().clone();
+        let old = self.server.catalog_mut().insert(zone);
+        if let Some(new) = self.server.catalog().get(&apex) {
+            self.control.changed(old.as_ref(), new, now.0 / 1_000_000);
+        }
+        old
     }
 
     /// Reloads the served zones from a repository's `files` (see
@@ -256,14 +253,8 @@ impl DnsService {
     /// change is journaled for IXFR and the zone's own secondaries are
     /// notified. An expired mark on the zone is lifted.
     pub fn install_zone(&mut self, zone: Zone, now: netstack::Instant) -> Option<Zone> {
-        let apex = zone.origin().clone();
-        let catalog = self.server.catalog_mut();
-        catalog.set_expired(&apex, false);
-        let old = catalog.insert(zone);
-        if let Some(new) = self.server.catalog().get(&apex) {
-            self.control.changed(old.as_ref(), new, now.0 / 1_000_000);
-        }
-        old
+        self.server.catalog_mut().set_expired(zone.origin(), false);
+        self.serve(zone, now)
     }
 
     /// Stops serving the zone of `apex`; returns it.

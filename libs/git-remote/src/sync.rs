@@ -117,9 +117,9 @@ impl Identity {
         if name.is_empty() || email.is_empty() {
             return Err("expected `Name <email>`, both non-empty");
         }
-        if (name.chars().chain(email.chars())).any(|c| matches!(c, '<' | '>' | '\n' | '\0')) {
-            return Err("a name or email may not contain <, >, newlines or NUL");
-        }
+        // The rules of the signatures we will write, checked now, at boot.
+        git::Signature::new(name, email, git::Time::new(0, 0))
+            .map_err(|_| "a name or email may not contain <, >, line breaks or NUL")?;
         Ok(Identity {
             name: name.into(),
             email: email.into(),

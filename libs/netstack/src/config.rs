@@ -114,6 +114,16 @@ pub struct IpConfig {
     pub ipv6_gateway: Option<Ipv6Addr>,
 }
 
+impl IpConfig {
+    /// The interface's addresses: IPv4, then IPv6, those configured.
+    pub fn addresses(&self) -> impl Iterator<Item = IpAddr> {
+        [self.ipv4, self.ipv6]
+            .into_iter()
+            .flatten()
+            .map(|cidr| cidr.address)
+    }
+}
+
 /// A network configuration the arguments describe but we cannot use.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -192,6 +202,14 @@ mod tests {
         assert_eq!(c.ipv4_gateway, Some(Ipv4Addr::new(10, 53, 0, 1)));
         assert_eq!(c.ipv6.map(|c| c.prefix_len), Some(64));
         assert_eq!(c.ipv6_gateway, None);
+        let addresses: alloc::vec::Vec<IpAddr> = c.addresses().collect();
+        assert_eq!(
+            addresses,
+            [
+                IpAddr::from([10, 53, 0, 2]),
+                "fd53::2".parse::<IpAddr>().expect("address")
+            ]
+        );
         assert!(config("--ipv6=fd53::2/64").is_ok(), "IPv6 alone is fine");
     }
 

@@ -176,11 +176,9 @@ impl Primary {
         match event {
             SyncEvent::Pushed(commit) => {
                 if let Some(update) = self.update.as_mut() {
-                    if let Some(line) =
-                        update.pushed(commit, &mut self.dns, &mut self.zones, now, unix_time)
-                    {
-                        self.report(Step::Done(LogLevel::Info, line));
-                    }
+                    let step =
+                        update.pushed(commit, &mut self.dns, &mut self.zones, now, unix_time);
+                    self.report(step);
                 }
             }
             SyncEvent::PushFailed { commit, error } => {
@@ -378,5 +376,9 @@ mod tests {
         assert!(Identity::parse("no email").is_err());
         assert!(Identity::parse("<only@email>").is_err());
         assert!(Identity::parse("A <a@b> trailing").is_err());
+        assert_eq!(
+            Identity::parse("A\nB <a@b>"),
+            Err("a name or email may not contain <, >, line breaks or NUL")
+        );
     }
 }

@@ -94,6 +94,21 @@ impl Durable {
         self.deadline
     }
 
+    /// Answers SERVFAIL (nothing changes) and says why.
+    fn servfail(
+        &self,
+        dns: &mut DnsService,
+        now: Instant,
+        unix_time: u64,
+        why: impl core::fmt::Display,
+    ) -> Step {
+        dns.complete_update(self.id, false, now, unix_time);
+        Step::Done(
+            LogLevel::Warn,
+            format!("{} answered SERVFAIL: {why}", self.what()),
+        )
+    }
+
     /// What the log calls it.
     fn what(&self) -> String {
         format!(
@@ -114,14 +129,14 @@ impl Durable {
         unix_time: u64,
     ) -> Step {
         if now >= self.deadline && !matches!(self.phase, Phase::Pushing(_)) {
-            dns.complete_update(self.id, false, now, unix_time);
-            return Step::Done(
-                LogLevel::Warn,
+            return self.servfail(
+                dns,
+                now,
+                unix_time,
                 format!(
-                "{} answered SERVFAIL: not durable in git after {UPDATE_DEADLINE:?} ({} pushes)",
-                self.what(),
-                self.pushes
-            ),
+                    "not durable in git after {UPDATE_DEADLINE:?} ({} pushes)",
+                    self.pushes
+                ),
             );
         }
         if self.phase != Phase::Queued || !sync.can_push() {
@@ -161,13 +176,11 @@ impl Durable {
             );
         };
         let Some(file) = zones.file_of(&self.zone) else {
-            dns.complete_update(self.id, false, now, unix_time);
-            return Step::Done(
-                LogLevel::Warn,
-                format!(
-                    "{} answered SERVFAIL: the zone has no file in the repository",
-                    self.what()
-                ),
+            return self.servfail(
+                dns,
+                now,
+                unix_time,
+                "the zone has no file in the repository",
             );
         };
         let contents = dns_zone::print_zone(&change.new).into_bytes();
@@ -194,13 +207,7 @@ impl Durable {
                     ),
                 )
             }
-            Err(error) => {
-                dns.complete_update(self.id, false, now, unix_time);
-                Step::Done(
-                    LogLevel::Warn,
-                    format!("{} answered SERVFAIL: {error}", self.what()),
-                )
-            }
+            Err(error) => self.servfail(dns, now, unix_time, error),
         }
     }
 
@@ -212,18 +219,21 @@ impl Durable {
         zones: &mut ZoneSet,
         now: Instant,
         unix_time: u64,
-    ) -> Option<String> {
+    ) -> Step {
         if !matches!(self.phase, Phase::Pushing(c) | Phase::Checking(c) if c == commit) {
-            return None;
+            return Step::Waiting;
         }
         if let Some((file, contents)) = self.written.take() {
             zones.record_written(&file, contents);
         }
         dns.complete_update(self.id, true, now, unix_time);
-        Some(format!(
-            "{}: durable in commit {commit}; answered NOERROR",
-            self.what()
-        ))
+        Step::Done(
+            LogLevel::Info,
+            format!(
+                "{}: durable in commit {commit}; answered NOERROR",
+                self.what()
+            ),
+        )
     }
 
     /// The push of `commit` failed: fetch to learn where the branch is,
@@ -242,13 +252,11 @@ impl Durable {
         }
         if let SyncError::Rejected(why) = error {
             if !why.fetch_and_retry() {
-                dns.complete_update(self.id, false, now, unix_time);
-                return Step::Done(
-                    LogLevel::Warn,
-                    format!(
-                        "{} answered SERVFAIL: the remote refused commit {commit}: {error}",
-                        self.what()
-                    ),
+                return self.servfail(
+                    dns,
+                    now,
+                    unix_time,
+                    format!("the remote refused commit {commit}: {error}"),
                 );
             }
         }
@@ -279,20 +287,15 @@ impl Durable {
             return Step::Waiting;
         };
         if head == commit {
-            return match self.pushed(commit, dns, zones, now, unix_time) {
-                Some(line) => Step::Done(LogLevel::Info, line),
-                None => Step::Waiting,
-            };
+            return self.pushed(commit, dns, zones, now, unix_time);
         }
         self.written = None;
         if self.pushes >= MAX_PUSHES {
-            dns.complete_update(self.id, false, now, unix_time);
-            return Step::Done(
-                LogLevel::Warn,
-                format!(
-                    "{} answered SERVFAIL: the branch kept moving ({MAX_PUSHES} pushes)",
-                    self.what()
-                ),
+            return self.servfail(
+                dns,
+                now,
+                unix_time,
+                format!("the branch kept moving ({MAX_PUSHES} pushes)"),
             );
         }
         self.phase = Phase::Queued;

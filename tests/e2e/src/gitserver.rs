@@ -5,6 +5,7 @@
 use crate::net::TestNet;
 use crate::sshd::{ensure_git_user, Sshd, GIT_USER};
 use crate::{repo_root, TempDir};
+use ssh::ClientKey;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -87,6 +88,26 @@ impl GitServer {
             bare.display().to_string().trim_start_matches('/')
         );
         GitServer { url, ..server }
+    }
+
+    /// A server on the host side of `net` (10.53.0.1:2222) for the holder
+    /// of `key`: primary-git in the test network.
+    pub fn in_testnet(net: &TestNet, key: &ClientKey) -> GitServer {
+        GitServer::start(
+            Some(net),
+            "10.53.0.1:2222".parse().expect("address"),
+            &key.authorized_keys_line("primary-git"),
+        )
+    }
+
+    /// primary-git's boot arguments for this repository, logging in with
+    /// `key`: `--remote`, `--ssh-key`, `--ssh-authenticator`.
+    pub fn primary_git_args(&self, key: &ClientKey) -> Vec<String> {
+        vec![
+            format!("--remote={}", self.url),
+            format!("--ssh-key={}", key.to_secret_text()),
+            format!("--ssh-authenticator={}", self.sshd.fingerprint),
+        ]
     }
 
     fn give_to_git_user(&self) {

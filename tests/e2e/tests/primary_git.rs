@@ -4,6 +4,7 @@
 
 use e2e::gitserver::GitServer;
 use e2e::net::{Guest, TestNet};
+use e2e::peers::TsigKey;
 use e2e::{image, Tender};
 use ssh::ClientKey;
 use std::net::{SocketAddr, UdpSocket};
@@ -142,11 +143,7 @@ fn boot_on(
 fn spt_image_clones_and_serves_the_repository() {
     let (key, key_arg) = client_key();
     let net = TestNet::up(1);
-    let server = GitServer::start(
-        Some(&net),
-        "10.53.0.1:2222".parse().expect("addr"),
-        &key.authorized_keys_line("primary"),
-    );
+    let server = GitServer::in_testnet(&net, &key);
     let mut guest = boot_primary(&net, &server, &key_arg, &server.sshd.fingerprint);
     guest.wait_for("serving 2 zones from commit", READY);
     let answer = net.run(|| {
@@ -164,11 +161,7 @@ fn spt_image_clones_and_serves_the_repository() {
 fn spt_image_refuses_a_wrong_host_key_and_says_which_it_saw() {
     let (key, key_arg) = client_key();
     let net = TestNet::up(1);
-    let server = GitServer::start(
-        Some(&net),
-        "10.53.0.1:2222".parse().expect("addr"),
-        &key.authorized_keys_line("primary"),
-    );
+    let server = GitServer::in_testnet(&net, &key);
     let wrong = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     let mut guest = boot_primary(&net, &server, &key_arg, wrong);
     let line = guest.wait_for("host key mismatch", READY);
@@ -192,11 +185,7 @@ fn hvt_image_clones_answers_and_takes_a_signed_notify() {
     const HVT: Duration = Duration::from_secs(300);
     let (key, key_arg) = client_key();
     let net = TestNet::up(1);
-    let server = GitServer::start(
-        Some(&net),
-        "10.53.0.1:2222".parse().expect("addr"),
-        &key.authorized_keys_line("primary"),
-    );
+    let server = GitServer::in_testnet(&net, &key);
     let started = Instant::now();
     let mut guest = boot_on(
         Tender::Hvt,
@@ -217,10 +206,7 @@ fn hvt_image_clones_answers_and_takes_a_signed_notify() {
         )
     });
     assert_answers_a(&answer, [192, 0, 2, 25]);
-    let key = format!(
-        "admin._update.example.com:SHA256:{}",
-        e2e::example_key_secret("admin._update.example.com.")
-    );
+    let key = TsigKey::example("admin._update.example.com").solodns_arg();
     let output = net
         .command(e2e::host_binary("solodns"))
         .args([

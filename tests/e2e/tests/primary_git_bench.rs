@@ -6,7 +6,8 @@
 
 use e2e::gitserver::GitServer;
 use e2e::net::{Guest, TestNet};
-use e2e::{example_key_secret, host_binary, image, repo_root, Tender};
+use e2e::peers::{short, TsigKey};
+use e2e::{host_binary, image, repo_root, Tender};
 use ssh::ClientKey;
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -21,18 +22,14 @@ fn records() -> usize {
         .unwrap_or(100_000)
 }
 
-fn boot(net: &TestNet, server: &GitServer, key: &str, mem: u32) -> Guest {
+fn boot(net: &TestNet, server: &GitServer, key: &ClientKey, mem: u32) -> Guest {
     let mut command = net.command(Tender::Spt.program());
     command
         .arg(format!("--mem={mem}"))
         .args(["--net:service=tap0", "--"])
         .arg(image("primary-git", Tender::Spt))
-        .args([
-            "--ipv4=10.53.0.2/24".to_string(),
-            format!("--remote={}", server.url),
-            format!("--ssh-key={key}"),
-            format!("--ssh-authenticator={}", server.sshd.fingerprint),
-        ]);
+        .arg("--ipv4=10.53.0.2/24")
+        .args(server.primary_git_args(key));
     Guest::spawn(command)
 }
 
@@ -40,7 +37,7 @@ fn boot(net: &TestNet, server: &GitServer, key: &str, mem: u32) -> Guest {
 fn serves(
     net: &TestNet,
     server: &GitServer,
-    key: &str,
+    key: &ClientKey,
     mem: u32,
     zones: usize,
 ) -> Option<Duration> {
@@ -53,7 +50,7 @@ fn serves(
 }
 
 /// The smallest `--mem` (MiB) with which the image serves `zones` zones.
-fn smallest_mem(net: &TestNet, server: &GitServer, key: &str, zones: usize) -> u32 {
+fn smallest_mem(net: &TestNet, server: &GitServer, key: &ClientKey, zones: usize) -> u32 {
     let (mut low, mut high) = (2u32, 1024u32);
     assert!(
         serves(net, server, key, high, zones).is_some(),
@@ -76,33 +73,15 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 }
 
 fn dig(net: &TestNet, name: &str) -> String {
-    let output = net
-        .command("dig")
-        .args([
-            "+short",
-            "+norec",
-            "+time=1",
-            "+tries=1",
-            "@10.53.0.2",
-            name,
-            "A",
-        ])
-        .output()
-        .expect("dig");
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
+    short(net, "10.53.0.2", name, "A").join("\n")
 }
 
 #[test]
 #[ignore = "a measurement: scripts/bench-primary runs it"]
 fn measure_primary_git() {
-    let client = ClientKey::from_seed([5u8; 32]);
-    let key = client.to_secret_text();
+    let key = ClientKey::from_seed([5u8; 32]);
     let net = TestNet::up(1);
-    let server = GitServer::start(
-        Some(&net),
-        "10.53.0.1:2222".parse().expect("addr"),
-        &client.authorized_keys_line("bench"),
-    );
+    let server = GitServer::in_testnet(&net, &key);
     let image_bytes = std::fs::metadata(image("primary-git", Tender::Spt))
         .expect("image")
         .len();
@@ -121,10 +100,8 @@ fn measure_primary_git() {
     // NOTIFY to new answer, and UPDATE to acknowledgement.
     let mut guest = boot(&net, &server, &key, 64);
     guest.wait_for("serving 2 zones from commit", SERVE_LIMIT);
-    let notify_key = format!(
-        "admin._update.example.com:SHA256:{}",
-        example_key_secret("admin._update.example.com.")
-    );
+    let update_key = TsigKey::example("admin._update.example.com");
+    let notify_key = update_key.solodns_arg();
     let mut notify_latency = Vec::new();
     let mut update_latency = Vec::new();
     for round in 0..5u32 {
@@ -151,13 +128,7 @@ fn measure_primary_git() {
         let asked = Instant::now();
         let mut nsupdate = net
             .command("nsupdate")
-            .args([
-                "-y",
-                &format!(
-                    "hmac-sha256:admin._update.example.com:{}",
-                    example_key_secret("admin._update.example.com.")
-                ),
-            ])
+            .args(["-y", &update_key.bind_arg()])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()

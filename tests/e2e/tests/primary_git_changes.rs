@@ -7,7 +7,8 @@
 
 use e2e::gitserver::GitServer;
 use e2e::net::{Guest, TestNet};
-use e2e::{example_key_secret, host_binary, image, Tender};
+use e2e::peers::{short, status, with_serial, TsigKey};
+use e2e::{host_binary, image, Tender};
 use ssh::ClientKey;
 use std::io::Write;
 use std::process::Stdio;
@@ -30,7 +31,7 @@ const COMMITTER: (&str, &str) = (
 struct Setup {
     net: TestNet,
     server: GitServer,
-    key: String,
+    key: ClientKey,
     /// None only while restarting.
     primary: Option<Guest>,
 }
@@ -39,12 +40,7 @@ impl Setup {
     fn start() -> Setup {
         let key = ClientKey::from_seed([9u8; 32]);
         let net = TestNet::up(1);
-        let server = GitServer::start(
-            Some(&net),
-            "10.53.0.1:2222".parse().expect("addr"),
-            &key.authorized_keys_line("primary"),
-        );
-        let key = key.to_secret_text();
+        let server = GitServer::in_testnet(&net, &key);
         let primary = Some(boot(&net, &server, &key));
         Setup {
             net,
@@ -65,39 +61,9 @@ impl Setup {
         self.primary.as_mut().expect("booted")
     }
 
-    /// `dig +short` of `name` `qtype` from the primary.
+    /// `dig +short` of `name` `qtype` from the primary, one line a record.
     fn dig(&self, name: &str, qtype: &str) -> String {
-        let output = self
-            .net
-            .command("dig")
-            .args([
-                "+short",
-                "+norec",
-                "+time=1",
-                "+tries=2",
-                "@10.53.0.2",
-                name,
-                qtype,
-            ])
-            .output()
-            .expect("run dig");
-        String::from_utf8_lossy(&output.stdout).trim().to_string()
-    }
-
-    /// The RCODE the primary answers for `name` A.
-    fn status(&self, name: &str) -> String {
-        let output = self
-            .net
-            .command("dig")
-            .args(["+norec", "+time=1", "+tries=2", "@10.53.0.2", name, "A"])
-            .output()
-            .expect("run dig");
-        let text = String::from_utf8_lossy(&output.stdout);
-        text.split("status: ")
-            .nth(1)
-            .and_then(|rest| rest.split(',').next())
-            .unwrap_or("no answer")
-            .to_string()
+        short(&self.net, PRIMARY, name, qtype).join("\n")
     }
 
     /// Asks until the answer is `expected`; returns how long that took.
@@ -146,10 +112,7 @@ impl Setup {
 
     /// `solodns notify` for example.com, signed with the update key.
     fn solodns_notify(&self) {
-        let key = format!(
-            "{UPDATE_KEY}:SHA256:{}",
-            example_key_secret("admin._update.example.com.")
-        );
+        let key = TsigKey::example(UPDATE_KEY).solodns_arg();
         let output = self
             .net
             .command(host_binary("solodns"))
@@ -165,15 +128,13 @@ impl Setup {
     }
 }
 
-fn boot(net: &TestNet, server: &GitServer, key: &str) -> Guest {
-    let args = [
+fn boot(net: &TestNet, server: &GitServer, key: &ClientKey) -> Guest {
+    let mut args = server.primary_git_args(key);
+    args.extend([
         format!("--ipv4={PRIMARY}/24"),
-        format!("--remote={}", server.url),
-        format!("--ssh-key={key}"),
-        format!("--ssh-authenticator={}", server.sshd.fingerprint),
         format!("--git-author={}", AUTHOR.0),
         format!("--git-committer={}", COMMITTER.0),
-    ];
+    ]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut guest = net.boot(
         Tender::Spt,
@@ -187,20 +148,12 @@ fn boot(net: &TestNet, server: &GitServer, key: &str) -> Guest {
 
 /// The update key as nsupdate's `-y` takes it.
 fn update_key() -> String {
-    format!(
-        "hmac-sha256:{UPDATE_KEY}:{}",
-        example_key_secret("admin._update.example.com.")
-    )
+    TsigKey::example(UPDATE_KEY).bind_arg()
 }
 
 /// example.com's file with `serial` and an extra `line`.
 fn with_serial_and(zone: &str, serial: u32, line: &str) -> String {
-    let old = zone
-        .lines()
-        .find(|l| l.trim_end().ends_with("; serial"))
-        .expect("a serial line");
-    let new = format!("                        {serial} ; serial");
-    format!("{}\n{line}\n", zone.replace(old, &new).trim_end())
+    format!("{}\n{line}\n", with_serial(zone, serial).trim_end())
 }
 
 #[test]
@@ -237,10 +190,10 @@ fn pushes_announced_by_notify_are_served_and_broken_ones_reported() {
             "-z",
             "example.com",
             "-y",
-            &format!(
-                "{UPDATE_KEY}:{}:hmac-sha256",
-                example_key_secret("admin._update.example.com.")
-            ),
+            &{
+                let key = TsigKey::example(UPDATE_KEY);
+                format!("{}:{}:hmac-sha256", key.name, key.secret)
+            },
             "-r",
             "3",
             PRIMARY,
@@ -267,7 +220,7 @@ fn pushes_announced_by_notify_are_served_and_broken_ones_reported() {
     setup.server.remove_file("example.net", "the zone goes");
     setup.solodns_notify();
     let start = Instant::now();
-    while setup.status("www.example.net") != "REFUSED" {
+    while status(&setup.net, PRIMARY, "www.example.net", "A").as_deref() != Some("REFUSED") {
         assert!(start.elapsed() < READY, "example.net still served");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -327,10 +280,12 @@ fn signed_updates_are_pushed_before_they_are_acknowledged() {
     // Unsigned and wrongly signed: refused, no commit, no change.
     let (ok, stderr) = setup.nsupdate(None, "update add unsigned.example.com. 300 IN A 192.0.2.98");
     assert!(!ok && stderr.contains("REFUSED"), "unsigned: {stderr}");
-    let wrong = format!(
-        "hmac-sha256:{UPDATE_KEY}:{}",
-        example_key_secret("admin._update.example.org.")
-    );
+    // The right name with another key's secret.
+    let wrong = TsigKey {
+        secret: TsigKey::example("admin._update.example.org").secret,
+        ..TsigKey::example(UPDATE_KEY)
+    }
+    .bind_arg();
     let (ok, stderr) = setup.nsupdate(
         Some(&wrong),
         "update add forged.example.com. 300 IN A 192.0.2.97",

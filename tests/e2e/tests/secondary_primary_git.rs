@@ -29,11 +29,7 @@ fn a_git_push_and_notify_reach_the_secondary_within_seconds() {
     std::env::set_var("GIT_CONFIG_GLOBAL", &global);
     let net = TestNet::up(2);
     let client_key = ClientKey::from_seed([7u8; 32]);
-    let server = GitServer::start(
-        Some(&net),
-        "10.53.0.1:2222".parse().expect("addr"),
-        &client_key.authorized_keys_line("primary"),
-    );
+    let server = GitServer::in_testnet(&net, &client_key);
     // The repository's transfer keys name our secondary at 10.53.0.2 (the
     // zone's ns2) with the primary at 10.53.0.3: primary-git serves
     // transfers to the key's holder and notifies 10.53.0.2, signed with
@@ -64,12 +60,8 @@ fn a_git_push_and_notify_reach_the_secondary_within_seconds() {
     let zone = std::fs::read_to_string(repo_root().join("zones-example/example.com"))
         .expect("example.com");
 
-    let primary_args = [
-        format!("--ipv4={PRIMARY}/24"),
-        format!("--remote={}", server.url),
-        format!("--ssh-key={}", client_key.to_secret_text()),
-        format!("--ssh-authenticator={}", server.sshd.fingerprint),
-    ];
+    let mut primary_args = server.primary_git_args(&client_key);
+    primary_args.push(format!("--ipv4={PRIMARY}/24"));
     let primary_args: Vec<&str> = primary_args.iter().map(String::as_str).collect();
     let mut primary = net.boot(
         Tender::Spt,

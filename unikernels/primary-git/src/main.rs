@@ -50,13 +50,7 @@ mod image {
             }
         };
         let mut dns = DnsService::new(Catalog::new(), config, log);
-        dns.set_own_addresses(
-            [ip.ipv4, ip.ipv6]
-                .into_iter()
-                .flatten()
-                .map(|cidr| cidr.address)
-                .collect(),
-        );
+        dns.set_own_addresses(ip.addresses().collect());
         let mut service = Primary::new(dns, sync);
         match netstack::run_solo5(&ip, StackConfig::default(), &mut service) {
             Ok(status) => status,

@@ -38,11 +38,7 @@ mod image {
         let parsed = IpConfig::from_args(&args)
             .map_err(|e| alloc::format!("{e}"))
             .and_then(|ip| {
-                let ours: Vec<IpAddr> = [ip.ipv4, ip.ipv6]
-                    .into_iter()
-                    .flatten()
-                    .map(|cidr| cidr.address)
-                    .collect();
+                let ours: Vec<IpAddr> = ip.addresses().collect();
                 let service = ServiceConfig::from_args(&args).map_err(|e| alloc::format!("{e}"))?;
                 let (config, warnings) = config_from_args(&args, &ours)?;
                 Ok((ip, ours, service, config, warnings))
@@ -63,7 +59,7 @@ mod image {
         let mut seed = [0u8; 8];
         solo5::entropy::fill(&mut seed);
         let dns = DnsService::new(Catalog::new(), service, log);
-        let mut secondary = Secondary::new(dns, config, ours, u64::from_le_bytes(seed), log);
+        let mut secondary = Secondary::new(dns, config, ours, u64::from_le_bytes(seed));
         match netstack::run_solo5(&ip, StackConfig::default(), &mut secondary) {
             Ok(status) => status,
             Err(error) => {
@@ -115,7 +111,7 @@ mod host {
             .finish();
         let mut stack = OsStack::new(listen).unwrap_or_else(|e| usage_error(e));
         let dns = DnsService::new(Catalog::new(), service, log);
-        let mut secondary = Secondary::new(dns, config, ours, seed, log);
+        let mut secondary = Secondary::new(dns, config, ours, seed);
         let status = stack.run(&mut secondary).unwrap_or_else(|e| {
             println!("{PROGRAM}: {e}");
             1
