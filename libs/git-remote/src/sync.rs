@@ -60,7 +60,7 @@ impl fmt::Display for SyncError {
             SyncError::Git(message) => write!(f, "git: {message}"),
             SyncError::Objects(message) => write!(f, "fetched objects: {message}"),
             SyncError::TimedOut => write!(f, "took longer than {FETCH_TIMEOUT:?}"),
-            SyncError::Rejected(rejection) => write!(f, "push rejected: {rejection:?}"),
+            SyncError::Rejected(rejection) => write!(f, "push rejected: {rejection}"),
             SyncError::NotReady => f.write_str("not ready to push (not cloned yet, or busy)"),
         }
     }

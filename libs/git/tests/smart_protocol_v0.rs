@@ -475,6 +475,12 @@ fn hook_rejection_is_not_retryable() {
         }
     );
     assert!(!rejection.fetch_and_retry());
+    // As the primary logs it: the remote's reason, no Rust debug syntax.
+    assert_eq!(rejection.to_string(), "pre-receive hook declined");
+    assert_eq!(
+        Rejection::FetchFirst { current: None }.to_string(),
+        "fetch first: the branch moved"
+    );
     assert!(
         result
             .messages

@@ -381,4 +381,48 @@ mod tests {
             Err("a name or email may not contain <, >, line breaks or NUL")
         );
     }
+
+    /// The authors of `cmdline`'s git arguments, or the error it gives.
+    fn authors(extra: &str) -> Result<Authors, String> {
+        let cmdline = alloc::format!(
+            "--remote=ssh://git@10.0.0.1/zones.git \
+             --ssh-key=ed25519:BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc= \
+             --ssh-authenticator=SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA {extra}"
+        );
+        let Ok(bootargs::Parsed::Args(args)) = bootargs::parse("primary-git", GIT_ARGS, &cmdline)
+        else {
+            panic!("the arguments parse");
+        };
+        match git_sync_from_args(&args) {
+            Ok(Some((_, authors))) => Ok(authors),
+            Ok(None) => panic!("--remote was given"),
+            Err(error) => Err(error),
+        }
+    }
+
+    #[test]
+    fn authors_come_from_the_boot_arguments_and_bad_ones_are_named() {
+        let default = authors("").expect("the default");
+        assert_eq!(default.author.name, "solodns primary-git");
+        assert_eq!(default.committer, default.author);
+        let given = authors("--git-author=Zone%20Robot<robot@example.org>").expect("valid");
+        assert_eq!(
+            (given.author.name.as_str(), given.author.email.as_str()),
+            ("Zone Robot", "robot@example.org")
+        );
+        assert_eq!(
+            given.committer, given.author,
+            "the committer defaults to the author"
+        );
+        let both = authors("--git-author=A<a@x> --git-committer=C<c@x>").expect("valid");
+        assert_eq!(both.committer.name, "C");
+        assert_eq!(
+            authors("--git-committer=nobody").map(|_| ()),
+            Err("--git-committer=nobody: expected `Name <email>`".into())
+        );
+        assert_eq!(
+            authors("--git-author=A%2<a@x>").map(|_| ()),
+            Err("--git-author=A%2<a@x>: `%` must start a two-digit hex escape such as %20".into())
+        );
+    }
 }

@@ -167,6 +167,21 @@ impl GitServer {
         git(&work, &["push", "-q", "origin", "HEAD:main"]);
     }
 
+    /// Installs (`Some`) or removes (`None`) the server-side hook `name`
+    /// (e.g. `pre-receive`), a shell script.
+    pub fn set_hook(&self, name: &str, script: Option<&str>) {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.bare().join("hooks").join(name);
+        match script {
+            Some(script) => {
+                std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).expect("write hook");
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                    .expect("make the hook executable");
+            }
+            None => std::fs::remove_file(&path).expect("remove hook"),
+        }
+    }
+
     /// `git log -1 --format=FORMAT main` in the bare repository.
     pub fn last_commit(&self, format: &str) -> String {
         git(

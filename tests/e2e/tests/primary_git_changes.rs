@@ -295,6 +295,27 @@ fn signed_updates_are_pushed_before_they_are_acknowledged() {
     assert_eq!(setup.dig("unsigned.example.com", "A"), "");
     assert_eq!(setup.dig("forged.example.com", "A"), "");
 
+    // A push the remote refuses for good (a hook): SERVFAIL, nothing
+    // committed, nothing served.
+    setup
+        .server
+        .set_hook("pre-receive", Some("echo 'zones are frozen' >&2; exit 1"));
+    let (ok, stderr) = setup.nsupdate(
+        Some(&update_key()),
+        "update add frozen.example.com. 300 IN A 192.0.2.96",
+    );
+    assert!(!ok && stderr.contains("SERVFAIL"), "refused push: {stderr}");
+    let line = setup
+        .log()
+        .wait_for("answered SERVFAIL: the remote refused", READY);
+    assert!(
+        line.contains("UPDATE of example.com. by admin._update.example.com."),
+        "{line}"
+    );
+    assert_eq!(setup.server.commit_count(), commits + 1, "no commit");
+    assert_eq!(setup.dig("frozen.example.com", "A"), "");
+    setup.server.set_hook("pre-receive", None);
+
     // git is the only state: a restarted primary serves the update.
     setup.restart();
     assert_eq!(setup.dig("dyn.example.com", "A"), "192.0.2.99");
@@ -318,7 +339,7 @@ fn an_update_racing_a_git_push_loses_neither() {
     );
     assert!(ok, "nsupdate: {stderr}");
     let refused = setup.log().wait_for("failed (push rejected", READY);
-    assert!(refused.contains("FetchFirst"), "{refused}");
+    assert!(refused.contains("push rejected: fetch first"), "{refused}");
     setup.log().wait_for("applying it again there", READY);
     let file = setup.server.file("example.com");
     assert!(

@@ -84,6 +84,22 @@ pub enum Rejection {
     },
 }
 
+impl core::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Rejection::FetchFirst { current: Some(at) } => {
+                write!(f, "fetch first: the branch moved to {at}")
+            }
+            Rejection::FetchFirst { current: None } => f.write_str("fetch first: the branch moved"),
+            Rejection::NonFastForward => f.write_str("not a fast-forward"),
+            Rejection::RefUpdateFailed { reason } => {
+                write!(f, "the remote could not update the branch: {reason}")
+            }
+            Rejection::Other { reason } => f.write_str(reason),
+        }
+    }
+}
+
 impl Rejection {
     /// Whether the remote branch probably moved under us, so that fetching,
     /// redoing the change on the new head and pushing again can succeed.
