@@ -25,6 +25,6 @@ mod repository;
 mod service;
 
 pub use control::{ControlEvent, UpdateId};
-pub use log::{Log, LogLevel, Logger, LOG_LEVEL_ARG};
+pub use log::{Log, LogLevel, Logger, Timestamp, LOG_LEVEL_ARG};
 pub use repository::{is_key_file, load_keys, LoadReport, ZoneFile, ZoneSet};
 pub use service::{DnsService, ServiceConfig, SERVICE_ARGS};

@@ -19,8 +19,12 @@ const READ_CHUNK: usize = 16 * 1024;
 pub enum SessionError {
     /// The TCP connection could not be started.
     Connect(NetError),
-    /// No TCP connection within the connect timeout.
+    /// No TCP connection within the connect timeout: no answer at all
+    /// (host down, no route, or packets dropped).
     ConnectTimeout,
+    /// The connection was refused (reset before it was established):
+    /// nothing listens on the port, e.g. sshd is down.
+    Refused,
     /// The TCP connection ended before the remote command did.
     ConnectionLost,
     /// SSH failed (host key, authentication, protocol).
@@ -31,7 +35,12 @@ impl fmt::Display for SessionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SessionError::Connect(error) => write!(f, "cannot connect: {error}"),
-            SessionError::ConnectTimeout => write!(f, "no connection within {CONNECT_TIMEOUT:?}"),
+            SessionError::ConnectTimeout => write!(
+                f,
+                "timed out: no answer within {} s (host down or unreachable)",
+                CONNECT_TIMEOUT.as_secs()
+            ),
+            SessionError::Refused => f.write_str("connection refused (is sshd running?)"),
             SessionError::ConnectionLost => {
                 f.write_str("the connection closed before the remote command finished")
             }
@@ -57,6 +66,8 @@ pub struct SshSession {
     buf: Vec<u8>,
     opened: Instant,
     status: Status,
+    /// Whether TCP was ever established: a close before that is a refusal.
+    established: bool,
     released: bool,
 }
 
@@ -81,6 +92,7 @@ impl SshSession {
             buf: vec![0; READ_CHUNK],
             opened: net.now(),
             status: Status::Connecting,
+            established: false,
             released: false,
         })
     }
@@ -96,12 +108,14 @@ impl SshSession {
                 }
                 return Ok(Status::Connecting);
             }
+            TcpStatus::Closed if !self.established => return Err(SessionError::Refused),
             TcpStatus::Closed
                 if self.inbox.is_empty() && !matches!(self.status, Status::Exited(_)) =>
             {
                 return Err(SessionError::ConnectionLost)
             }
-            _ => {}
+            TcpStatus::Open | TcpStatus::PeerClosed => self.established = true,
+            TcpStatus::Closed => {}
         }
         loop {
             match net.tcp_read(self.tcp, &mut self.buf) {

@@ -59,7 +59,7 @@ impl fmt::Display for SyncError {
             SyncError::Session(error) => error.fmt(f),
             SyncError::Git(message) => write!(f, "git: {message}"),
             SyncError::Objects(message) => write!(f, "fetched objects: {message}"),
-            SyncError::TimedOut => write!(f, "took longer than {FETCH_TIMEOUT:?}"),
+            SyncError::TimedOut => write!(f, "took longer than {} s", FETCH_TIMEOUT.as_secs()),
             SyncError::Rejected(rejection) => write!(f, "push rejected: {rejection}"),
             SyncError::NotReady => f.write_str("not ready to push (not cloned yet, or busy)"),
         }

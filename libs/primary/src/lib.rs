@@ -258,8 +258,8 @@ impl Primary {
             SyncEvent::Failed { error, retry_at } => log.at(
                 LogLevel::Warn,
                 format_args!(
-                    "primary-git: fetch failed: {error}; retrying at {} ms",
-                    retry_at.0 / 1_000_000
+                    "primary-git: fetch failed: {error}; retrying in {} s",
+                    retry_at.since(now).as_nanos().div_ceil(1_000_000_000)
                 ),
             ),
         }

@@ -134,7 +134,8 @@ impl Durable {
                 now,
                 unix_time,
                 format!(
-                    "not durable in git after {UPDATE_DEADLINE:?} ({} pushes)",
+                    "not durable in git after {} s ({} pushes)",
+                    UPDATE_DEADLINE.as_secs(),
                     self.pushes
                 ),
             );

@@ -47,7 +47,7 @@ impl fmt::Display for SshError {
 }
 
 fn protocol(error: sunset::Error) -> SshError {
-    SshError::Protocol(format!("{error:?}"))
+    SshError::Protocol(format!("{error}"))
 }
 
 /// Where the command stands.

@@ -12,6 +12,13 @@ extern crate alloc;
 use bootargs::ArgSpec;
 use dns_service::{ServiceConfig, SERVICE_ARGS};
 
+/// Prints a line through this build's `log` (timestamped, like the services' lines).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        log(format_args!($($arg)*))
+    };
+}
+
 const PROGRAM: &str = "primary-git";
 
 #[cfg(target_os = "none")]
@@ -27,8 +34,10 @@ mod image {
     solo5::manifest! { net "service" }
     solo5::entry!(main);
 
+    /// Every line the image prints, prefixed with the wall-clock time.
     fn log(args: core::fmt::Arguments<'_>) {
-        solo5::println!("{args}");
+        let now = dns_service::Timestamp::from_unix_ns(solo5::time::wall_ns());
+        solo5::println!("{now} {args}");
     }
 
     fn main(start: &StartInfo) -> i32 {
@@ -45,7 +54,7 @@ mod image {
         let (ip, config, sync) = match parsed {
             Ok(parsed) => parsed,
             Err(message) => {
-                solo5::println!("{PROGRAM}: {message}");
+                say!("{PROGRAM}: {message}");
                 return bootargs::EXIT_USAGE;
             }
         };
@@ -55,7 +64,7 @@ mod image {
         match netstack::run_solo5(&ip, StackConfig::default(), &mut service) {
             Ok(status) => status,
             Err(error) => {
-                solo5::println!("{PROGRAM}: net device `service`: {error}");
+                say!("{PROGRAM}: net device `service`: {error}");
                 1
             }
         }
@@ -79,12 +88,16 @@ mod host {
         help: "host-process build: serve the zone files in DIR (one file per zone, named after it; _keys files are not served) instead of --remote",
     }];
 
+    /// Every line the process prints, prefixed with the wall-clock time.
     fn log(args: core::fmt::Arguments<'_>) {
-        println!("{args}");
+        let unix_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        println!("{} {args}", dns_service::Timestamp::from_unix_ns(unix_ns));
     }
 
     fn usage_error(message: impl std::fmt::Display) -> ! {
-        println!("{PROGRAM}: {message}");
+        say!("{PROGRAM}: {message}");
         std::process::exit(bootargs::EXIT_USAGE)
     }
 
@@ -127,10 +140,10 @@ mod host {
                 .chain(&report.warnings)
                 .chain(&problems)
             {
-                println!("{PROGRAM}: {line}");
+                say!("{PROGRAM}: {line}");
             }
             for (zone, serial) in &report.loaded {
-                println!("{PROGRAM}: loaded {zone} serial {serial}");
+                say!("{PROGRAM}: loaded {zone} serial {serial}");
             }
             Ok(())
         }
@@ -179,22 +192,22 @@ mod host {
                         let written = self.write_zone(&change.new);
                         match &written {
                             Ok(()) => {
-                                println!("{PROGRAM}: UPDATE of {zone} by {key}: serial {serial}")
+                                say!("{PROGRAM}: UPDATE of {zone} by {key}: serial {serial}")
                             }
-                            Err(error) => println!(
-                                "{PROGRAM}: UPDATE of {zone} by {key} not durable: {error}"
-                            ),
+                            Err(error) => {
+                                say!("{PROGRAM}: UPDATE of {zone} by {key} not durable: {error}")
+                            }
                         }
                         self.dns
                             .complete_update(id, written.is_ok(), net.now(), net.unix_time());
                     }
                     ControlEvent::Notified { zone, from } => {
-                        println!(
+                        say!(
                             "{PROGRAM}: NOTIFY for {zone} from {from}: rereading {}",
                             self.dir.display()
                         );
                         if let Err(error) = self.reload() {
-                            println!("{PROGRAM}: {}: {error}", self.dir.display());
+                            say!("{PROGRAM}: {}: {error}", self.dir.display());
                         }
                     }
                     _ => {}
@@ -230,7 +243,7 @@ mod host {
                 if let Err(error) = primary.reload() {
                     usage_error(format!("{dir}: {error}"));
                 }
-                println!(
+                say!(
                     "{PROGRAM}: serving {} zones on {at} (udp, tcp)",
                     primary.dns.catalog().len()
                 );
@@ -239,7 +252,7 @@ mod host {
             _ => usage_error("give exactly one of --remote=URL and --zones-dir=DIR"),
         };
         let status = stack.run(service.as_mut()).unwrap_or_else(|e| {
-            println!("{PROGRAM}: {e}");
+            say!("{PROGRAM}: {e}");
             1
         });
         std::process::exit(status);

@@ -12,6 +12,13 @@ extern crate alloc;
 use bootargs::ArgSpec;
 use dns_service::{ServiceConfig, SERVICE_ARGS};
 
+/// Prints a line through this build's `log` (timestamped, like the services' lines).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        log(format_args!($($arg)*))
+    };
+}
+
 const PROGRAM: &str = "secondary";
 
 #[cfg(target_os = "none")]
@@ -28,8 +35,10 @@ mod image {
     solo5::manifest! { net "service" }
     solo5::entry!(main);
 
+    /// Every line the image prints, prefixed with the wall-clock time.
     fn log(args: core::fmt::Arguments<'_>) {
-        solo5::println!("{args}");
+        let now = dns_service::Timestamp::from_unix_ns(solo5::time::wall_ns());
+        solo5::println!("{now} {args}");
     }
 
     fn main(start: &StartInfo) -> i32 {
@@ -46,15 +55,15 @@ mod image {
         let (ip, ours, service, config, warnings) = match parsed {
             Ok(parsed) => parsed,
             Err(message) => {
-                solo5::println!("{PROGRAM}: {message}");
+                say!("{PROGRAM}: {message}");
                 return bootargs::EXIT_USAGE;
             }
         };
         for warning in &warnings {
-            solo5::println!("{PROGRAM}: warning: {warning}");
+            say!("{PROGRAM}: warning: {warning}");
         }
         for zone in &config.zones {
-            solo5::println!("{PROGRAM}: {} from {}", zone.zone.to_ascii(), zone.primary);
+            say!("{PROGRAM}: {} from {}", zone.zone.to_ascii(), zone.primary);
         }
         let mut seed = [0u8; 8];
         solo5::entropy::fill(&mut seed);
@@ -63,7 +72,7 @@ mod image {
         match netstack::run_solo5(&ip, StackConfig::default(), &mut secondary) {
             Ok(status) => status,
             Err(error) => {
-                solo5::println!("{PROGRAM}: net device `service`: {error}");
+                say!("{PROGRAM}: net device `service`: {error}");
                 1
             }
         }
@@ -80,12 +89,16 @@ mod host {
     use std::hash::{BuildHasher, Hasher};
     use std::net::SocketAddr;
 
+    /// Every line the process prints, prefixed with the wall-clock time.
     fn log(args: core::fmt::Arguments<'_>) {
-        println!("{args}");
+        let unix_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        println!("{} {args}", dns_service::Timestamp::from_unix_ns(unix_ns));
     }
 
     fn usage_error(message: impl std::fmt::Display) -> ! {
-        println!("{PROGRAM}: {message}");
+        say!("{PROGRAM}: {message}");
         std::process::exit(bootargs::EXIT_USAGE)
     }
 
@@ -99,10 +112,10 @@ mod host {
         let ours: Vec<std::net::IpAddr> = listen.map(|a| a.ip()).into_iter().collect();
         let (config, warnings) = config_from_args(&args, &ours).unwrap_or_else(|e| usage_error(e));
         for warning in &warnings {
-            println!("{PROGRAM}: warning: {warning}");
+            say!("{PROGRAM}: warning: {warning}");
         }
         for zone in &config.zones {
-            println!("{PROGRAM}: {} from {}", zone.zone.to_ascii(), zone.primary);
+            say!("{PROGRAM}: {} from {}", zone.zone.to_ascii(), zone.primary);
         }
         // The standard library's per-process random hasher keys: enough to
         // vary jitter and message IDs between runs.
@@ -113,7 +126,7 @@ mod host {
         let dns = DnsService::new(Catalog::new(), service, log);
         let mut secondary = Secondary::new(dns, config, ours, seed);
         let status = stack.run(&mut secondary).unwrap_or_else(|e| {
-            println!("{PROGRAM}: {e}");
+            say!("{PROGRAM}: {e}");
             1
         });
         std::process::exit(status);
