@@ -254,3 +254,26 @@ fn neighbours_are_learned_from_their_requests_and_forgotten_in_time() {
     assert_eq!(lan.udp_count(LIVE_V4), 2);
     assert_eq!(lan.asked(LIVE_V4), 1);
 }
+
+/// The host-process build: the kernel queues per neighbour itself, and a
+/// send that fails (here: to port 0) leaves the socket usable for the next.
+#[cfg(feature = "std")]
+#[test]
+fn os_sockets_a_failed_send_does_not_stop_the_next() {
+    extern crate std;
+    let receiver = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    receiver
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut stack =
+        crate::OsStack::new(Some("127.0.0.1:0".parse().expect("address"))).expect("stack");
+    let socket = stack.udp_bind(0).expect("bind");
+    assert!(stack
+        .udp_send(socket, "127.0.0.1:0".parse().expect("address"), b"lost")
+        .is_err());
+    let to = receiver.local_addr().expect("address");
+    stack.udp_send(socket, to, b"delivered").expect("send");
+    let mut buf = [0u8; 16];
+    let (len, _) = receiver.recv_from(&mut buf).expect("received");
+    assert_eq!(&buf[..len], b"delivered");
+}
