@@ -59,7 +59,6 @@ pub struct SmolStack<D: Device> {
     unix_time: u64,
     /// UDP datagrams waiting for their neighbour (see `neighbor`).
     resolver: Resolver,
-    mac: EthernetAddress,
     ipv4_gateway: Option<core::net::Ipv4Addr>,
     ipv6_gateway: Option<Ipv6Addr>,
 }
@@ -142,7 +141,6 @@ impl<D: Device> SmolStack<D> {
             unix_time: 0,
             next_port: EPHEMERAL_FIRST + (random_seed % 16384) as u16,
             resolver: Resolver::default(),
-            mac: EthernetAddress(mac),
             ipv4_gateway: ip.ipv4_gateway,
             ipv6_gateway: ip.ipv6_gateway,
         }
@@ -406,11 +404,11 @@ impl<D: Device> SmolStack<D> {
                     let Some(source) = self.iface.get_source_address_ipv4(&target) else {
                         continue;
                     };
-                    neighbor::arp_request(self.mac, source, target)
+                    neighbor::arp_request(self.device.mac, source, target)
                 }
                 IpAddr::V6(target) => {
                     let source = self.iface.get_source_address_ipv6(&target);
-                    neighbor::neighbor_solicitation(self.mac, source, target)
+                    neighbor::neighbor_solicitation(self.device.mac, source, target)
                 }
             };
             if let Some(token) = self.device.inner.transmit(smol_instant(now)) {
