@@ -190,18 +190,26 @@ impl<A: Clone + PartialEq> Notifier<A> {
     }
 
     /// Schedules a NOTIFY of `zone`'s current version to each target (with
-    /// the key to sign it, if any), to go out at `now`. A NOTIFY still
-    /// pending for the same zone and target is replaced (a newer serial
-    /// supersedes it; its attempts start again).
+    /// the key to sign it, if any), to go out at `now`. `targets` is the
+    /// zone's whole list: every NOTIFY still pending for the zone is
+    /// replaced (a newer serial supersedes it; its attempts start again),
+    /// and a target no longer listed (its transfer key removed) is no
+    /// longer notified.
     pub fn notify(
         &mut self,
         zone: &Zone,
         targets: impl IntoIterator<Item = (A, Option<Key>)>,
         now: Instant,
     ) {
+        self.pending.retain(|p| p.zone != *zone.origin());
         for (target, key) in targets {
-            self.pending
-                .retain(|p| !(p.zone == *zone.origin() && p.target == target));
+            if self
+                .pending
+                .iter()
+                .any(|p| p.zone == *zone.origin() && p.target == target)
+            {
+                continue;
+            }
             let id = self.next_id();
             self.pending.push(Pending {
                 zone: zone.origin().clone(),
@@ -216,6 +224,13 @@ impl<A: Clone + PartialEq> Notifier<A> {
                 verifiers: Vec::new(),
             });
         }
+    }
+
+    /// Keeps only the pending NOTIFYs for which `keep(zone, target, key)`
+    /// holds (e.g. after the keys changed: those whose key is gone stop).
+    pub fn retain(&mut self, mut keep: impl FnMut(&Name, &A, Option<&Key>) -> bool) {
+        self.pending
+            .retain(|p| keep(&p.zone, &p.target, p.key.as_ref()));
     }
 
     /// Stops notifying about `zone`.

@@ -325,3 +325,65 @@ fn targets() {
         ]
     );
 }
+
+/// Every target on its own: one that never answers is retried and given
+/// up alone, while the others are acknowledged at once; and a target left
+/// out of the zone's next NOTIFY (its transfer key removed) is notified no
+/// more, neither retried nor reported.
+#[test]
+fn a_silent_target_costs_the_others_nothing_and_can_be_dropped() {
+    let mut notifier: Notifier<&str> = Notifier::new(Config::default(), 9);
+    let t0 = Instant::from_millis(0);
+    notifier.notify(&zone(5), [("dead", None), ("live", None)], t0);
+    let mut sent = Vec::new();
+    while let Some(tx) = notifier.poll_transmit(t0, NOW) {
+        sent.push(tx.destination);
+        if tx.destination == "live" {
+            assert!(notifier.handle_response(&"live", &ack(&tx.payload), NOW));
+        }
+    }
+    assert_eq!(sent, ["dead", "live"]);
+    assert!(matches!(
+        notifier.poll_event(),
+        Some(Event::Acknowledged { target: "live", .. })
+    ));
+    assert_eq!(notifier.pending(), 1);
+
+    // The next change no longer lists "dead".
+    let t1 = t0 + Duration::from_secs(1);
+    notifier.notify(&zone(6), [("live", None)], t1);
+    let mut later = Vec::new();
+    let mut t = t1;
+    for _ in 0..100 {
+        while let Some(tx) = notifier.poll_transmit(t, NOW) {
+            later.push(tx.destination);
+        }
+        match notifier.next_deadline() {
+            Some(d) => t = d,
+            None => break,
+        }
+    }
+    assert!(!later.contains(&"dead"), "{later:?}");
+    assert_eq!(later.iter().filter(|d| **d == "live").count(), 5);
+    let events: Vec<_> = core::iter::from_fn(|| notifier.poll_event()).collect();
+    assert_eq!(
+        events,
+        [Event::GaveUp {
+            zone: n("example.com."),
+            serial: Serial(6),
+            target: "live"
+        }]
+    );
+}
+
+/// `retain` stops the NOTIFYs whose key is gone and keeps the rest.
+#[test]
+fn notifies_signed_with_a_removed_key_stop() {
+    let mut notifier: Notifier<&str> = Notifier::new(Config::default(), 3);
+    let t0 = Instant::from_millis(0);
+    notifier.notify(&zone(5), [("keyed", Some(xfr_key())), ("ns", None)], t0);
+    notifier.retain(|_, _, key| key.is_none_or(|k| *k != xfr_key()));
+    assert_eq!(notifier.pending(), 1);
+    let tx = notifier.poll_transmit(t0, NOW).expect("one left");
+    assert_eq!(tx.destination, "ns");
+}

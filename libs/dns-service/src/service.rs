@@ -142,7 +142,18 @@ impl DnsService {
     /// Replaces the TSIG keys (after a reload of the `_keys` files), keeping
     /// journals and NOTIFYs in flight.
     pub fn replace_keys(&mut self, keys: KeyStore) {
+        // A NOTIFY signed with a key that is gone (a secondary removed)
+        // stops; unsigned ones (to the zone's NS) go on.
+        self.control.notifier.retain(|zone, _, key| {
+            key.is_none_or(|key| keys.secondaries(zone).iter().any(|(k, _)| *k == key))
+        });
         self.control.keys = keys;
+    }
+
+    /// Seeds the NOTIFY message IDs (pass randomness: RFC 5452 wants IDs an
+    /// off-path attacker cannot guess); drops NOTIFYs in flight.
+    pub fn seed_notify_ids(&mut self, seed: u64) {
+        self.control.notifier = dns_notify::Notifier::new(dns_notify::Config::default(), seed);
     }
 
     /// The service's log, at its configured level (owners log through it
@@ -353,9 +364,19 @@ impl DnsService {
             let _ = net.udp_send(notify, transmit.destination, &transmit.payload);
         }
         while let Some(event) = self.control.notifier.poll_event() {
-            if let dns_notify::Event::GaveUp { .. } = event {
-                self.logger()
-                    .at(LogLevel::Warn, format_args!("dns: {event:?}"));
+            if let dns_notify::Event::GaveUp {
+                zone,
+                serial,
+                target,
+            } = event
+            {
+                self.logger().at(
+                    LogLevel::Warn,
+                    format_args!(
+                        "dns: NOTIFY of {} serial {serial} to {target}: no answer, gave up",
+                        zone.to_ascii()
+                    ),
+                );
             }
         }
     }

@@ -18,7 +18,13 @@ extern crate alloc;
 
 mod api;
 mod config;
+mod neighbor;
 mod smol;
+
+#[cfg(test)]
+mod fake_lan;
+#[cfg(test)]
+mod unresolved_tests;
 
 #[cfg(feature = "std")]
 mod os;

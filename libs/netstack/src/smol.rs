@@ -5,6 +5,7 @@ use crate::api::{
     Instant, ListenHandle, NetError, Sockets, StackConfig, TcpHandle, TcpStatus, UdpHandle,
 };
 use crate::config::IpConfig;
+use crate::neighbor::{self, Observed, Resolver, Route, Waiting};
 use alloc::vec;
 use alloc::vec::Vec;
 use core::net::{IpAddr, Ipv6Addr, SocketAddr};
@@ -41,7 +42,7 @@ struct Connection {
 
 /// A smoltcp interface and its sockets behind the [`Sockets`] API.
 pub struct SmolStack<D: Device> {
-    device: D,
+    device: Observed<D>,
     iface: Interface,
     sockets: SocketSet<'static>,
     config: StackConfig,
@@ -56,6 +57,10 @@ pub struct SmolStack<D: Device> {
     released: Vec<SocketHandle>,
     /// Wall-clock seconds at this poll, from the platform.
     unix_time: u64,
+    /// UDP datagrams waiting for their neighbour (see `neighbor`).
+    resolver: Resolver,
+    ipv4_gateway: Option<core::net::Ipv4Addr>,
+    ipv6_gateway: Option<Ipv6Addr>,
 }
 
 fn smol_instant(now: Instant) -> smoltcp::time::Instant {
@@ -118,7 +123,11 @@ impl<D: Device> SmolStack<D> {
             let _ = iface.routes_mut().add_default_ipv6_route(gateway);
         }
         SmolStack {
-            device,
+            device: Observed {
+                inner: device,
+                mac: EthernetAddress(mac),
+                sightings: Vec::new(),
+            },
             iface,
             sockets: SocketSet::new(Vec::new()),
             config,
@@ -131,6 +140,9 @@ impl<D: Device> SmolStack<D> {
             released: Vec::new(),
             unix_time: 0,
             next_port: EPHEMERAL_FIRST + (random_seed % 16384) as u16,
+            resolver: Resolver::default(),
+            ipv4_gateway: ip.ipv4_gateway,
+            ipv6_gateway: ip.ipv6_gateway,
         }
     }
 
@@ -141,7 +153,13 @@ impl<D: Device> SmolStack<D> {
 
     /// The device, for the event loop.
     pub fn device_mut(&mut self) -> &mut D {
-        &mut self.device
+        &mut self.device.inner
+    }
+
+    /// UDP datagrams dropped so far because their next hop never answered
+    /// ARP/NDP.
+    pub fn unresolved_drops(&self) -> u64 {
+        self.resolver.dropped
     }
 
     /// Processes frames in and out at `now`; true when socket state may have
@@ -151,6 +169,7 @@ impl<D: Device> SmolStack<D> {
         let at = smol_instant(now);
         let mut changed = self.iface.poll(at, &mut self.device, &mut self.sockets)
             == PollResult::SocketStateChanged;
+        changed |= self.resolve_neighbours();
         // smoltcp sends one segment per socket per pass: keep going while
         // there is something to send (bounded, so ingress gets its turn).
         for _ in 0..EGRESS_PASSES {
@@ -178,6 +197,10 @@ impl<D: Device> SmolStack<D> {
             .iface
             .poll_delay(smol_instant(self.now), &self.sockets)
             .map(|delay| self.now.after(Duration::from_micros(delay.total_micros())));
+        let smol = match (smol, self.resolver.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let idle = self
             .connections
             .iter()
@@ -285,6 +308,119 @@ impl<D: Device> SmolStack<D> {
     }
 }
 
+/// Hands one datagram to its smoltcp socket.
+fn send_now(
+    socket: &mut udp::Socket<'static>,
+    to: SocketAddr,
+    data: &[u8],
+) -> Result<(), NetError> {
+    socket.send_slice(data, to).map_err(|error| match error {
+        udp::SendError::BufferFull => NetError::WouldBlock,
+        udp::SendError::Unaddressable => NetError::Unreachable,
+    })
+}
+
+/// Neighbour resolution for UDP (the `neighbor` module holds the why).
+impl<D: Device> SmolStack<D> {
+    /// Whether frames to `to` need no neighbour (multicast, broadcast).
+    fn needs_no_neighbour(&self, to: IpAddr) -> bool {
+        let subnet_broadcast = |cidr: &IpCidr| match (cidr, to) {
+            (IpCidr::Ipv4(cidr), IpAddr::V4(to)) => cidr.broadcast() == Some(to),
+            _ => false,
+        };
+        to.is_multicast()
+            || to == IpAddr::V4(core::net::Ipv4Addr::BROADCAST)
+            || self.iface.ip_addrs().iter().any(subnet_broadcast)
+    }
+
+    /// The neighbour a datagram to `to` goes through: `to` itself on one of
+    /// our subnets, else the gateway of its family; `None`: no route.
+    fn next_hop(&self, to: IpAddr) -> Option<IpAddr> {
+        let on_link = self
+            .iface
+            .ip_addrs()
+            .iter()
+            .any(|cidr| cidr.contains_addr(&to.into()));
+        if on_link {
+            return Some(to);
+        }
+        match to {
+            IpAddr::V4(_) => self.ipv4_gateway.map(IpAddr::V4),
+            IpAddr::V6(_) => self.ipv6_gateway.map(IpAddr::V6),
+        }
+    }
+
+    /// Asks for the neighbour of `to` ahead of smoltcp (see
+    /// `Resolver::prime`).
+    fn prime_neighbour(&mut self, to: IpAddr) {
+        if self.needs_no_neighbour(to) {
+            return;
+        }
+        if let Some(next_hop) = self.next_hop(to) {
+            self.resolver.prime(next_hop, self.now);
+        }
+    }
+
+    /// Learns from the frames just received, hands datagrams whose
+    /// neighbour is now known to smoltcp, asks the questions that are due
+    /// and gives up on neighbours that never answered. True when datagrams
+    /// were handed over.
+    fn resolve_neighbours(&mut self) -> bool {
+        let now = self.now;
+        let sightings = core::mem::take(&mut self.device.sightings);
+        if !sightings.is_empty() {
+            let addrs = self.iface.ip_addrs();
+            self.resolver.learn(
+                sightings,
+                |ip| addrs.iter().any(|cidr| IpAddr::from(cidr.address()) == ip),
+                |ip| addrs.iter().any(|cidr| cidr.contains_addr(&ip.into())),
+                now,
+            );
+        }
+        let mut released = self.resolver.take_released(now);
+        let handed_over = !released.is_empty();
+        let mut index = 0;
+        while index < released.len() {
+            let datagram = &released[index];
+            let handle = datagram.socket;
+            let result = match self.udp_socket(handle) {
+                Ok(socket) => send_now(socket, datagram.to, &datagram.data),
+                Err(error) => Err(error),
+            };
+            if result == Err(NetError::WouldBlock) {
+                // The socket's ring is full: the rest waits for the next poll.
+                let rest = released.split_off(index);
+                for datagram in rest {
+                    let hop = self.next_hop(datagram.to.ip()).unwrap_or(datagram.to.ip());
+                    self.resolver.put_back(hop, alloc::vec![datagram], now);
+                }
+                break;
+            }
+            index += 1;
+        }
+        for probe in self.resolver.due_probes(now) {
+            let frame = match probe.target {
+                IpAddr::V4(target) => {
+                    let Some(source) = self.iface.get_source_address_ipv4(&target) else {
+                        continue;
+                    };
+                    neighbor::arp_request(self.device.mac, source, target)
+                }
+                IpAddr::V6(target) => {
+                    let source = self.iface.get_source_address_ipv6(&target);
+                    neighbor::neighbor_solicitation(self.device.mac, source, target)
+                }
+            };
+            if let Some(token) = self.device.inner.transmit(smol_instant(now)) {
+                smoltcp::phy::TxToken::consume(token, frame.len(), |buf| {
+                    buf.copy_from_slice(&frame)
+                });
+            }
+        }
+        handed_over
+    }
+}
+
 impl<D: Device> Sockets for SmolStack<D> {
     fn now(&self) -> Instant {
         self.now
@@ -352,10 +488,21 @@ impl<D: Device> Sockets for SmolStack<D> {
         if data.len() > socket.payload_send_capacity() {
             return Err(NetError::TooLarge);
         }
-        socket.send_slice(data, to).map_err(|error| match error {
-            udp::SendError::BufferFull => NetError::WouldBlock,
-            udp::SendError::Unaddressable => NetError::Unreachable,
-        })
+        if self.needs_no_neighbour(to.ip()) {
+            return send_now(self.udp_socket(handle)?, to, data);
+        }
+        let Some(next_hop) = self.next_hop(to.ip()) else {
+            return Err(NetError::Unreachable);
+        };
+        let datagram = Waiting {
+            socket: handle,
+            to,
+            data: data.to_vec(),
+        };
+        match self.resolver.route(next_hop, datagram, self.now)? {
+            Route::Queued => Ok(()),
+            Route::Direct => send_now(self.udp_socket(handle)?, to, data),
+        }
     }
 
     fn tcp_listen(
@@ -437,6 +584,7 @@ impl<D: Device> Sockets for SmolStack<D> {
         to: SocketAddr,
         idle_timeout: Duration,
     ) -> Result<TcpHandle, NetError> {
+        self.prime_neighbour(to.ip());
         let mut socket = self.new_tcp_socket()?;
         let local_port = self.ephemeral_port();
         if socket

@@ -60,6 +60,10 @@ mod image {
         };
         let mut dns = DnsService::new(Catalog::new(), config, log);
         dns.set_own_addresses(ip.addresses().collect());
+        // NOTIFY message IDs from the DRBG (seeded from RDSEED/RDRAND).
+        let mut seed = [0u8; 8];
+        solo5::entropy::fill(&mut seed);
+        dns.seed_notify_ids(u64::from_le_bytes(seed));
         let mut service = Primary::new(dns, sync);
         match netstack::run_solo5(&ip, StackConfig::default(), &mut service) {
             Ok(status) => status,
@@ -79,6 +83,7 @@ mod host {
     use dns_service::{load_keys, ControlEvent, DnsService, ZoneFile, ZoneSet};
     use netstack::{OsStack, Poll, Service, Sockets, LISTEN_ARG, NET_ARGS};
     use primary::{git_sync_from_args, Primary, GIT_ARGS};
+    use std::hash::{BuildHasher, Hasher};
     use std::net::SocketAddr;
     use std::path::Path;
 
@@ -227,7 +232,14 @@ mod host {
         let sync = git_sync_from_args(&args).unwrap_or_else(|e| usage_error(e));
         let dir = args.value("zones-dir").unwrap_or_else(|e| usage_error(e));
         let mut stack = OsStack::new(listen).unwrap_or_else(|e| usage_error(e));
-        let dns = DnsService::new(Catalog::new(), config, log);
+        let mut dns = DnsService::new(Catalog::new(), config, log);
+        // The standard library's per-process random hasher keys (from the
+        // OS's randomness): NOTIFY message IDs differ between runs.
+        dns.seed_notify_ids(
+            std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish(),
+        );
         let mut service: Box<dyn Service> = match (sync, dir) {
             (Some(sync), None) => Box::new(Primary::new(dns, sync)),
             (None, Some(dir)) => {
