@@ -1,0 +1,309 @@
+//! Slow TCP clients (RFC 7766 §6.2.3, issue 12 §4): 300 clients that each
+//! trickle one octet a second must not keep other clients out. While they
+//! trickle (from 30 source addresses, 10 each: below the per-source limit,
+//! so every one of them gets a slot), a new TCP query every second for
+//! 15 s is answered within 3 s, and UDP queries are answered throughout.
+//!
+//! The server under test is primary-git, as a host process in the test
+//! namespace (OS sockets) and as the spt image (smoltcp). The image holds
+//! 256 TCP clients (`max_tcp_clients`), fewer than the slow clients: there
+//! the new queries get in by evicting the connection idle longest.
+
+use e2e::net::{Guest, TestNet};
+use e2e::{host_binary, image, Tender};
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpStream, UdpSocket};
+use std::os::fd::FromRawFd;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const SLOW_CLIENTS: usize = 300;
+/// Source addresses of the slow clients: 10.53.0.100 and on.
+const SOURCES: usize = 30;
+const FIRST_SOURCE: u8 = 100;
+/// New TCP queries, one a second.
+const CHECKS: usize = 15;
+/// Each new TCP query must be answered within this.
+const TCP_BOUND: Duration = Duration::from_secs(3);
+/// The slow clients act in this many groups, one group per tick, so that
+/// each client sends once a second and connections are not all opened in
+/// the same instant.
+const GROUPS: usize = 10;
+const TICK: Duration = Duration::from_millis(100);
+/// How long the slow clients get to take the slots before checking.
+const WARM_UP: Duration = Duration::from_secs(5);
+
+/// `www.example.com. IN A` with `id`, RD clear.
+fn query(id: u16) -> Vec<u8> {
+    let mut q = id.to_be_bytes().to_vec();
+    q.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+    for label in ["www", "example", "com"] {
+        q.push(label.len() as u8);
+        q.extend_from_slice(label.as_bytes());
+    }
+    q.extend_from_slice(&[0, 0, 1, 0, 1]);
+    q
+}
+
+fn framed(msg: &[u8]) -> Vec<u8> {
+    let mut out = (msg.len() as u16).to_be_bytes().to_vec();
+    out.extend_from_slice(msg);
+    out
+}
+
+/// A non-blocking TCP socket bound to `source`, connecting to `server`.
+fn connect_from(source: Ipv4Addr, server: SocketAddrV4) -> std::io::Result<TcpStream> {
+    fn sockaddr(addr: SocketAddrV4) -> libc::sockaddr_in {
+        libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: addr.port().to_be(),
+            sin_addr: libc::in_addr {
+                s_addr: u32::from(*addr.ip()).to_be(),
+            },
+            sin_zero: [0; 8],
+        }
+    }
+    // SAFETY: plain socket calls on a descriptor we own; the stream takes
+    // ownership of it (or it is closed on error).
+    unsafe {
+        let fd = libc::socket(
+            libc::AF_INET,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        );
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let stream = TcpStream::from_raw_fd(fd);
+        let local = sockaddr(SocketAddrV4::new(source, 0));
+        let size = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        if libc::bind(fd, (&local as *const libc::sockaddr_in).cast(), size) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let remote = sockaddr(server);
+        if libc::connect(fd, (&remote as *const libc::sockaddr_in).cast(), size) != 0 {
+            let error = std::io::Error::last_os_error();
+            if error.raw_os_error() != Some(libc::EINPROGRESS) {
+                return Err(error);
+            }
+        }
+        Ok(stream)
+    }
+}
+
+struct SlowClient {
+    stream: Option<TcpStream>,
+    /// Octets of `message` sent on this connection.
+    sent: usize,
+}
+
+/// What the slow clients saw.
+#[derive(Default)]
+struct SlowStats {
+    connects: AtomicUsize,
+    /// Connections the server closed or reset.
+    closed: AtomicUsize,
+    /// Most connections established at once.
+    peak_open: AtomicUsize,
+}
+
+/// Runs the slow clients until `stop`: each sends the next octet of a query
+/// once a second, and reconnects when the server closes the connection.
+fn trickle(server: SocketAddrV4, stop: &AtomicBool, stats: &SlowStats) {
+    let message = framed(&query(0x5105));
+    let mut clients: Vec<SlowClient> = (0..SLOW_CLIENTS)
+        .map(|_| SlowClient {
+            stream: None,
+            sent: 0,
+        })
+        .collect();
+    let mut tick = 0usize;
+    let mut buf = [0u8; 512];
+    while !stop.load(Ordering::Relaxed) {
+        let started = Instant::now();
+        for (i, client) in clients.iter_mut().enumerate() {
+            if i % GROUPS != tick % GROUPS {
+                continue;
+            }
+            let Some(stream) = client.stream.as_mut() else {
+                let source = Ipv4Addr::new(10, 53, 0, FIRST_SOURCE + (i % SOURCES) as u8);
+                if let Ok(stream) = connect_from(source, server) {
+                    stats.connects.fetch_add(1, Ordering::Relaxed);
+                    client.stream = Some(stream);
+                    client.sent = 0;
+                }
+                continue;
+            };
+            if stream.peer_addr().is_err() {
+                // Not established (yet, or refused): try again later.
+                if !matches!(stream.take_error(), Ok(None)) {
+                    client.stream = None;
+                }
+                continue;
+            }
+            let gone = match stream.read(&mut buf) {
+                Ok(0) => true,
+                Ok(_) => false,
+                Err(e) => e.kind() != ErrorKind::WouldBlock,
+            } || stream
+                .write(&message[client.sent % message.len()..][..1])
+                .is_err();
+            if gone {
+                stats.closed.fetch_add(1, Ordering::Relaxed);
+                client.stream = None;
+            } else {
+                client.sent += 1;
+            }
+        }
+        let open = clients
+            .iter()
+            .filter(|c| c.stream.as_ref().is_some_and(|s| s.peer_addr().is_ok()))
+            .count();
+        stats.peak_open.fetch_max(open, Ordering::Relaxed);
+        tick += 1;
+        std::thread::sleep(TICK.saturating_sub(started.elapsed()));
+    }
+}
+
+/// One new connection, one query: the time to the answer, if it came
+/// within `TCP_BOUND`.
+fn new_tcp_query(server: SocketAddr, id: u16) -> Option<Duration> {
+    let started = Instant::now();
+    let mut stream = TcpStream::connect_timeout(&server, TCP_BOUND).ok()?;
+    let left = TCP_BOUND.checked_sub(started.elapsed())?;
+    stream.set_read_timeout(Some(left)).ok()?;
+    stream.write_all(&framed(&query(id))).ok()?;
+    let mut len = [0u8; 2];
+    stream.read_exact(&mut len).ok()?;
+    let mut answer = vec![0u8; usize::from(u16::from_be_bytes(len))];
+    stream.read_exact(&mut answer).ok()?;
+    (answer.get(..2) == Some(&id.to_be_bytes()[..]) && started.elapsed() <= TCP_BOUND)
+        .then(|| started.elapsed())
+}
+
+/// One UDP query, resent once: answered within 2 s?
+fn udp_query(socket: &UdpSocket, server: SocketAddr, id: u16) -> bool {
+    let mut buf = [0u8; 4096];
+    for _ in 0..2 {
+        socket.send_to(&query(id), server).expect("send");
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            socket
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                .expect("timeout");
+            match socket.recv_from(&mut buf) {
+                Ok((n, _)) if n >= 2 && buf[..2] == id.to_be_bytes() => return true,
+                Ok(_) => continue,
+                Err(_) => break,
+            }
+        }
+    }
+    false
+}
+
+fn wait_until_answering(server: SocketAddr, guest: &mut Guest) {
+    let socket = UdpSocket::bind("10.53.0.1:0").expect("bind");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !udp_query(&socket, server, 1) {
+        assert!(
+            Instant::now() < deadline,
+            "the server does not answer:\n{}",
+            guest.output()
+        );
+    }
+}
+
+/// The slow clients trickle while every second a new TCP query and a UDP
+/// query go to `server`; asserts every one was answered in time.
+fn check_under_slow_clients(net: &TestNet, server: SocketAddrV4, guest: &mut Guest) {
+    for i in 0..SOURCES {
+        let address = format!("10.53.0.{}/24", FIRST_SOURCE as usize + i);
+        let status = net
+            .command("ip")
+            .args(["addr", "add", &address, "dev", "br0"])
+            .status()
+            .expect("run ip");
+        assert!(status.success(), "ip addr add {address}");
+    }
+    net.run(|| wait_until_answering(SocketAddr::V4(server), guest));
+    let stop = AtomicBool::new(false);
+    let stats = SlowStats::default();
+    let (tcp, udp) = net.run(|| {
+        std::thread::scope(|scope| {
+            scope.spawn(|| trickle(server, &stop, &stats));
+            std::thread::sleep(WARM_UP);
+            let udp_socket = UdpSocket::bind("10.53.0.1:0").expect("bind");
+            let mut tcp = Vec::new();
+            let mut udp = Vec::new();
+            for check in 0..CHECKS {
+                let started = Instant::now();
+                let id = 0x1000 + check as u16;
+                tcp.push(new_tcp_query(SocketAddr::V4(server), id));
+                udp.push(udp_query(&udp_socket, SocketAddr::V4(server), id));
+                std::thread::sleep(Duration::from_secs(1).saturating_sub(started.elapsed()));
+            }
+            stop.store(true, Ordering::Relaxed);
+            (tcp, udp)
+        })
+    });
+    let answered = tcp.iter().flatten().count();
+    let slowest = tcp.iter().flatten().max().copied().unwrap_or_default();
+    println!(
+        "new TCP queries answered within {TCP_BOUND:?} under {SLOW_CLIENTS} slow clients: \
+         {answered}/{CHECKS} (slowest {slowest:?}); UDP answered: {}/{CHECKS}; slow clients: \
+         {} connects, {} closed by the server, at most {} open at once",
+        udp.iter().filter(|&&ok| ok).count(),
+        stats.connects.load(Ordering::Relaxed),
+        stats.closed.load(Ordering::Relaxed),
+        stats.peak_open.load(Ordering::Relaxed),
+    );
+    assert!(
+        stats.peak_open.load(Ordering::Relaxed) >= 256,
+        "the slow clients never held the server's 256 TCP slots"
+    );
+    assert_eq!(answered, CHECKS, "new TCP queries: {tcp:?}");
+    assert!(udp.iter().all(|&ok| ok), "UDP queries: {udp:?}");
+}
+
+#[test]
+fn host_process_answers_new_tcp_queries_under_300_slow_clients() {
+    let net = TestNet::up(0);
+    let mut command = net.command(host_binary("primary-git"));
+    command
+        .arg(format!(
+            "--zones-dir={}",
+            e2e::repo_root().join("zones-example").display()
+        ))
+        .arg("--listen=10.53.0.1:53");
+    let mut guest = Guest::spawn(command);
+    guest.wait_for("serving 2 zones", Duration::from_secs(20));
+    check_under_slow_clients(
+        &net,
+        SocketAddrV4::new(Ipv4Addr::new(10, 53, 0, 1), 53),
+        &mut guest,
+    );
+}
+
+#[test]
+fn spt_image_answers_new_tcp_queries_under_300_slow_clients() {
+    let net = TestNet::up(1);
+    // No git remote answers: the image serves no zone and answers every
+    // query REFUSED, which is an answer all the same.
+    let args = [
+        "--ipv4=10.53.0.2/24",
+        "--remote=ssh://git@10.53.0.9/zones.git",
+        "--ssh-key=ed25519:BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=",
+        "--ssh-authenticator=SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    ];
+    let mut guest = net.boot(
+        Tender::Spt,
+        &image("primary-git", Tender::Spt),
+        "tap0",
+        &args,
+    );
+    check_under_slow_clients(
+        &net,
+        SocketAddrV4::new(Ipv4Addr::new(10, 53, 0, 2), 53),
+        &mut guest,
+    );
+}
