@@ -9,7 +9,9 @@ use core::net::IpAddr;
 use core::time::Duration;
 use dns_keys::KeyStore;
 use dns_server::catalog::Catalog;
-use dns_server::tcp::{frame, TcpFramer, MAX_TCP_MESSAGE};
+use dns_server::tcp::{
+    admit, frame, Admission, Occupant, TcpClock, TcpFramer, TcpLimits, MAX_TCP_MESSAGE,
+};
 use dns_server::{Server, Transport};
 use dns_update::{Rebased, Refusal};
 use dns_zone::{Name, Zone};
@@ -20,13 +22,19 @@ use netstack::{ListenHandle, Poll, Service, Sockets, TcpHandle, TcpStatus, UdpHa
 pub struct ServiceConfig {
     /// Port for UDP and TCP (53; the host-process build binds `--listen`).
     pub port: u16,
-    /// Close TCP connections idle this long (RFC 7766 §6.2.3 suggests
-    /// seconds, not minutes, for a busy server).
+    /// Close TCP connections idle this long between messages (RFC 7766
+    /// §6.2.3 suggests seconds, not minutes, for a busy server).
     pub tcp_idle_timeout: Duration,
+    /// A TCP message must arrive whole, and each answer (each message of
+    /// a zone transfer) be taken, within this; zero: no limit.
+    pub tcp_io_timeout: Duration,
     /// TCP connections accepted concurrently at the protocol level.
     pub tcp_backlog: usize,
-    /// Most open TCP clients; beyond it new ones are closed at once.
+    /// Most open TCP clients; a new one beyond takes the place of the one
+    /// idle longest.
     pub max_tcp_clients: usize,
+    /// Most open TCP clients from one IPv4 address or IPv6 /64.
+    pub tcp_clients_per_source: usize,
     /// Port our NOTIFYs go to (53; tests run secondaries elsewhere).
     pub notify_port: u16,
     /// How much the service and its owner log.
@@ -41,7 +49,23 @@ pub const SERVICE_ARGS: &[bootargs::ArgSpec] = &[
             metavar: "SECONDS",
             default: Some("10"),
         },
-        help: "close DNS-over-TCP connections idle this long (RFC 7766)",
+        help: "close DNS-over-TCP connections idle this long between messages (RFC 7766)",
+    },
+    bootargs::ArgSpec {
+        name: "tcp-io-timeout",
+        kind: bootargs::ArgKind::Value {
+            metavar: "MILLISECONDS",
+            default: Some("2000"),
+        },
+        help: "close a DNS-over-TCP connection whose query does not arrive whole, or whose answer (each zone transfer message) is not taken, within this from its start; 0: no limit",
+    },
+    bootargs::ArgSpec {
+        name: "tcp-clients-per-source",
+        kind: bootargs::ArgKind::Value {
+            metavar: "N",
+            default: Some("32"),
+        },
+        help: "most DNS-over-TCP connections from one IPv4 address or IPv6 /64",
     },
     crate::log::LOG_LEVEL_ARG,
 ];
@@ -50,11 +74,26 @@ impl ServiceConfig {
     /// The defaults, with what [`SERVICE_ARGS`] set.
     pub fn from_args(args: &bootargs::Args<'_>) -> Result<ServiceConfig, bootargs::Error> {
         let idle: u64 = args.parse_required("tcp-idle-timeout")?;
+        let io: u64 = args.parse_required("tcp-io-timeout")?;
         Ok(ServiceConfig {
             tcp_idle_timeout: Duration::from_secs(idle),
+            tcp_io_timeout: Duration::from_millis(io),
+            tcp_clients_per_source: args.parse_required("tcp-clients-per-source")?,
             log_level: args.parse_required("log-level")?,
             ..ServiceConfig::default()
         })
+    }
+}
+
+impl ServiceConfig {
+    /// The limits on TCP clients these settings make.
+    pub fn tcp_limits(&self) -> TcpLimits {
+        TcpLimits {
+            max_clients: self.max_tcp_clients,
+            max_per_source: self.tcp_clients_per_source,
+            idle_timeout: self.tcp_idle_timeout,
+            io_timeout: self.tcp_io_timeout,
+        }
     }
 }
 
@@ -63,8 +102,10 @@ impl Default for ServiceConfig {
         ServiceConfig {
             port: 53,
             tcp_idle_timeout: Duration::from_secs(10),
+            tcp_io_timeout: dns_server::tcp::DEFAULT_IO_TIMEOUT,
             tcp_backlog: 32,
             max_tcp_clients: 256,
+            tcp_clients_per_source: dns_server::tcp::DEFAULT_MAX_PER_SOURCE,
             notify_port: 53,
             log_level: LogLevel::Info,
         }
@@ -77,6 +118,20 @@ struct Client {
     framer: TcpFramer,
     /// Framed answers not yet accepted by the socket.
     out: Vec<u8>,
+    /// Its timers (RFC 7766 §6.2.3).
+    clock: TcpClock,
+    /// A zone transfer in progress: its next message is made when the
+    /// socket has taken the last one (queries after it wait).
+    transfer: Option<dns_xfr::Transfer>,
+}
+
+/// Most transfer messages made for one connection in one poll, so that
+/// over a fast socket one transfer does not hold up the others.
+const TRANSFER_MESSAGES_PER_POLL: usize = 16;
+
+/// A netstack time as the duration since boot, for [`TcpClock`].
+fn since_boot(now: netstack::Instant) -> Duration {
+    Duration::from_nanos(now.0)
 }
 
 /// An authoritative DNS server on one port, UDP and TCP.
@@ -304,7 +359,8 @@ impl DnsService {
             };
             let answers = match answers {
                 Some(Outcome::Now(answers)) => answers,
-                Some(Outcome::Nothing) => continue,
+                // Transfers over UDP are answered in one message.
+                Some(Outcome::Nothing | Outcome::Transfer(_)) => continue,
                 None => answer_query(&self.server, &self.control, msg, Transport::Udp, unix_time)
                     .into_iter()
                     .collect(),
@@ -360,19 +416,65 @@ impl DnsService {
         }
     }
 
+    /// Takes new connections: within the per-source limit, and when every
+    /// slot is taken in place of the connection idle longest.
     fn accept(&mut self, net: &mut dyn Sockets, listener: ListenHandle) {
+        let limits = self.config.tcp_limits();
+        let now = since_boot(net.now());
         while let Ok(Some((handle, peer))) = net.tcp_accept(listener) {
-            if self.clients.len() >= self.config.max_tcp_clients {
-                net.tcp_release(handle);
-                continue;
+            let pending = &self.control.pending;
+            let occupants = self.clients.iter().map(|client| Occupant {
+                key: client.handle,
+                source: client.peer.ip(),
+                // A client waiting for its UPDATE to be made durable is busy.
+                idle_since: client.clock.idle_since().filter(|_| {
+                    !pending
+                        .values()
+                        .any(|p| p.reply_to == ReplyTo::Tcp(client.handle))
+                }),
+            });
+            match admit(&limits, peer.ip(), occupants) {
+                Admission::Accept => {}
+                Admission::Evict(victim) => {
+                    net.tcp_release(victim);
+                    self.clients.retain(|client| client.handle != victim);
+                }
+                Admission::Refuse(why) => {
+                    self.logger().at(
+                        LogLevel::Debug,
+                        format_args!("dns: TCP connection from {peer} refused: {why}"),
+                    );
+                    net.tcp_release(handle);
+                    continue;
+                }
             }
             self.clients.push(Client {
                 handle,
                 peer,
                 framer: TcpFramer::new(MAX_TCP_MESSAGE),
                 out: Vec::new(),
+                clock: TcpClock::new(now),
+                transfer: None,
             });
         }
+    }
+
+    /// Closes the TCP connections whose timers ran out.
+    fn expire_tcp(&mut self, net: &mut dyn Sockets) {
+        let limits = self.config.tcp_limits();
+        let now = since_boot(net.now());
+        let logger = self.logger();
+        self.clients.retain(|client| {
+            let Some(why) = client.clock.expiry(now, &limits) else {
+                return true;
+            };
+            logger.at(
+                LogLevel::Debug,
+                format_args!("dns: TCP connection from {} closed: {why}", client.peer),
+            );
+            net.tcp_release(client.handle);
+            false
+        });
     }
 }
 
@@ -426,69 +528,140 @@ fn answer_query(
     }
 }
 
+/// Answers one query from a TCP client: queued framed answers, or the
+/// transfer it starts.
+fn answer_tcp(
+    server: &Server,
+    control: &mut Control,
+    client: &mut Client,
+    query: &[u8],
+    unix_time: u64,
+) {
+    let answers = match needs_control(query) {
+        true => control.handle(
+            server.catalog(),
+            query,
+            ReplyTo::Tcp(client.handle),
+            client.peer,
+            true,
+            unix_time,
+        ),
+        false => None,
+    };
+    let answers = match answers {
+        Some(Outcome::Now(answers)) => answers,
+        Some(Outcome::Nothing) => Vec::new(),
+        Some(Outcome::Transfer(transfer)) => {
+            client.transfer = Some(transfer);
+            Vec::new()
+        }
+        None => answer_query(server, control, query, Transport::Tcp, unix_time)
+            .into_iter()
+            .collect(),
+    };
+    for answer in answers {
+        // Engine answers always fit a length prefix.
+        if let Some(framed) = frame(&answer) {
+            client.out.extend_from_slice(&framed);
+        }
+    }
+}
+
+/// Writes what the socket takes; whenever all is taken, makes the next
+/// message of a transfer in progress (at most a message and the socket's
+/// buffer are held per connection, whatever the zone's size). True if
+/// more transfer messages could be made now.
+fn flush_tcp(
+    net: &mut dyn Sockets,
+    server: &Server,
+    control: &Control,
+    client: &mut Client,
+    unix_time: u64,
+) -> bool {
+    let now = since_boot(net.now());
+    for _ in 0..TRANSFER_MESSAGES_PER_POLL {
+        if !client.out.is_empty() {
+            match net.tcp_write(client.handle, &client.out) {
+                Ok(written) => {
+                    client.out.drain(..written);
+                }
+                Err(_) => return false,
+            }
+        }
+        if !client.out.is_empty() {
+            client.clock.sending(now);
+            return false;
+        }
+        client.clock.sent(now);
+        let Some(transfer) = client.transfer.as_mut() else {
+            return false;
+        };
+        let apex = transfer.apex();
+        let (zone, journal) = (server.catalog().get(apex), control.journals.get(apex));
+        match transfer.next_message(zone, journal, unix_time) {
+            Some(message) => {
+                // Transfer messages are packed to fit a length prefix.
+                if let Some(framed) = frame(&message) {
+                    client.out.extend_from_slice(&framed);
+                }
+                client.clock.sending(now);
+            }
+            None => {
+                client.transfer = None;
+                return false;
+            }
+        }
+    }
+    client.transfer.is_some()
+}
+
 /// Reads queries, queues answers, writes; false when the client is gone.
+/// Sets `more` when a transfer could go on at once.
 fn serve_tcp(
     net: &mut dyn Sockets,
     server: &Server,
     control: &mut Control,
     client: &mut Client,
     buf: &mut [u8],
+    more: &mut bool,
 ) -> bool {
     let unix_time = net.unix_time();
-    loop {
-        match net.tcp_read(client.handle, buf) {
-            Ok(0) => break,
-            Ok(n) => client.framer.push(&buf[..n]),
-            Err(_) => break,
-        }
-        // Answer in order; stop reading while answers pile up unsent.
-        loop {
-            match client.framer.next_message() {
-                Ok(Some(query)) => {
-                    let answers = match needs_control(&query) {
-                        true => control.handle(
-                            server.catalog(),
-                            &query,
-                            ReplyTo::Tcp(client.handle),
-                            client.peer,
-                            true,
-                            unix_time,
-                        ),
-                        false => None,
-                    };
-                    let answers = match answers {
-                        Some(Outcome::Now(answers)) => answers,
-                        Some(Outcome::Nothing) => Vec::new(),
-                        None => answer_query(server, control, &query, Transport::Tcp, unix_time)
-                            .into_iter()
-                            .collect(),
-                    };
-                    for answer in answers {
-                        // Engine answers always fit a length prefix.
-                        if let Some(framed) = frame(&answer) {
-                            client.out.extend_from_slice(&framed);
-                        }
-                    }
-                }
-                Ok(None) => break,
-                Err(_) => {
-                    // A length we cannot accept: the stream is lost.
-                    net.tcp_release(client.handle);
-                    return false;
-                }
+    let now = since_boot(net.now());
+    flush_tcp(net, server, control, client, unix_time);
+    // Answer in order: queries wait while a transfer goes on or answers
+    // pile up unsent.
+    let mut completed = false;
+    let mut read = false;
+    while client.transfer.is_none() && client.out.len() <= MAX_TCP_MESSAGE {
+        match client.framer.next_message() {
+            Ok(Some(query)) => {
+                completed = true;
+                answer_tcp(server, control, client, &query, unix_time);
+                continue;
+            }
+            Ok(None) => {}
+            Err(_) => {
+                // A length we cannot accept: the stream is lost.
+                net.tcp_release(client.handle);
+                return false;
             }
         }
-        if client.out.len() > MAX_TCP_MESSAGE {
-            break;
+        match net.tcp_read(client.handle, buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                read = true;
+                client.framer.push(&buf[..n]);
+            }
         }
     }
-    if !client.out.is_empty() {
-        if let Ok(written) = net.tcp_write(client.handle, &client.out) {
-            client.out.drain(..written);
-        }
+    if completed || read {
+        client
+            .clock
+            .received(now, completed, client.framer.pending() > 0);
     }
+    *more |= flush_tcp(net, server, control, client, unix_time);
     match net.tcp_status(client.handle) {
-        TcpStatus::PeerClosed if client.out.is_empty() => {
+        TcpStatus::PeerClosed if client.out.is_empty() && client.transfer.is_none() => {
             net.tcp_close(client.handle);
             true
         }
@@ -515,20 +688,34 @@ impl Service for DnsService {
             return Poll::Exit(1);
         };
         self.serve_udp(net, udp);
+        self.expire_tcp(net);
         self.accept(net, listener);
         self.send_pending(net, udp);
         let (server, control, buf) = (&self.server, &mut self.control, &mut self.buf);
+        let mut more = false;
         self.clients
-            .retain_mut(|client| serve_tcp(net, server, control, client, buf));
+            .retain_mut(|client| serve_tcp(net, server, control, client, buf, &mut more));
         for line in core::mem::take(&mut self.control.log) {
             self.logger()
                 .at(LogLevel::Info, format_args!("dns: {line}"));
         }
-        let deadline = self
+        let notify = self
             .control
             .notifier
             .next_deadline()
             .map(|ms| netstack::Instant(ms.millis().saturating_mul(1_000_000)));
-        Poll::Until(deadline)
+        let limits = self.config.tcp_limits();
+        let tcp = self
+            .clients
+            .iter()
+            .filter_map(|client| client.clock.deadline(&limits))
+            .min()
+            .map(|at| netstack::Instant(at.as_nanos().min(u128::from(u64::MAX)) as u64));
+        let deadline = match (notify, tcp) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        // A transfer that could go on now: poll again at once.
+        Poll::Until(if more { Some(net.now()) } else { deadline })
     }
 }
