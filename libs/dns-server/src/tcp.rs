@@ -433,7 +433,11 @@ mod limits_tests {
             assert_eq!(clock.expiry(s(second), &limits), None, "at {second} s");
             clock.received(s(second), false, true);
         }
-        assert_eq!(clock.deadline(&limits), Some(s(3)), "2 s after the first octet");
+        assert_eq!(
+            clock.deadline(&limits),
+            Some(s(3)),
+            "2 s after the first octet"
+        );
         assert_eq!(clock.expiry(s(3), &limits), Some(TcpExpiry::SlowMessage));
     }
 
@@ -471,12 +475,20 @@ mod limits_tests {
         assert_eq!(clock.expiry(s(2), &limits), None);
         clock.sent(s(2));
         clock.sending(s(2));
-        assert_eq!(clock.expiry(s(3), &limits), None, "a new message, a new timer");
+        assert_eq!(
+            clock.expiry(s(3), &limits),
+            None,
+            "a new message, a new timer"
+        );
         assert_eq!(clock.expiry(s(4), &limits), Some(TcpExpiry::SlowReader));
         clock.sent(s(4));
         assert_eq!(clock.idle_since(), Some(s(4)));
         clock.sent(s(9));
-        assert_eq!(clock.idle_since(), Some(s(4)), "sent without sending is no activity");
+        assert_eq!(
+            clock.idle_since(),
+            Some(s(4)),
+            "sent without sending is no activity"
+        );
     }
 
     #[test]

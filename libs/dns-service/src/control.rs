@@ -87,7 +87,7 @@ pub(crate) enum Outcome {
     /// Send these messages now.
     Now(Vec<Vec<u8>>),
     /// Send this zone transfer's messages as the connection takes them.
-    Transfer(dns_xfr::Transfer),
+    Transfer(alloc::boxed::Box<dns_xfr::Transfer>),
     /// Nothing to send (yet).
     Nothing,
 }
@@ -267,7 +267,9 @@ impl Control {
                     .unwrap_or_default();
                 self.log
                     .push(alloc::format!("transfer of {zone} to {peer}: {what}"));
-                Some(Outcome::Transfer(responder.into_transfer()))
+                Some(Outcome::Transfer(alloc::boxed::Box::new(
+                    responder.into_transfer(),
+                )))
             }
             _ => Some(Outcome::Nothing),
         }

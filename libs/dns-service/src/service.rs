@@ -552,7 +552,7 @@ fn answer_tcp(
         Some(Outcome::Now(answers)) => answers,
         Some(Outcome::Nothing) => Vec::new(),
         Some(Outcome::Transfer(transfer)) => {
-            client.transfer = Some(transfer);
+            client.transfer = Some(*transfer);
             Vec::new()
         }
         None => answer_query(server, control, query, Transport::Tcp, unix_time)
@@ -756,7 +756,9 @@ mod tcp_tests {
                 i & 255
             ));
         }
-        Zone::parse(text.as_bytes(), name("example.com.")).expect("zone").0
+        Zone::parse(text.as_bytes(), name("example.com."))
+            .expect("zone")
+            .0
     }
 
     fn transfer_key() -> tsig::Key {
@@ -926,7 +928,10 @@ mod tcp_tests {
         assert!(answered(&mut h, newcomer, 5));
         let next = h.connect();
         h.run_for(Duration::from_millis(100));
-        assert!(!h.is_open(trickler), "then the trickler, idle since it opened");
+        assert!(
+            !h.is_open(trickler),
+            "then the trickler, idle since it opened"
+        );
         assert!(answered(&mut h, next, 6));
     }
 

@@ -672,3 +672,109 @@ pub fn handle<'z>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::{axfr_query, ixfr_query};
+    use alloc::format;
+
+    fn name(text: &str) -> Name {
+        let mut wire = Vec::new();
+        dns_zone::name::parse_name(text.as_bytes(), &Name::root(), &mut wire).expect("name")
+    }
+
+    fn zone(serial: u32, hosts: usize) -> Zone {
+        let mut text = format!("$TTL 300\n@ SOA ns hostmaster {serial} 7200 3600 1209600 300\n@ NS ns\nns A 192.0.2.1\n");
+        for i in 0..hosts {
+            text.push_str(&format!(
+                "host{i} A 10.0.{}.{}\nhost{i} TXT \"host {i} of the zone, padded with some text\"\n",
+                (i >> 8) & 255,
+                i & 255
+            ));
+        }
+        Zone::parse(text.as_bytes(), name("example.com."))
+            .expect("zone")
+            .0
+    }
+
+    fn request(msg: &[u8]) -> TransferRequest {
+        TransferRequest::parse(msg).expect("a transfer request")
+    }
+
+    /// A transfer that is given the zone at each step, and so holds no
+    /// borrow of it between messages, sends exactly what one over a
+    /// borrowed zone sends; and it keeps only a cursor, whatever the zone's
+    /// size (its memory is one message at a time, made on demand).
+    #[test]
+    fn resumed_transfer_equals_the_borrowed_one() {
+        let z = zone(1, 5000);
+        let req = request(&axfr_query(&name("example.com."), 7));
+        let mut borrowed = Responder::new(&z, None, &req, None);
+        let mut expected = Vec::new();
+        while let Some(m) = borrowed.next_message(0) {
+            expected.push(m);
+        }
+        assert!(expected.len() > 5, "{} messages", expected.len());
+        let mut transfer = Transfer::new(&z, None, &req, None);
+        let mut got = Vec::new();
+        while let Some(m) = transfer.next_message(Some(&z), None, 0) {
+            assert!(m.len() <= MAX_TCP);
+            got.push(m);
+        }
+        assert_eq!(got, expected);
+        assert!(transfer.is_done());
+        // Records in: every one of the zone's, SOA twice.
+        let answers: usize = got
+            .iter()
+            .map(|m| usize::from(Header::parse(m).expect("header").counts[1]))
+            .sum();
+        assert_eq!(answers, z.record_count() + 1);
+    }
+
+    /// A zone replaced by another serial halfway through: the rest would
+    /// mix versions, so the stream ends with SERVFAIL; a zone gone, too.
+    #[test]
+    fn a_zone_changed_under_the_transfer_ends_it_with_servfail() {
+        let old = zone(1, 3000);
+        let new = zone(2, 3000);
+        let req = request(&axfr_query(&name("example.com."), 7));
+        for replacement in [Some(&new), None] {
+            let mut transfer = Transfer::new(&old, None, &req, None);
+            let first = transfer.next_message(Some(&old), None, 0).expect("first");
+            assert_eq!(Header::parse(&first).expect("header").flags & 0xf, 0);
+            let last = transfer
+                .next_message(replacement, None, 0)
+                .expect("an error message");
+            assert_eq!(
+                Header::parse(&last).expect("header").flags & flags::RCODE_MASK,
+                rcode::SERVFAIL
+            );
+            assert_eq!(transfer.next_message(Some(&old), None, 0), None);
+        }
+    }
+
+    /// IXFR resumes inside the diffs too (a journal diff bigger than a
+    /// message), with the same stream as the borrowed responder.
+    #[test]
+    fn incremental_transfer_resumes_inside_a_diff() {
+        let v1 = zone(1, 10);
+        let v2 = zone(2, 4000);
+        let mut journal = Journal::default();
+        journal.push(v1.diff(&v2));
+        let req = request(&ixfr_query(&v1, 9).expect("query"));
+        let mut borrowed = Responder::new(&v2, Some(&journal), &req, None);
+        assert_eq!(borrowed.plan(), &Plan::Incremental { diffs: 1 });
+        let mut expected = Vec::new();
+        while let Some(m) = borrowed.next_message(0) {
+            expected.push(m);
+        }
+        assert!(expected.len() > 2, "{} messages", expected.len());
+        let mut transfer = Transfer::new(&v2, Some(&journal), &req, None);
+        let mut got = Vec::new();
+        while let Some(m) = transfer.next_message(Some(&v2), Some(&journal), 0) {
+            got.push(m);
+        }
+        assert_eq!(got, expected);
+    }
+}

@@ -241,7 +241,10 @@ fn check_under_slow_clients(net: &TestNet, server: SocketAddrV4, guest: &mut Gue
             {
                 std::thread::sleep(TICK);
             }
-            println!("slow clients ready after {:?}", WARM_UP - warm_up.saturating_duration_since(Instant::now()));
+            println!(
+                "slow clients ready after {:?}",
+                WARM_UP - warm_up.saturating_duration_since(Instant::now())
+            );
             let udp_socket = UdpSocket::bind("10.53.0.1:0").expect("bind");
             let mut tcp = Vec::new();
             let mut udp = Vec::new();
