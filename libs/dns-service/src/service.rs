@@ -60,6 +60,14 @@ pub const SERVICE_ARGS: &[bootargs::ArgSpec] = &[
         help: "close a DNS-over-TCP connection whose query does not arrive whole, or whose answer (each zone transfer message) is not taken, within this from its start; 0: no limit",
     },
     bootargs::ArgSpec {
+        name: "tcp-clients",
+        kind: bootargs::ArgKind::Value {
+            metavar: "N",
+            default: Some("256"),
+        },
+        help: "most DNS-over-TCP connections at once; when all are taken, a new one replaces the one idle longest (images: 128 KiB of buffers each)",
+    },
+    bootargs::ArgSpec {
         name: "tcp-clients-per-source",
         kind: bootargs::ArgKind::Value {
             metavar: "N",
@@ -78,6 +86,7 @@ impl ServiceConfig {
         Ok(ServiceConfig {
             tcp_idle_timeout: Duration::from_secs(idle),
             tcp_io_timeout: Duration::from_millis(io),
+            max_tcp_clients: args.parse_required("tcp-clients")?,
             tcp_clients_per_source: args.parse_required("tcp-clients-per-source")?,
             log_level: args.parse_required("log-level")?,
             ..ServiceConfig::default()
@@ -1002,5 +1011,40 @@ mod tcp_tests {
         };
         assert_eq!(zone.record_count(), 2 + 2 * 20_000 + 1);
         assert!(xfr.messages() > 20, "{} messages", xfr.messages());
+    }
+}
+
+#[cfg(test)]
+mod config_tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    fn config(cmdline: &str) -> Result<ServiceConfig, bootargs::Error> {
+        match bootargs::parse("t", SERVICE_ARGS, cmdline).expect("parses") {
+            bootargs::Parsed::Args(args) => ServiceConfig::from_args(&args),
+            bootargs::Parsed::Help(_) => panic!("no help asked"),
+        }
+    }
+
+    #[test]
+    fn tcp_limits_from_boot_arguments() {
+        let defaults = config("").expect("defaults").tcp_limits();
+        assert_eq!(defaults, TcpLimits::default());
+        let limits = config(
+            "--tcp-idle-timeout=5 --tcp-io-timeout=500 --tcp-clients=64 --tcp-clients-per-source=4",
+        )
+        .expect("valid")
+        .tcp_limits();
+        assert_eq!(
+            limits,
+            TcpLimits {
+                max_clients: 64,
+                max_per_source: 4,
+                idle_timeout: Duration::from_secs(5),
+                io_timeout: Duration::from_millis(500),
+            }
+        );
+        let error = config("--tcp-io-timeout=soon").expect_err("not a number");
+        assert!(error.to_string().contains("--tcp-io-timeout"), "{error}");
     }
 }
