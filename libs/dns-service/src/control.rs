@@ -84,8 +84,10 @@ pub(crate) struct Control {
 
 /// What a message needs.
 pub(crate) enum Outcome {
-    /// Send these messages now (several for a zone transfer).
+    /// Send these messages now.
     Now(Vec<Vec<u8>>),
+    /// Send this zone transfer's messages as the connection takes them.
+    Transfer(alloc::boxed::Box<dns_xfr::Transfer>),
     /// Nothing to send (yet).
     Nothing,
 }
@@ -253,7 +255,7 @@ impl Control {
             dns_xfr::Handled::NotTransfer => None,
             dns_xfr::Handled::Drop => Some(Outcome::Nothing),
             dns_xfr::Handled::Respond { response, .. } => Some(Outcome::Now(alloc::vec![response])),
-            dns_xfr::Handled::Transfer(mut responder) => {
+            dns_xfr::Handled::Transfer(responder) => {
                 let what = match responder.plan() {
                     dns_xfr::Plan::Full => alloc::string::String::from("full zone"),
                     dns_xfr::Plan::Incremental { diffs } => alloc::format!("IXFR, {diffs} diffs"),
@@ -265,11 +267,9 @@ impl Control {
                     .unwrap_or_default();
                 self.log
                     .push(alloc::format!("transfer of {zone} to {peer}: {what}"));
-                let mut messages = Vec::new();
-                while let Some(message) = responder.next_message(unix_time) {
-                    messages.push(message);
-                }
-                Some(Outcome::Now(messages))
+                Some(Outcome::Transfer(alloc::boxed::Box::new(
+                    responder.into_transfer(),
+                )))
             }
             _ => Some(Outcome::Nothing),
         }

@@ -44,4 +44,4 @@ pub mod server;
 pub use client::{Outcome, Progress, XfrClient, XfrError};
 pub use journal::Journal;
 pub use request::{axfr_query, ixfr_query, Kind, RequestError, TransferRequest, Transport};
-pub use server::{handle, HandleError, Handled, Plan, Responder};
+pub use server::{handle, HandleError, Handled, Plan, Responder, Transfer};

@@ -11,7 +11,7 @@ use dns_keys::{Denied, KeyStore, Operation};
 use dns_wire::{
     class, flags, rcode, BuildError, Header, Layout, MessageBuilder, Name, RecordType, Section,
 };
-use dns_zone::{Record, Zone, ZoneDiff};
+use dns_zone::{Record, Serial, Zone, ZoneDiff};
 use tsig::{RequestError as TsigError, StreamSigner};
 
 use crate::journal::Journal;
@@ -60,109 +60,200 @@ impl<'z> From<&'z Record> for Rec<'z> {
     }
 }
 
-/// The messages of one transfer, produced on demand so that a large zone
-/// is never encoded at once. Call [`Responder::next_message`] until it
-/// returns `None`, framing each message for TCP; or, for an IXFR over UDP,
-/// take [`Responder::udp_message`].
-pub struct Responder<'z> {
-    id: u16,
-    flags: u16,
-    zone_name: Name,
-    qtype: RecordType,
-    edns: bool,
-    soa: Rec<'z>,
-    plan: Plan,
-    records: Box<dyn Iterator<Item = Rec<'z>> + 'z>,
-    pending: Option<Rec<'z>>,
-    signer: Option<StreamSigner>,
-    first: bool,
-    done: bool,
+/// Where a transfer stands: the next record to send. `N` is the owner
+/// name, borrowed while a message is built and owned between messages, so
+/// that a [`Transfer`] holds no borrow of the zone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Cursor<N> {
+    /// The opening SOA.
+    Opening,
+    /// A full transfer's records: record `rdata` of RRset `set` (SOA
+    /// skipped) of the node `owner`.
+    Zone { owner: N, set: usize, rdata: usize },
+    /// An incremental transfer's records: record `index` of `part` (0 old
+    /// SOA, 1 deletions, 2 new SOA, 3 additions) of diff `diff` (counted
+    /// from the client's serial).
+    Diff { diff: usize, part: u8, index: usize },
+    /// The closing SOA.
+    Closing,
 }
 
-impl fmt::Debug for Responder<'_> {
+impl Cursor<&Name> {
+    fn to_owned(&self) -> Cursor<Name> {
+        match *self {
+            Cursor::Opening => Cursor::Opening,
+            Cursor::Zone { owner, set, rdata } => Cursor::Zone {
+                owner: owner.clone(),
+                set,
+                rdata,
+            },
+            Cursor::Diff { diff, part, index } => Cursor::Diff { diff, part, index },
+            Cursor::Closing => Cursor::Closing,
+        }
+    }
+}
+
+/// The records of a stream, each with the cursor that names it.
+type Records<'z> = Box<dyn Iterator<Item = (Cursor<&'z Name>, Rec<'z>)> + 'z>;
+
+/// The zone changed (or went away) since the transfer started: the rest of
+/// the stream would mix two versions.
+struct Stale;
+
+/// The full zone's records from `owner`/`set`/`rdata` on, the SOA left out.
+fn zone_records<'z>(zone: &'z Zone, owner: Name, set: usize, rdata: usize) -> Records<'z> {
+    Box::new(zone.nodes_from(&owner).flat_map(move |(name, node)| {
+        // Resuming inside the node where the last message ended.
+        let (set, rdata) = if *name == owner { (set, rdata) } else { (0, 0) };
+        node.rrsets()
+            .iter()
+            .enumerate()
+            .skip(set)
+            .filter(|(_, s)| s.rtype() != RecordType::SOA)
+            .flat_map(move |(si, s)| {
+                let skip = if si == set { rdata } else { 0 };
+                s.rdatas()
+                    .iter()
+                    .enumerate()
+                    .skip(skip)
+                    .map(move |(ri, rd)| {
+                        let cursor = Cursor::Zone {
+                            owner: name,
+                            set: si,
+                            rdata: ri,
+                        };
+                        let rec = Rec {
+                            owner: name,
+                            ttl: s.ttl(),
+                            rtype: s.rtype(),
+                            rdata: rd.as_bytes(),
+                        };
+                        (cursor, rec)
+                    })
+            })
+    }))
+}
+
+/// The records of `diffs` (RFC 1995 §4: old SOA, deletions, new SOA,
+/// additions, per diff) from `diff`/`part`/`index` on.
+fn diff_records<'z>(diffs: Vec<&'z ZoneDiff>, diff: usize, part: u8, index: usize) -> Records<'z> {
+    Box::new(
+        diffs
+            .into_iter()
+            .enumerate()
+            .skip(diff)
+            .flat_map(move |(di, d)| {
+                let parts: [&'z [Record]; 4] = [
+                    core::slice::from_ref(&d.old_soa),
+                    &d.deleted,
+                    core::slice::from_ref(&d.new_soa),
+                    &d.added,
+                ];
+                let first = di == diff;
+                parts
+                    .into_iter()
+                    .enumerate()
+                    .skip(if first { usize::from(part) } else { 0 })
+                    .flat_map(move |(pi, records)| {
+                        let skip = if first && pi == usize::from(part) {
+                            index
+                        } else {
+                            0
+                        };
+                        records.iter().enumerate().skip(skip).map(move |(ri, r)| {
+                            let cursor = Cursor::Diff {
+                                diff: di,
+                                part: pi as u8,
+                                index: ri,
+                            };
+                            (cursor, Rec::from(r))
+                        })
+                    })
+            }),
+    )
+}
+
+/// The messages of one transfer, produced one at a time as the connection
+/// takes them, so that a large zone is never encoded at once and a slow
+/// reader holds one message, not the zone. Owns no part of the zone: every
+/// call to [`Transfer::next_message`] is given the zone (and journal) as
+/// served now, and resumes where the last message ended. If the zone got
+/// another serial meanwhile (or is gone), the rest would mix two versions:
+/// the stream ends with SERVFAIL and the client retries (RFC 5936 §2.2).
+///
+/// TSIG signing continues across the messages (RFC 8945 §5.3.1): each is
+/// signed with the MAC of the one before.
+pub struct Transfer {
+    id: u16,
+    flags: u16,
+    /// The question's name, as asked (case kept).
+    zone_name: Name,
+    /// The zone's apex, for finding it again.
+    apex: Name,
+    qtype: RecordType,
+    edns: bool,
+    /// The zone's serial when the transfer started.
+    serial: Serial,
+    /// The client's serial (IXFR): where the diffs start.
+    client_serial: Option<Serial>,
+    plan: Plan,
+    cursor: Option<Cursor<Name>>,
+    signer: Option<StreamSigner>,
+    first: bool,
+}
+
+impl fmt::Debug for Transfer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Responder")
+        f.debug_struct("Transfer")
             .field("zone", &self.zone_name)
             .field("plan", &self.plan)
-            .field("done", &self.done)
+            .field("cursor", &self.cursor)
             .finish()
     }
 }
 
-fn diff_records<'z>(d: &'z ZoneDiff) -> impl Iterator<Item = Rec<'z>> + 'z {
-    iter::once(Rec::from(&d.old_soa))
-        .chain(d.deleted.iter().map(Rec::from))
-        .chain(iter::once(Rec::from(&d.new_soa)))
-        .chain(d.added.iter().map(Rec::from))
+fn soa_of(zone: &Zone) -> Rec<'_> {
+    Rec {
+        owner: zone.origin(),
+        ttl: zone.soa().ttl(),
+        rtype: RecordType::SOA,
+        rdata: zone.soa().rdatas()[0].as_bytes(),
+    }
 }
 
-impl<'z> Responder<'z> {
+impl Transfer {
     /// The answer to `req` from `zone` (and for IXFR its `journal`),
     /// signed by `signer` (from the verified request) if given.
     pub fn new(
-        zone: &'z Zone,
-        journal: Option<&'z Journal>,
+        zone: &Zone,
+        journal: Option<&Journal>,
         req: &TransferRequest,
         signer: Option<StreamSigner>,
     ) -> Self {
-        let soa_set = zone.soa();
-        let soa = Rec {
-            owner: zone.origin(),
-            ttl: soa_set.ttl(),
-            rtype: RecordType::SOA,
-            rdata: soa_set.rdatas()[0].as_bytes(),
-        };
         let current = zone.serial();
-        let incremental = match (req.kind, req.client_serial) {
+        let plan = match (req.kind, req.client_serial) {
             (Kind::Ixfr, Some(client)) if client.partial_cmp(&current) != Some(Ordering::Less) => {
-                Some(Vec::new())
+                Plan::UpToDate
             }
             (Kind::Ixfr, Some(client)) => journal
                 .and_then(|j| j.diffs_from(client))
-                .filter(|d| d.last().is_some_and(|l| l.to_serial() == current)),
-            _ => None,
-        };
-        let (plan, records): (Plan, Box<dyn Iterator<Item = Rec<'z>> + 'z>) = match incremental {
-            Some(d) if d.is_empty() => (Plan::UpToDate, Box::new(iter::once(soa))),
-            Some(d) => (
-                Plan::Incremental { diffs: d.len() },
-                Box::new(
-                    iter::once(soa)
-                        .chain(d.into_iter().flat_map(diff_records))
-                        .chain(iter::once(soa)),
-                ),
-            ),
-            None => (
-                Plan::Full,
-                Box::new(
-                    iter::once(soa)
-                        .chain(
-                            zone.records()
-                                .filter(|r| r.1.rtype() != RecordType::SOA)
-                                .map(|(owner, set, rd)| Rec {
-                                    owner,
-                                    ttl: set.ttl(),
-                                    rtype: set.rtype(),
-                                    rdata: rd.as_bytes(),
-                                }),
-                        )
-                        .chain(iter::once(soa)),
-                ),
-            ),
+                .filter(|d| d.last().is_some_and(|l| l.to_serial() == current))
+                .map_or(Plan::Full, |d| Plan::Incremental { diffs: d.len() }),
+            _ => Plan::Full,
         };
         Self {
             id: req.id,
             flags: req.flags,
             zone_name: req.zone.clone(),
+            apex: zone.origin().clone(),
             qtype: req.kind.qtype(),
             edns: req.udp_payload.is_some(),
-            soa,
+            serial: current,
+            client_serial: req.client_serial,
             plan,
-            records,
-            pending: None,
+            cursor: Some(Cursor::Opening),
             signer,
             first: true,
-            done: false,
         }
     }
 
@@ -171,9 +262,58 @@ impl<'z> Responder<'z> {
         &self.plan
     }
 
+    /// The apex of the zone transferred: look it (and its journal) up for
+    /// each [`Transfer::next_message`].
+    pub fn apex(&self) -> &Name {
+        &self.apex
+    }
+
     /// Whether every message has been produced.
     pub fn is_done(&self) -> bool {
-        self.done
+        self.cursor.is_none()
+    }
+
+    /// The records from the cursor on, from `zone` and `journal` as they
+    /// are now; `Stale` if they are not the version the transfer started
+    /// from.
+    fn records<'z>(
+        &self,
+        zone: Option<&'z Zone>,
+        journal: Option<&'z Journal>,
+        cursor: &Cursor<Name>,
+    ) -> Result<Records<'z>, Stale> {
+        let zone = zone.filter(|z| z.serial() == self.serial && *z.origin() == self.apex);
+        let zone = zone.ok_or(Stale)?;
+        let soa = soa_of(zone);
+        let opening = iter::once((Cursor::Opening, soa));
+        let closing = iter::once((Cursor::Closing, soa));
+        let diffs = || {
+            let client = self.client_serial.ok_or(Stale)?;
+            journal
+                .and_then(|j| j.diffs_from(client))
+                .filter(|d| d.last().is_some_and(|l| l.to_serial() == self.serial))
+                .ok_or(Stale)
+        };
+        let body: Records<'z> = match (&self.plan, cursor) {
+            (Plan::UpToDate, Cursor::Opening) => return Ok(Box::new(opening)),
+            (Plan::UpToDate, _) => return Ok(Box::new(iter::empty())),
+            (_, Cursor::Closing) => return Ok(Box::new(closing)),
+            (Plan::Full, Cursor::Opening) => zone_records(zone, zone.origin().clone(), 0, 0),
+            (Plan::Full, Cursor::Zone { owner, set, rdata }) => {
+                zone_records(zone, owner.clone(), *set, *rdata)
+            }
+            (Plan::Incremental { .. }, Cursor::Opening) => diff_records(diffs()?, 0, 0, 0),
+            (Plan::Incremental { .. }, Cursor::Diff { diff, part, index }) => {
+                diff_records(diffs()?, *diff, *part, *index)
+            }
+            // A cursor of the other plan: cannot happen.
+            _ => return Err(Stale),
+        };
+        let body = body.chain(closing);
+        Ok(match cursor {
+            Cursor::Opening => Box::new(opening.chain(body)),
+            _ => Box::new(body),
+        })
     }
 
     fn builder(&self, limit: usize) -> MessageBuilder {
@@ -212,37 +352,45 @@ impl<'z> Responder<'z> {
         msg
     }
 
-    /// The next TCP message, signed at `now`; `None` when the transfer is
-    /// complete. Messages are packed up to 65535 octets.
-    pub fn next_message(&mut self, now: u64) -> Option<Vec<u8>> {
-        if self.done {
-            return None;
-        }
+    /// The last message: SERVFAIL (a record too large for a message, or
+    /// the zone changed under the transfer).
+    fn fail(&mut self, now: u64) -> Vec<u8> {
+        self.cursor = None;
+        let mut e = self.builder(MAX_TCP);
+        e.set_flags(
+            flags::QR
+                | flags::AA
+                | (self.flags & (flags::OPCODE_MASK | flags::RD))
+                | rcode::SERVFAIL,
+        );
+        self.seal(e, MAX_TCP, now)
+    }
+
+    /// The next TCP message from `zone` and `journal` as served now (the
+    /// zone of [`Transfer::apex`], `None` if it is gone), signed at `now`;
+    /// `None` when the transfer is complete. Messages are packed up to
+    /// 65535 octets.
+    pub fn next_message(
+        &mut self,
+        zone: Option<&Zone>,
+        journal: Option<&Journal>,
+        now: u64,
+    ) -> Option<Vec<u8>> {
+        let cursor = self.cursor.take()?;
+        let Ok(records) = self.records(zone, journal, &cursor) else {
+            return Some(self.fail(now));
+        };
         let mut b = self.builder(MAX_TCP);
-        loop {
-            let Some(r) = self.pending.take().or_else(|| self.records.next()) else {
-                self.done = true;
-                break;
-            };
+        for (at, r) in records {
             match b.record(Section::Answer, r.owner, r.rtype, class::IN, r.ttl, r.rdata) {
                 Ok(()) => {}
                 Err(BuildError::Full) if b.counts()[1] > 0 => {
-                    self.pending = Some(r);
+                    self.cursor = Some(at.to_owned());
                     break;
                 }
-                Err(_) => {
-                    // A record too large for a message of its own: the
-                    // transfer cannot be done; end it with SERVFAIL.
-                    self.done = true;
-                    let mut e = self.builder(MAX_TCP);
-                    e.set_flags(
-                        flags::QR
-                            | flags::AA
-                            | (self.flags & (flags::OPCODE_MASK | flags::RD))
-                            | rcode::SERVFAIL,
-                    );
-                    return Some(self.seal(e, MAX_TCP, now));
-                }
+                // A record too large for a message of its own: the
+                // transfer cannot be done.
+                Err(_) => return Some(self.fail(now)),
             }
         }
         Some(self.seal(b, MAX_TCP, now))
@@ -252,25 +400,28 @@ impl<'z> Responder<'z> {
     /// up-to-date) answer if it fits into `limit` octets; otherwise, and
     /// always for a full transfer, the current SOA alone, which tells the
     /// client to retry over TCP.
-    pub fn udp_message(mut self, limit: usize, now: u64) -> Vec<u8> {
+    pub fn udp_message(
+        mut self,
+        zone: &Zone,
+        journal: Option<&Journal>,
+        limit: usize,
+        now: u64,
+    ) -> Vec<u8> {
         let limit = limit.clamp(512, MAX_TCP);
         if self.plan != Plan::Full {
-            let mut b = self.builder(limit);
-            let mut fits = true;
-            for r in self.records.by_ref() {
-                if b.record(Section::Answer, r.owner, r.rtype, class::IN, r.ttl, r.rdata)
-                    .is_err()
-                {
-                    fits = false;
-                    break;
+            if let Ok(records) = self.records(Some(zone), journal, &Cursor::Opening) {
+                let mut b = self.builder(limit);
+                let fits = records.into_iter().all(|(_, r)| {
+                    b.record(Section::Answer, r.owner, r.rtype, class::IN, r.ttl, r.rdata)
+                        .is_ok()
+                });
+                if fits {
+                    return self.seal(b, limit, now);
                 }
-            }
-            if fits {
-                return self.seal(b, limit, now);
             }
         }
         let mut b = self.builder(limit);
-        let soa = self.soa;
+        let soa = soa_of(zone);
         let _ = b.record(
             Section::Answer,
             soa.owner,
@@ -280,6 +431,70 @@ impl<'z> Responder<'z> {
             soa.rdata,
         );
         self.seal(b, limit, now)
+    }
+}
+
+/// A [`Transfer`] with the zone (and journal) it is answered from: for
+/// callers that send the whole transfer at once. Call
+/// [`Responder::next_message`] until it returns `None`, framing each
+/// message for TCP; or, for an IXFR over UDP, take
+/// [`Responder::udp_message`]. A server that sends as the connection
+/// drains takes the [`Transfer`] out with [`Responder::into_transfer`].
+pub struct Responder<'z> {
+    zone: &'z Zone,
+    journal: Option<&'z Journal>,
+    transfer: Transfer,
+}
+
+impl fmt::Debug for Responder<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.transfer.fmt(f)
+    }
+}
+
+impl<'z> Responder<'z> {
+    /// The answer to `req` from `zone` (and for IXFR its `journal`),
+    /// signed by `signer` (from the verified request) if given.
+    pub fn new(
+        zone: &'z Zone,
+        journal: Option<&'z Journal>,
+        req: &TransferRequest,
+        signer: Option<StreamSigner>,
+    ) -> Self {
+        Self {
+            zone,
+            journal,
+            transfer: Transfer::new(zone, journal, req, signer),
+        }
+    }
+
+    /// How the request is answered.
+    pub fn plan(&self) -> &Plan {
+        self.transfer.plan()
+    }
+
+    /// Whether every message has been produced.
+    pub fn is_done(&self) -> bool {
+        self.transfer.is_done()
+    }
+
+    /// The next TCP message, signed at `now`; `None` when the transfer is
+    /// complete. Messages are packed up to 65535 octets.
+    pub fn next_message(&mut self, now: u64) -> Option<Vec<u8>> {
+        self.transfer
+            .next_message(Some(self.zone), self.journal, now)
+    }
+
+    /// The one UDP message of an IXFR: see [`Transfer::udp_message`].
+    pub fn udp_message(self, limit: usize, now: u64) -> Vec<u8> {
+        self.transfer
+            .udp_message(self.zone, self.journal, limit, now)
+    }
+
+    /// The transfer alone, to be continued with the zone as served at each
+    /// step ([`Transfer::next_message`]).
+    pub fn into_transfer(self) -> Transfer {
+        self.transfer
     }
 }
 
@@ -455,5 +670,111 @@ pub fn handle<'z>(
                 reason: None,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::{axfr_query, ixfr_query};
+    use alloc::format;
+
+    fn name(text: &str) -> Name {
+        let mut wire = Vec::new();
+        dns_zone::name::parse_name(text.as_bytes(), &Name::root(), &mut wire).expect("name")
+    }
+
+    fn zone(serial: u32, hosts: usize) -> Zone {
+        let mut text = format!("$TTL 300\n@ SOA ns hostmaster {serial} 7200 3600 1209600 300\n@ NS ns\nns A 192.0.2.1\n");
+        for i in 0..hosts {
+            text.push_str(&format!(
+                "host{i} A 10.0.{}.{}\nhost{i} TXT \"host {i} of the zone, padded with some text\"\n",
+                (i >> 8) & 255,
+                i & 255
+            ));
+        }
+        Zone::parse(text.as_bytes(), name("example.com."))
+            .expect("zone")
+            .0
+    }
+
+    fn request(msg: &[u8]) -> TransferRequest {
+        TransferRequest::parse(msg).expect("a transfer request")
+    }
+
+    /// A transfer that is given the zone at each step, and so holds no
+    /// borrow of it between messages, sends exactly what one over a
+    /// borrowed zone sends; and it keeps only a cursor, whatever the zone's
+    /// size (its memory is one message at a time, made on demand).
+    #[test]
+    fn resumed_transfer_equals_the_borrowed_one() {
+        let z = zone(1, 5000);
+        let req = request(&axfr_query(&name("example.com."), 7));
+        let mut borrowed = Responder::new(&z, None, &req, None);
+        let mut expected = Vec::new();
+        while let Some(m) = borrowed.next_message(0) {
+            expected.push(m);
+        }
+        assert!(expected.len() > 5, "{} messages", expected.len());
+        let mut transfer = Transfer::new(&z, None, &req, None);
+        let mut got = Vec::new();
+        while let Some(m) = transfer.next_message(Some(&z), None, 0) {
+            assert!(m.len() <= MAX_TCP);
+            got.push(m);
+        }
+        assert_eq!(got, expected);
+        assert!(transfer.is_done());
+        // Records in: every one of the zone's, SOA twice.
+        let answers: usize = got
+            .iter()
+            .map(|m| usize::from(Header::parse(m).expect("header").counts[1]))
+            .sum();
+        assert_eq!(answers, z.record_count() + 1);
+    }
+
+    /// A zone replaced by another serial halfway through: the rest would
+    /// mix versions, so the stream ends with SERVFAIL; a zone gone, too.
+    #[test]
+    fn a_zone_changed_under_the_transfer_ends_it_with_servfail() {
+        let old = zone(1, 3000);
+        let new = zone(2, 3000);
+        let req = request(&axfr_query(&name("example.com."), 7));
+        for replacement in [Some(&new), None] {
+            let mut transfer = Transfer::new(&old, None, &req, None);
+            let first = transfer.next_message(Some(&old), None, 0).expect("first");
+            assert_eq!(Header::parse(&first).expect("header").flags & 0xf, 0);
+            let last = transfer
+                .next_message(replacement, None, 0)
+                .expect("an error message");
+            assert_eq!(
+                Header::parse(&last).expect("header").flags & flags::RCODE_MASK,
+                rcode::SERVFAIL
+            );
+            assert_eq!(transfer.next_message(Some(&old), None, 0), None);
+        }
+    }
+
+    /// IXFR resumes inside the diffs too (a journal diff bigger than a
+    /// message), with the same stream as the borrowed responder.
+    #[test]
+    fn incremental_transfer_resumes_inside_a_diff() {
+        let v1 = zone(1, 10);
+        let v2 = zone(2, 4000);
+        let mut journal = Journal::default();
+        journal.push(v1.diff(&v2));
+        let req = request(&ixfr_query(&v1, 9).expect("query"));
+        let mut borrowed = Responder::new(&v2, Some(&journal), &req, None);
+        assert_eq!(borrowed.plan(), &Plan::Incremental { diffs: 1 });
+        let mut expected = Vec::new();
+        while let Some(m) = borrowed.next_message(0) {
+            expected.push(m);
+        }
+        assert!(expected.len() > 2, "{} messages", expected.len());
+        let mut transfer = Transfer::new(&v2, Some(&journal), &req, None);
+        let mut got = Vec::new();
+        while let Some(m) = transfer.next_message(Some(&v2), Some(&journal), 0) {
+            got.push(m);
+        }
+        assert_eq!(got, expected);
     }
 }

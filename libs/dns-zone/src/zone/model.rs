@@ -182,6 +182,14 @@ impl Zone {
         self.nodes.iter()
     }
 
+    /// The nodes from `name` on (itself included, if it owns records), in
+    /// canonical order: resumes a walk of [`Zone::nodes`] (a streamed zone
+    /// transfer) without starting from the apex again.
+    pub fn nodes_from(&self, name: &Name) -> impl Iterator<Item = (&Name, &Node)> {
+        self.nodes
+            .range::<Name, _>((Bound::Included(name), Bound::Unbounded))
+    }
+
     /// All records as (owner, RRset, RDATA), in canonical order.
     pub fn records(&self) -> impl Iterator<Item = (&Name, &RRset, &Rdata)> {
         self.nodes.iter().flat_map(|(n, node)| {
