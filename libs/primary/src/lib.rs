@@ -7,6 +7,12 @@
 //! `file:line:column` and the commit, and its last good version keeps
 //! serving; a zone that never loaded is not served.
 //!
+//! A changed zone file whose SOA serial is not greater than the served
+//! one's (RFC 1982) is treated the same way: the served version stays.
+//! An UPDATE of a zone whose file at the head is broken in either way is
+//! answered SERVFAIL and logged (the operator's file is never replaced
+//! silently); UPDATEs of it work again once a good version is pushed.
+//!
 //! A signed UPDATE is acknowledged only once durable in git ([`update`]):
 //! the zone's file is rewritten (as `dns_zone::print_zone` prints it: the
 //! original comments and layout are not kept), committed on the served

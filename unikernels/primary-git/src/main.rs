@@ -176,6 +176,13 @@ mod host {
                             continue;
                         };
                         let serial = change.new.serial().0;
+                        let apex = change.new.origin().clone();
+                        if let Some(why) = self.zones.broken(&apex) {
+                            // Never overwrite the operator's broken file silently.
+                            println!("{PROGRAM}: UPDATE of {zone} by {key} answered SERVFAIL: the zone's file is not served ({why}); fix it first");
+                            self.dns.complete_update(id, false, net.now(), net.unix_time());
+                            continue;
+                        }
                         let written = self.write_zone(&change.new);
                         match &written {
                             Ok(()) => {
