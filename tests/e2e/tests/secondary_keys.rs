@@ -120,8 +120,8 @@ fn a_root_transfer_key_follows_every_zone_including_new_ones() {
         both(&mut primary, &mut secondary)
     });
     assert_eq!(short(&net, SECONDARY, "www.example.net", "A"), ["192.0.2.130"]);
-    let line = secondary.wait_for("a new zone of", READY);
-    assert!(line.contains("example.net."), "{line}");
+    let line = secondary.wait_for("example.net.: NOTIFY from", READY);
+    assert!(line.contains("a new zone of 10.53.0.3:53"), "{line}");
     // And its changes, by IXFR with the root key.
     server.push_file(
         "example.net",
