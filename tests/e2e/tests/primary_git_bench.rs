@@ -111,7 +111,10 @@ fn measure_primary_git() {
             // A changed zone needs a greater serial, or it is not served.
             |zone| {
                 let serial = zone_text_serial(zone) + 1;
-                format!("{}\n{name}. A 192.0.2.{round}\n", with_serial(zone, serial).trim_end())
+                format!(
+                    "{}\n{name}. A 192.0.2.{round}\n",
+                    with_serial(zone, serial).trim_end()
+                )
             },
             "bench",
         );

@@ -387,7 +387,13 @@ fn an_update_racing_a_git_push_loses_neither() {
             let pusher = scope.spawn(|| {
                 setup.server.edit_file(
                     "example.org",
-                    |zone| format!("{}\n{git_name} A 192.0.2.{}\n", next_soa_serial(zone).trim_end(), 10 + round),
+                    |zone| {
+                        format!(
+                            "{}\n{git_name} A 192.0.2.{}\n",
+                            next_soa_serial(zone).trim_end(),
+                            10 + round
+                        )
+                    },
                     "concurrent change",
                 );
             });

@@ -150,7 +150,10 @@ fn a_change_without_a_new_serial_is_not_served_and_the_secondary_stays_equal() {
         .push_file("example.com", &backwards, "sneaky, older serial");
     setup.notify("example.com");
     setup.primary.wait_for(
-        &format!("changed but serial {} not increased from {serial}", serial - 1),
+        &format!(
+            "changed but serial {} not increased from {serial}",
+            serial - 1
+        ),
         READY,
     );
     assert!(short(&setup.net, PRIMARY, "sneaky.example.com", "A").is_empty());
@@ -187,9 +190,7 @@ fn an_update_while_the_head_is_broken_is_refused_and_never_replaces_the_file() {
     let zone = example_zone();
     let serial = zone_text_serial(&zone);
     let broken = format!("{}typo A 192.0.2.300\n", with_serial(&zone, serial + 1));
-    setup
-        .server
-        .push_file("example.com", &broken, "a typo");
+    setup.server.push_file("example.com", &broken, "a typo");
     let commit = setup.server.last_commit("%H").trim().to_string();
     let commits = setup.server.commit_count();
     setup.notify("example.com");
@@ -207,7 +208,11 @@ fn an_update_while_the_head_is_broken_is_refused_and_never_replaces_the_file() {
         "names the commit and the problem: {line}"
     );
     assert_eq!(setup.server.commit_count(), commits, "nothing pushed");
-    assert_eq!(setup.server.file("example.com"), broken, "the file as pushed");
+    assert_eq!(
+        setup.server.file("example.com"),
+        broken,
+        "the file as pushed"
+    );
     assert!(short(&setup.net, PRIMARY, "dyn.example.com", "A").is_empty());
 
     // Fixed: UPDATEs work again, on top of the operator's version.

@@ -13,9 +13,7 @@
 
 use e2e::gitserver::GitServer;
 use e2e::net::{Guest, TestNet};
-use e2e::peers::{
-    run_in, short, status, wait_for_serial, with_serial, zone_text_serial, TsigKey,
-};
+use e2e::peers::{run_in, short, status, wait_for_serial, with_serial, zone_text_serial, TsigKey};
 use e2e::{host_binary, image, repo_root, Tender};
 use ssh::ClientKey;
 use std::time::Duration;
@@ -56,12 +54,7 @@ fn secondary(net: &TestNet, key: &str, extra: &[&str]) -> Guest {
     let keys = format!("--keys={key}:SHA256:{SECRET}");
     let mut args = vec!["--ipv4=10.53.0.2/24", keys.as_str(), "--log-level=debug"];
     args.extend_from_slice(extra);
-    net.boot(
-        Tender::Spt,
-        &image("secondary", Tender::Spt),
-        "tap1",
-        &args,
-    )
+    net.boot(Tender::Spt, &image("secondary", Tender::Spt), "tap1", &args)
 }
 
 fn notify(net: &TestNet, zone: &str, key: &TsigKey) {
@@ -87,7 +80,9 @@ fn a_root_transfer_key_follows_every_zone_including_new_ones() {
     let mut primary = primary(&net, &server, &client_key, root_key);
     let mut secondary = secondary(&net, root_key, &[]);
     secondary.wait_for("took our SOA query for the root", READY);
-    let both = |p: &mut Guest, s: &mut Guest| format!("primary:\n{}\nsecondary:\n{}", p.output(), s.output());
+    let both = |p: &mut Guest, s: &mut Guest| {
+        format!("primary:\n{}\nsecondary:\n{}", p.output(), s.output())
+    };
     for zone in ["example.com", "example.org"] {
         wait_for_serial(&net, SECONDARY, zone, 2026112301, READY, || {
             both(&mut primary, &mut secondary)
@@ -119,7 +114,10 @@ fn a_root_transfer_key_follows_every_zone_including_new_ones() {
     wait_for_serial(&net, SECONDARY, "example.net", 7, READY, || {
         both(&mut primary, &mut secondary)
     });
-    assert_eq!(short(&net, SECONDARY, "www.example.net", "A"), ["192.0.2.130"]);
+    assert_eq!(
+        short(&net, SECONDARY, "www.example.net", "A"),
+        ["192.0.2.130"]
+    );
     let line = secondary.wait_for("example.net.: NOTIFY from", READY);
     assert!(line.contains("a new zone of 10.53.0.3:53"), "{line}");
     // And its changes, by IXFR with the root key.
@@ -152,9 +150,17 @@ fn a_secondary_with_an_update_key_as_in_the_tutorial_transfers_the_zone() {
         &format!("{}fresh A 192.0.2.77\n", with_serial(&zone, serial)),
         "fresh",
     );
-    notify(&net, "example.com", &TsigKey::example("admin._update.example.com"));
+    notify(
+        &net,
+        "example.com",
+        &TsigKey::example("admin._update.example.com"),
+    );
     wait_for_serial(&net, SECONDARY, "example.com", serial, READY, || {
-        format!("primary:\n{}\nsecondary:\n{}", primary.output(), secondary.output())
+        format!(
+            "primary:\n{}\nsecondary:\n{}",
+            primary.output(),
+            secondary.output()
+        )
     });
     secondary.wait_for("by IXFR", READY);
 }
@@ -200,15 +206,24 @@ fn a_transfer_over_the_limit_is_dropped_and_the_old_copy_serves() {
         big.push_str(&format!("bulk{i} A 192.0.2.{}\n", i % 250));
     }
     server.push_file("example.com", &big, "200 more records");
-    notify(&net, "example.com", &TsigKey::example("admin._update.example.com"));
+    notify(
+        &net,
+        "example.com",
+        &TsigKey::example("admin._update.example.com"),
+    );
     let line = secondary.wait_for("more than 100 records", READY);
     assert!(line.contains("keeping the zone we have"), "{line}");
     // The primary has the new version; the secondary keeps the old one.
-    wait_for_serial(&net, PRIMARY, "example.com", serial + 1, READY, || primary.output());
+    wait_for_serial(&net, PRIMARY, "example.com", serial + 1, READY, || {
+        primary.output()
+    });
     assert_eq!(
         e2e::peers::soa_serial(&net, SECONDARY, "example.com"),
         Some(serial)
     );
     assert!(short(&net, SECONDARY, "bulk7.example.com", "A").is_empty());
-    assert_eq!(short(&net, SECONDARY, "mail.example.com", "A"), ["192.0.2.25"]);
+    assert_eq!(
+        short(&net, SECONDARY, "mail.example.com", "A"),
+        ["192.0.2.25"]
+    );
 }
