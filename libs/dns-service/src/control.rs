@@ -22,6 +22,11 @@ const MAX_DEFERRED_UPDATES: usize = 64;
 /// NOTIFYs signed with a key we do not know yet, held until the fetch
 /// they start brings the repository's keys; more are answered BADKEY.
 const MAX_HELD_NOTIFIES: usize = 16;
+/// Seconds between fetches started by NOTIFYs with unknown keys: anyone
+/// can send those, and they must not keep the primary fetching. In
+/// between, such a NOTIFY is answered BADKEY at once (unless a fetch for
+/// one is running: then it waits for that fetch too).
+const UNKNOWN_KEY_FETCH_INTERVAL: u64 = 10;
 
 /// Identifies an UPDATE waiting for its change to be made durable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -91,6 +96,8 @@ pub(crate) struct Control {
     /// where to answer). Verified again once the fetch they started
     /// brought the repository's keys.
     held: Vec<(Vec<u8>, SocketAddr, ReplyTo)>,
+    /// When (unix time) a NOTIFY with an unknown key last started a fetch.
+    unknown_key_fetch: Option<u64>,
 }
 
 /// What a message needs.
@@ -117,6 +124,7 @@ impl Control {
             notify_sources: Vec::new(),
             fetch_on_notify: false,
             held: Vec::new(),
+            unknown_key_fetch: None,
         }
     }
 
@@ -188,7 +196,11 @@ impl Control {
                 )]);
             }
             Err(tsig::RequestError::BadKey(tsig)) if may_hold => {
-                if self.held.len() >= MAX_HELD_NOTIFIES {
+                let recently = self
+                    .unknown_key_fetch
+                    .is_some_and(|at| unix_time < at.saturating_add(UNKNOWN_KEY_FETCH_INTERVAL));
+                let full = self.held.len() >= MAX_HELD_NOTIFIES;
+                if full || (self.held.is_empty() && recently) {
                     let error = tsig::RequestError::BadKey(tsig);
                     return Outcome::Now(alloc::vec![error.response(msg, unix_time)]);
                 }
@@ -197,6 +209,7 @@ impl Control {
                     tsig.key_name.to_ascii()
                 ));
                 if self.held.is_empty() {
+                    self.unknown_key_fetch = Some(unix_time);
                     self.events.push(ControlEvent::Notified {
                         zone: notify.zone,
                         from: peer,
@@ -602,10 +615,23 @@ mod tests {
             assert_eq!(rcode_of(answer), rcode::NOERROR);
         }
         assert!(notified(&mut control).is_empty(), "no second fetch");
-        // A key the fetch did not bring: BADKEY (NOTAUTH) after it.
+        // Right after that fetch, another unknown key does not start one:
+        // BADKEY (NOTAUTH) at once.
         let stranger = key("who.knows.", 3);
-        assert!(handle(&mut control, &notify("example.com.", Some(&stranger))).is_empty());
-        let released = control.release_held(NOW);
+        let at_once = handle(&mut control, &notify("example.com.", Some(&stranger)));
+        assert_eq!(rcode_of(&at_once[0]), rcode::NOTAUTH);
+        assert!(notified(&mut control).is_empty(), "no fetch");
+        // Later it does; a key the fetch did not bring: BADKEY after it.
+        let later = NOW + UNKNOWN_KEY_FETCH_INTERVAL;
+        let msg = {
+            let mut msg = dns_notify::notify_query(&name("example.com."), 8);
+            tsig::sign_request(&mut msg, &stranger, later);
+            msg
+        };
+        let outcome = control.handle(&catalog(), &msg, ReplyTo::Udp(peer()), peer(), false, later);
+        assert!(answers(outcome).is_empty(), "held");
+        assert_eq!(notified(&mut control).len(), 1, "a fetch");
+        let released = control.release_held(later);
         assert_eq!(rcode_of(&released[0].1), rcode::NOTAUTH);
     }
 
