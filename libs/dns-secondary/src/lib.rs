@@ -1030,4 +1030,35 @@ mod tests {
     fn config_from_keys_only(cmdline: &str) -> String {
         parse_config(cmdline).map(|_| ()).unwrap_err()
     }
+
+    fn quiet(_: core::fmt::Arguments<'_>) {}
+
+    #[test]
+    fn a_notify_from_a_root_keys_primary_adds_the_zone_unloaded_until_transferred() {
+        let root = "--keys=10.53.0.1.10.53.0.2._transfer.:SHA256:AAAAAAAAAAAAAAAAAAAAAA==";
+        let config = parse_config(root).expect("a root key");
+        let dns = DnsService::new(
+            dns_server::catalog::Catalog::new(),
+            dns_service::ServiceConfig::default(),
+            quiet,
+        );
+        let mut secondary = Secondary::new(dns, config, Vec::new(), 1);
+        let zone: Name = "new.example.".parse().unwrap();
+        // From another address: not followed.
+        secondary.notified(&zone, "10.53.0.9:53".parse().unwrap(), Instant(0));
+        assert!(secondary.zones.is_empty());
+        secondary.notified(&zone, "10.53.0.1:4711".parse().unwrap(), Instant(0));
+        assert_eq!(secondary.zones.len(), 1);
+        let followed = &secondary.zones[0];
+        assert_eq!(followed.source.zone, zone);
+        assert_eq!(followed.source.primary, "10.53.0.1:53".parse().unwrap());
+        assert!(followed.timer.check_due(Instant(0)), "checked at once");
+        assert!(
+            secondary.dns.catalog().is_unloaded(&zone),
+            "SERVFAIL until it arrives"
+        );
+        // Once only.
+        secondary.notified(&zone, "10.53.0.1:4711".parse().unwrap(), Instant(0));
+        assert_eq!(secondary.zones.len(), 1);
+    }
 }
