@@ -395,16 +395,18 @@ impl KeyStore {
         Ok(role)
     }
 
-    /// The secondaries to notify about `zone`: transfer keys for exactly
-    /// that zone or for the root, with a secondary address (OCaml-DNS
-    /// `Authentication.secondaries`). Each comes with its key, which
-    /// signs the NOTIFY.
+    /// The secondaries to notify about `zone`: transfer (or update) keys
+    /// for exactly that zone or for the root, with a secondary address
+    /// (OCaml-DNS `Authentication.secondaries`). Each comes with its key,
+    /// which signs the NOTIFY; a key for exactly the zone comes before a
+    /// key for the root.
     pub fn secondaries(&self, zone: &Name) -> Vec<(&Key, IpAddr)> {
         self.transfer_peers(zone, |r| r.secondary)
     }
 
-    /// The primaries of `zone` named by transfer keys (what a secondary
-    /// transfers from), with their keys.
+    /// The primaries of `zone` named by transfer (or update) keys (what a
+    /// secondary transfers from), with their keys; a key for exactly the
+    /// zone comes before a key for the root.
     pub fn primaries(&self, zone: &Name) -> Vec<(&Key, IpAddr)> {
         self.transfer_peers(zone, |r| r.primary)
     }
@@ -414,17 +416,21 @@ impl KeyStore {
         zone: &Name,
         pick: impl Fn(&KeyRole) -> Option<IpAddr>,
     ) -> Vec<(&Key, IpAddr)> {
-        self.keys
+        let mut peers: Vec<(bool, &Key, IpAddr)> = self
+            .keys
             .values()
             .filter_map(|k| {
                 let role = KeyRole::of(k.name())?;
                 let matches = role.zone.is_root() || role.zone == *zone;
-                (role.operation == Operation::Transfer && matches)
+                (role.operation.grants(Operation::Transfer) && matches)
                     .then(|| pick(&role))
                     .flatten()
-                    .map(|ip| (k, ip))
+                    .map(|ip| (role.zone.is_root(), k, ip))
             })
-            .collect()
+            .collect();
+        // Stable: canonical key order within each group.
+        peers.sort_by_key(|(root, _, _)| *root);
+        peers.into_iter().map(|(_, k, ip)| (k, ip)).collect()
     }
 }
 

@@ -8,7 +8,10 @@
 //! Transfer keys name the servers: `<primary>.<secondary>._transfer.<zone>`
 //! with IPv4 addresses as four labels each (`10.53.0.1.10.53.0.2`), or
 //! one address only, which is then the primary's. As an extension, an
-//! IPv6 address may stand as a single label (`2001:db8::1`).
+//! IPv6 address may stand as a single label (`2001:db8::1`). Update keys
+//! may name the servers the same way (`<primary>.<secondary>._update.<zone>`):
+//! an update key grants transfers too, so such a key serves a secondary
+//! as its transfer key (OCaml-DNS: update covers transfer covers notify).
 
 use core::fmt;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -72,9 +75,9 @@ pub struct KeyRole {
     pub operation: Operation,
     /// The zone the key is for (the root: every zone).
     pub zone: Name,
-    /// Transfer keys: the primary's address.
+    /// Transfer and update keys: the primary's address.
     pub primary: Option<IpAddr>,
-    /// Transfer keys: the secondary's address (to notify).
+    /// Transfer and update keys: the secondary's address (to notify).
     pub secondary: Option<IpAddr>,
 }
 
@@ -89,7 +92,7 @@ impl KeyRole {
             .find_map(|(i, l)| Operation::from_label(l).map(|op| (i, op)))?;
         let zone = key_name.trim_to(labels.len() - idx - 1);
         let (mut primary, mut secondary) = (None, None);
-        if operation == Operation::Transfer {
+        if operation.grants(Operation::Transfer) {
             let left = &labels[..idx];
             if let Some((ip, rest)) = ip_suffix(left) {
                 match ip_suffix(rest) {
@@ -163,6 +166,18 @@ mod tests {
         let r = KeyRole::of(&n("2001:db8::1.2001:db8::2._transfer.example.")).unwrap();
         assert_eq!(r.primary, Some("2001:db8::1".parse().unwrap()));
         assert_eq!(r.secondary, Some("2001:db8::2".parse().unwrap()));
+
+        // An update key names its servers the same way (it may transfer).
+        let r = KeyRole::of(&n("10.0.42.2.10.0.42.3._update.mirage.")).unwrap();
+        assert_eq!(r.operation, Operation::Update);
+        assert_eq!(r.primary, Some("10.0.42.2".parse().unwrap()));
+        assert_eq!(r.secondary, Some("10.0.42.3".parse().unwrap()));
+        let r = KeyRole::of(&n("10.0.42.2.10.0.42.3._notify.mirage.")).unwrap();
+        assert_eq!(
+            (r.primary, r.secondary),
+            (None, None),
+            "notify keys may not transfer"
+        );
 
         let r = KeyRole::of(&n("secondary._transfer.example.")).unwrap();
         assert_eq!((r.primary, r.secondary), (None, None));

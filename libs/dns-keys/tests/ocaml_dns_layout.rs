@@ -231,3 +231,51 @@ fn cli_keys() {
     assert_eq!(parse_cli_key(":SHA256:AAAA"), Err(CliKeyError::Syntax));
     assert_eq!(parse_cli_key("a..b:SHA256:AAAA"), Err(CliKeyError::BadName));
 }
+
+/// OCaml-DNS: an update key covers transfer, so a key
+/// `<primary>.<secondary>._update.<zone>` names a primary and a secondary
+/// like a transfer key (the deployment tutorial's secondary uses one); a
+/// root transfer key names them for every zone, after the zone's own.
+#[test]
+fn update_keys_with_addresses_and_root_keys_name_peers() {
+    let mut store = KeyStore::new();
+    let secret = vec![1u8; 32];
+    for name in [
+        "10.0.42.2.10.0.42.3._update.mirage.",
+        "10.0.42.2.10.0.42.4._transfer.",
+        "10.0.42.2.10.0.42.5._transfer.mirage.",
+        "10.0.42.9.10.0.42.3._notify.mirage.",
+    ] {
+        store.insert(Key::new(n(name), Algorithm::HmacSha256, secret.clone()));
+    }
+    let secondaries: Vec<(String, IpAddr)> = store
+        .secondaries(&n("mirage."))
+        .into_iter()
+        .map(|(k, a)| (k.name().to_ascii(), a))
+        .collect();
+    assert_eq!(
+        secondaries,
+        [
+            (
+                "10.0.42.2.10.0.42.5._transfer.mirage.".into(),
+                ip("10.0.42.5")
+            ),
+            (
+                "10.0.42.2.10.0.42.3._update.mirage.".into(),
+                ip("10.0.42.3")
+            ),
+            ("10.0.42.2.10.0.42.4._transfer.".into(), ip("10.0.42.4")),
+        ],
+        "the zone's own keys first, the root key last, no notify key"
+    );
+    let primaries = store.primaries(&n("other.example."));
+    assert_eq!(primaries.len(), 1);
+    assert_eq!(primaries[0].0.name(), &n("10.0.42.2.10.0.42.4._transfer."));
+    assert!(store
+        .authorise(
+            &n("10.0.42.2.10.0.42.3._update.mirage."),
+            Operation::Transfer,
+            &n("mirage.")
+        )
+        .is_ok());
+}

@@ -5,7 +5,13 @@
 //! Which zones and which primaries come from the TSIG keys, in the
 //! OCaml-DNS convention: a key `<primary-ip>.<secondary-ip>._transfer.<zone>`
 //! means "serve `<zone>`, transferred from `<primary-ip>`, signed with this
-//! key" ([`zones_from_keys`]).
+//! key" ([`zones_from_keys`]); an `_update` key named the same way does too
+//! (an update key may transfer). A key for the root,
+//! `<primary-ip>.<secondary-ip>._transfer.`, means "serve every zone of
+//! `<primary-ip>`": the secondary sends the primary a signed SOA query for
+//! `.`, the primary NOTIFYs it for each zone it has (and for zones it gets
+//! later), and a NOTIFY signed with the root key for a zone we do not have
+//! yet adds that zone (OCaml-DNS `Dns_server.Secondary`).
 //!
 //! Layers:
 //! - [`timers`]: the SOA refresh / retry / expire timers of one zone, with
@@ -44,7 +50,7 @@ use bootargs::{ArgKind, ArgSpec, Args};
 use dns_keys::{KeyRole, KeyStore, Operation};
 pub use dns_service::LogLevel;
 use dns_service::{ControlEvent, DnsService, Logger};
-use dns_xfr::{Kind, Outcome};
+use dns_xfr::{Kind, Limits, Outcome};
 use dns_zone::{Name, Zone};
 use netstack::{Instant, NetError, Poll, Service, Sockets, TcpHandle, TcpStatus};
 use tsig::Key;
@@ -62,6 +68,25 @@ pub const TRANSFER_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 pub const TRANSFER_TIME_LIMIT: Duration = Duration::from_secs(15 * 60);
 /// Bytes read from a connection per call.
 const READ_CHUNK: usize = 16 * 1024;
+/// How often a root key's subscription (the SOA query for `.`) is sent
+/// again once it succeeded: it picks up zones whose NOTIFYs were lost.
+pub const ROOT_RECHECK: Duration = Duration::from_secs(3600);
+/// The first retry of a failed subscription; it doubles up to
+/// [`ROOT_RETRY_MAX`].
+pub const ROOT_RETRY: Duration = Duration::from_secs(5);
+/// The longest wait between failed subscriptions.
+pub const ROOT_RETRY_MAX: Duration = Duration::from_secs(300);
+/// Zones a root key may add: a primary that NOTIFYs without end must not
+/// make us hold zones without end.
+pub const MAX_FOLLOWED_ZONES: usize = 10_000;
+/// Default of `--transfer-max-records`. Measured (scripts/bench-xfr,
+/// spt): the first AXFR of 490 000 records from BIND needs `--mem=244`
+/// (fails at 236), about 520 bytes a record; a refresh holds the old copy
+/// beside the new one, so 500 000 records stay inside Solo5's default
+/// `--mem=512`. Unbounded, 3 000 000 records peaked at 1.96 GB.
+pub const DEFAULT_TRANSFER_MAX_RECORDS: &str = "500000";
+/// Default of `--transfer-max-bytes`: 64 MiB of DNS messages.
+pub const DEFAULT_TRANSFER_MAX_BYTES: &str = "67108864";
 
 /// The secondary's boot arguments (besides the network ones).
 pub const SECONDARY_ARGS: &[ArgSpec] = &[
@@ -70,7 +95,23 @@ pub const SECONDARY_ARGS: &[ArgSpec] = &[
         kind: ArgKind::Repeated {
             metavar: "NAME:ALG:SECRET[,…]",
         },
-        help: "TSIG keys (repeatable, or comma-separated); `<primary-ip>.<secondary-ip>._transfer.<zone>:SHA256:BASE64` makes this a secondary of <zone> transferring from <primary-ip>",
+        help: "TSIG keys (repeatable, or comma-separated); `<primary-ip>.<secondary-ip>._transfer.<zone>:SHA256:BASE64` (or `._update.<zone>`) makes this a secondary of <zone> transferring from <primary-ip>; `<primary-ip>.<secondary-ip>._transfer.:SHA256:BASE64` (the root) of every zone <primary-ip> NOTIFYs us for",
+    },
+    ArgSpec {
+        name: "transfer-max-records",
+        kind: ArgKind::Value {
+            metavar: "RECORDS",
+            default: Some(DEFAULT_TRANSFER_MAX_RECORDS),
+        },
+        help: "largest zone transfer taken, in records; a larger one is logged and dropped, the old copy keeps serving (a first transfer needs about 520 bytes of memory a record, a refresh twice that)",
+    },
+    ArgSpec {
+        name: "transfer-max-bytes",
+        kind: ArgKind::Value {
+            metavar: "BYTES",
+            default: Some(DEFAULT_TRANSFER_MAX_BYTES),
+        },
+        help: "largest zone transfer taken, in bytes of DNS messages; a larger one is logged and dropped",
     },
     ArgSpec {
         name: "primary-port",
@@ -94,56 +135,82 @@ pub struct ZoneSource {
     pub key: Key,
 }
 
+/// A primary all of whose zones this secondary serves (a root key).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RootSource {
+    /// The primary's DNS address (TCP).
+    pub primary: SocketAddr,
+    /// The root transfer key: signs the subscription, the NOTIFYs and the
+    /// transfers of every zone learnt from this primary.
+    pub key: Key,
+}
+
 /// Everything [`Secondary::new`] needs.
 #[derive(Clone, Debug)]
 pub struct SecondaryConfig {
     /// The zones and their primaries.
     pub zones: Vec<ZoneSource>,
+    /// The primaries followed for every zone (root keys).
+    pub roots: Vec<RootSource>,
     /// Every key given (the transfer keys also authorise NOTIFYs from the
     /// primary and transfers from us to the key's holders).
     pub keys: KeyStore,
+    /// The largest transfer taken.
+    pub limits: Limits,
 }
 
-/// The zones named by the transfer keys of `keys`: each key
-/// `<primary-ip>[.<secondary-ip>]._transfer.<zone>` adds `<zone>` from
-/// `<primary-ip>` on `primary_port`. Keys for the root zone (every zone)
-/// name no zone to transfer and are skipped. Errors name a zone given twice
-/// with different primaries; the second line of the result holds warnings
-/// (a secondary address that is not one of `ours`).
+/// The zones and primaries the keys name ([`zones_from_keys`]).
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    /// Zones named by zone keys.
+    pub zones: Vec<ZoneSource>,
+    /// Primaries named by root keys.
+    pub roots: Vec<RootSource>,
+    /// Warnings to log.
+    pub warnings: Vec<String>,
+}
+
+/// The zones named by the transfer (or update) keys of `keys`: each key
+/// `<primary-ip>[.<secondary-ip>]._transfer.<zone>` (or `._update.<zone>`)
+/// adds `<zone>` from `<primary-ip>` on `primary_port`; a key for the root
+/// adds `<primary-ip>` as a primary followed for every zone. Errors name a
+/// zone given twice with different primaries; warnings name a secondary
+/// address that is not one of `ours`.
 pub fn zones_from_keys(
     keys: &KeyStore,
     primary_port: u16,
     ours: &[IpAddr],
-) -> Result<(Vec<ZoneSource>, Vec<String>), String> {
-    let mut zones: Vec<ZoneSource> = Vec::new();
-    let mut warnings = Vec::new();
+) -> Result<Sources, String> {
+    let mut found = Sources::default();
     for key in keys.iter() {
         let Some(role) = KeyRole::of(key.name()) else {
             continue;
         };
         let Some(primary) = role
             .primary
-            .filter(|_| role.operation == Operation::Transfer)
+            .filter(|_| role.operation.grants(Operation::Transfer))
         else {
             continue;
         };
-        if role.zone.is_root() {
-            warnings.push(alloc::format!(
-                "key {}: a transfer key for the root names no zone to transfer; ignored",
-                key.name().to_ascii()
-            ));
-            continue;
-        }
         if let Some(secondary) = role.secondary {
             if !ours.is_empty() && !ours.contains(&secondary) {
-                warnings.push(alloc::format!(
+                found.warnings.push(alloc::format!(
                     "key {}: {secondary} is not one of our addresses",
                     key.name().to_ascii()
                 ));
             }
         }
         let primary = SocketAddr::new(primary, primary_port);
-        if let Some(other) = zones.iter().find(|z| z.zone == role.zone) {
+        if role.zone.is_root() {
+            if !found.roots.iter().any(|r| r.primary == primary) {
+                found.roots.push(RootSource {
+                    primary,
+                    key: key.clone(),
+                });
+            }
+            continue;
+        }
+        if let Some(other) = found.zones.iter().find(|z| z.zone == role.zone) {
             if other.primary != primary {
                 return Err(alloc::format!(
                     "zone {} has two primaries, {} and {primary}: give one transfer key per zone",
@@ -151,15 +218,16 @@ pub fn zones_from_keys(
                     other.primary
                 ));
             }
+            // A transfer key is preferred to an update key of the zone.
             continue;
         }
-        zones.push(ZoneSource {
+        found.zones.push(ZoneSource {
             zone: role.zone,
             primary,
             key: key.clone(),
         });
     }
-    Ok((zones, warnings))
+    Ok(found)
 }
 
 /// Reads [`SECONDARY_ARGS`]: the keys (each `--keys` value may hold several,
@@ -184,13 +252,27 @@ pub fn config_from_args(
     let port: u16 = args
         .parse_required("primary-port")
         .map_err(|e| alloc::format!("{e}"))?;
-    let (zones, warnings) = zones_from_keys(&keys, port, ours)?;
-    if zones.is_empty() {
+    let limits = Limits {
+        records: args
+            .parse_required("transfer-max-records")
+            .map_err(|e| alloc::format!("{e}"))?,
+        bytes: args
+            .parse_required("transfer-max-bytes")
+            .map_err(|e| alloc::format!("{e}"))?,
+    };
+    let sources = zones_from_keys(&keys, port, ours)?;
+    if sources.zones.is_empty() && sources.roots.is_empty() {
         return Err(String::from(
-            "no zone to serve: give --keys=<primary-ip>.<secondary-ip>._transfer.<zone>:SHA256:BASE64",
+            "no zone to serve: give --keys=<primary-ip>.<secondary-ip>._transfer.<zone>:SHA256:BASE64 (or ._transfer. for every zone of the primary)",
         ));
     }
-    Ok((SecondaryConfig { zones, keys }, warnings))
+    let config = SecondaryConfig {
+        zones: sources.zones,
+        roots: sources.roots,
+        keys,
+        limits,
+    };
+    Ok((config, sources.warnings))
 }
 
 /// Why a refresh did not complete, at the connection level or in the
@@ -247,11 +329,23 @@ struct SecondaryZone {
     expired: bool,
 }
 
+/// A root key's subscription to its primary.
+struct Root {
+    source: RootSource,
+    fetch: Option<Fetch>,
+    /// When the next subscription goes out (none while one is running).
+    next: Instant,
+    /// The wait after the next failure.
+    retry: Duration,
+}
+
 /// The secondary service (see the crate documentation). Poll it from the
 /// stack's event loop; it polls the DNS service it owns.
 pub struct Secondary {
     dns: DnsService,
     zones: Vec<SecondaryZone>,
+    roots: Vec<Root>,
+    limits: Limits,
     jitter: Jitter,
     log: Logger,
     buf: Vec<u8>,
@@ -272,6 +366,12 @@ impl Secondary {
         dns.set_keys(config.keys, seed, ours);
         for source in &config.zones {
             dns.accept_notify(source.zone.clone(), source.primary.ip());
+            // Configured, no data yet: SERVFAIL, not REFUSED.
+            dns.set_unloaded(&source.zone, true);
+        }
+        for root in &config.roots {
+            // The root: NOTIFYs for any zone from this primary.
+            dns.accept_notify(Name::root(), root.primary.ip());
         }
         let log = dns.logger();
         Secondary {
@@ -287,6 +387,17 @@ impl Secondary {
                     expired: false,
                 })
                 .collect(),
+            roots: config
+                .roots
+                .into_iter()
+                .map(|source| Root {
+                    source,
+                    fetch: None,
+                    next: Instant(0),
+                    retry: ROOT_RETRY,
+                })
+                .collect(),
+            limits: config.limits,
             jitter: Jitter::new(seed ^ 0x5ec0_4da7),
             log,
             buf: vec![0; READ_CHUNK],
@@ -299,7 +410,58 @@ impl Secondary {
         &self.dns
     }
 
+    /// A NOTIFY for a zone we do not serve from the primary of a root key
+    /// (the control plane took it only signed with a key that may notify
+    /// the zone): serve that zone too, from that primary, with the root key.
+    fn follow(&mut self, zone: &Name, from: SocketAddr, now: Instant) {
+        let Some(root) = self
+            .roots
+            .iter()
+            .find(|r| r.source.primary.ip() == from.ip())
+        else {
+            return;
+        };
+        if self.zones.len() >= MAX_FOLLOWED_ZONES {
+            self.log.at(
+                LogLevel::Warn,
+                format_args!(
+                    "secondary: NOTIFY for {} from {from}: already {MAX_FOLLOWED_ZONES} zones; not following it",
+                    zone.to_ascii()
+                ),
+            );
+            return;
+        }
+        let source = ZoneSource {
+            zone: zone.clone(),
+            primary: root.source.primary,
+            key: root.source.key.clone(),
+        };
+        self.log.at(
+            LogLevel::Info,
+            format_args!(
+                "secondary: {}: NOTIFY from {from}: a new zone of {}, following it with key {}",
+                zone.to_ascii(),
+                source.primary,
+                source.key.name().to_ascii()
+            ),
+        );
+        self.dns.accept_notify(zone.clone(), source.primary.ip());
+        self.dns.set_unloaded(zone, true);
+        let mut timer = RefreshTimer::new(now);
+        timer.notified(now);
+        self.zones.push(SecondaryZone {
+            source,
+            timer,
+            fetch: None,
+            notified_meanwhile: false,
+            expired: false,
+        });
+    }
+
     fn notified(&mut self, zone: &Name, from: SocketAddr, now: Instant) {
+        if !zone.is_root() && !self.zones.iter().any(|z| z.source.zone == *zone) {
+            self.follow(zone, from, now);
+        }
         let log = self.log;
         for z in self
             .zones
@@ -335,7 +497,8 @@ impl Secondary {
             Session::axfr(apex, key, id, current, unix_time)
         } else {
             Session::check(apex, key, id, transfer_id, unix_time)
-        };
+        }
+        .with_limits(self.limits);
         match net.tcp_connect(zone.source.primary, TRANSFER_IDLE_TIMEOUT) {
             Ok(tcp) => {
                 self.zones[index].fetch = Some(Fetch {
@@ -353,52 +516,89 @@ impl Secondary {
 
     /// Moves bytes for the refresh of zone `index`; finishes it when done.
     fn pump(&mut self, index: usize, net: &mut dyn Sockets) {
-        let now = net.now();
-        let unix_time = net.unix_time();
         let Some(fetch) = self.zones[index].fetch.as_mut() else {
             return;
         };
-        let status = net.tcp_status(fetch.tcp);
-        if status == TcpStatus::Connecting {
-            if now.since(fetch.started) >= CONNECT_TIMEOUT {
-                self.end(index, net, Err(RefreshError::ConnectTimeout));
-            }
-            return;
-        }
-        fetch.connected.get_or_insert(now);
         let apex = fetch.session.zone().clone();
-        let mut step = Step::Wait;
-        loop {
-            let n = match net.tcp_read(fetch.tcp, &mut self.buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            fetch.last_input = now;
-            step = fetch
-                .session
-                .input(&self.buf[..n], self.dns.catalog().get(&apex), unix_time);
-            if !matches!(step, Step::Wait) {
-                break;
-            }
+        let current = self.dns.catalog().get(&apex);
+        if let Some(result) = pump_fetch(fetch, net, &mut self.buf, current) {
+            self.end(index, net, result);
         }
-        if matches!(step, Step::Wait) {
-            while !fetch.session.output().is_empty() {
-                match net.tcp_write(fetch.tcp, fetch.session.output()) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => fetch.session.consume_output(n),
+    }
+
+    /// Starts the subscriptions of root keys that are due, moves the
+    /// running ones on.
+    fn poll_roots(&mut self, net: &mut dyn Sockets) {
+        let now = net.now();
+        for index in 0..self.roots.len() {
+            if self.roots[index].fetch.is_none() && self.roots[index].next <= now {
+                let id = self.jitter.next_u64() as u16;
+                let root = &mut self.roots[index];
+                let session = Session::subscribe(root.source.key.clone(), id, net.unix_time());
+                match net.tcp_connect(root.source.primary, TRANSFER_IDLE_TIMEOUT) {
+                    Ok(tcp) => {
+                        root.fetch = Some(Fetch {
+                            tcp,
+                            session,
+                            started: now,
+                            connected: None,
+                            last_input: now,
+                            fallback: true,
+                        })
+                    }
+                    Err(error) => self.root_done(index, now, Err(RefreshError::Connect(error))),
                 }
             }
-            let gone = matches!(status, TcpStatus::Closed | TcpStatus::PeerClosed);
-            if gone {
-                self.end(index, net, Err(RefreshError::ConnectionLost));
-            } else if now.since(fetch.last_input) >= TRANSFER_IDLE_TIMEOUT
-                || now.since(fetch.started) >= TRANSFER_TIME_LIMIT
-            {
-                self.end(index, net, Err(RefreshError::Timeout));
+            let Some(fetch) = self.roots[index].fetch.as_mut() else {
+                continue;
+            };
+            if let Some(result) = pump_fetch(fetch, net, &mut self.buf, None) {
+                if let Some(fetch) = self.roots[index].fetch.take() {
+                    net.tcp_release(fetch.tcp);
+                }
+                self.root_done(index, now, result);
             }
-            return;
         }
-        self.end(index, net, Ok(step));
+    }
+
+    fn root_done(&mut self, index: usize, now: Instant, result: Result<Step, RefreshError>) {
+        let root = &mut self.roots[index];
+        let (primary, key) = (root.source.primary, root.source.key.name().to_ascii());
+        match result {
+            Ok(Step::Subscribed) => {
+                root.next = now.after(ROOT_RECHECK);
+                root.retry = ROOT_RETRY;
+                self.log.at(
+                    LogLevel::Info,
+                    format_args!(
+                        "secondary: {primary} took our SOA query for the root (key {key}): following every zone it NOTIFYs us for"
+                    ),
+                );
+            }
+            Ok(Step::Failed(error)) => self.root_failed(index, now, RefreshError::Session(error)),
+            Err(error) => self.root_failed(index, now, error),
+            Ok(_) => self.root_failed(
+                index,
+                now,
+                RefreshError::Session(SessionError::Malformed("an unexpected answer")),
+            ),
+        }
+    }
+
+    fn root_failed(&mut self, index: usize, now: Instant, error: RefreshError) {
+        let root = &mut self.roots[index];
+        root.next = now.after(root.retry);
+        let wait = root.retry;
+        root.retry = (root.retry * 2).min(ROOT_RETRY_MAX);
+        self.log.at(
+            LogLevel::Warn,
+            format_args!(
+                "secondary: SOA query for the root to {} (key {}) failed: {error}; retrying in {} ms",
+                root.source.primary,
+                root.source.key.name().to_ascii(),
+                wait.as_millis()
+            ),
+        );
     }
 
     /// Closes the refresh of zone `index` and acts on its result.
@@ -430,7 +630,7 @@ impl Secondary {
                     self.failed(index, now, RefreshError::Session(error));
                 }
             }
-            Ok(Step::Wait) => {}
+            Ok(Step::Wait | Step::Subscribed) => {}
             Err(error) => self.failed(index, now, error),
         }
         if core::mem::take(&mut self.zones[index].notified_meanwhile)
@@ -589,18 +789,73 @@ impl Secondary {
     }
 
     fn deadline(&self, now: Instant) -> Option<Instant> {
-        self.zones
-            .iter()
-            .map(|z| match &z.fetch {
-                // Connect timeout, idle timeout and the overall limit.
-                Some(fetch) => fetch
-                    .last_input
-                    .after(TRANSFER_IDLE_TIMEOUT)
-                    .min(fetch.started.after(CONNECT_TIMEOUT).max(now))
-                    .min(fetch.started.after(TRANSFER_TIME_LIMIT)),
-                None => z.timer.deadline(now),
-            })
-            .min()
+        // Connect timeout, idle timeout and the overall limit.
+        let fetching = |fetch: &Fetch| {
+            fetch
+                .last_input
+                .after(TRANSFER_IDLE_TIMEOUT)
+                .min(fetch.started.after(CONNECT_TIMEOUT).max(now))
+                .min(fetch.started.after(TRANSFER_TIME_LIMIT))
+        };
+        let zones = self.zones.iter().map(|z| match &z.fetch {
+            Some(fetch) => fetching(fetch),
+            None => z.timer.deadline(now),
+        });
+        let roots = self.roots.iter().map(|r| match &r.fetch {
+            Some(fetch) => fetching(fetch),
+            None => r.next,
+        });
+        zones.chain(roots).min()
+    }
+}
+
+/// Moves bytes of one refresh (or subscription); its result once it has
+/// one. `current` is the copy we serve.
+fn pump_fetch(
+    fetch: &mut Fetch,
+    net: &mut dyn Sockets,
+    buf: &mut [u8],
+    current: Option<&Zone>,
+) -> Option<Result<Step, RefreshError>> {
+    let now = net.now();
+    let unix_time = net.unix_time();
+    let status = net.tcp_status(fetch.tcp);
+    if status == TcpStatus::Connecting {
+        if now.since(fetch.started) >= CONNECT_TIMEOUT {
+            return Some(Err(RefreshError::ConnectTimeout));
+        }
+        return None;
+    }
+    fetch.connected.get_or_insert(now);
+    let mut step = Step::Wait;
+    loop {
+        let n = match net.tcp_read(fetch.tcp, buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        fetch.last_input = now;
+        step = fetch.session.input(&buf[..n], current, unix_time);
+        if !matches!(step, Step::Wait) {
+            break;
+        }
+    }
+    if !matches!(step, Step::Wait) {
+        return Some(Ok(step));
+    }
+    while !fetch.session.output().is_empty() {
+        match net.tcp_write(fetch.tcp, fetch.session.output()) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => fetch.session.consume_output(n),
+        }
+    }
+    if matches!(status, TcpStatus::Closed | TcpStatus::PeerClosed) {
+        Some(Err(RefreshError::ConnectionLost))
+    } else if now.since(fetch.last_input) >= TRANSFER_IDLE_TIMEOUT
+        || now.since(fetch.started) >= TRANSFER_TIME_LIMIT
+    {
+        Some(Err(RefreshError::Timeout))
+    } else {
+        None
     }
 }
 
@@ -631,6 +886,10 @@ impl Service for Secondary {
                 self.pump(index, net);
                 changed = true;
             }
+        }
+        if !self.roots.is_empty() {
+            self.poll_roots(net);
+            changed = true;
         }
         self.expire(now);
         if changed {
@@ -668,8 +927,12 @@ mod tests {
             "admin._update.example.com:SHA256:AAAAAAAAAAAAAAAAAAAAAA==",
         ));
         let ours = ["10.53.0.2".parse().unwrap()];
-        let (zones, warnings) = zones_from_keys(&keys, 5353, &ours).unwrap();
-        assert!(warnings.is_empty(), "{warnings:?}");
+        let Sources {
+            zones,
+            roots,
+            warnings,
+        } = zones_from_keys(&keys, 5353, &ours).unwrap();
+        assert!(warnings.is_empty() && roots.is_empty(), "{warnings:?}");
         let found: Vec<(String, SocketAddr)> = zones
             .iter()
             .map(|z| (z.zone.to_ascii(), z.primary))
@@ -696,12 +959,108 @@ mod tests {
             "10.53.0.1.10.53.0.3._transfer.example.com:SHA256:AAAAAAAAAAAAAAAAAAAAAA==",
         ));
         let ours = ["10.53.0.2".parse().unwrap()];
-        let (zones, warnings) = zones_from_keys(&keys, 53, &ours).unwrap();
-        assert_eq!(zones.len(), 1);
-        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        let found = zones_from_keys(&keys, 53, &ours).unwrap();
+        assert_eq!(found.zones.len(), 1);
+        assert_eq!(found.warnings.len(), 1, "{:?}", found.warnings);
         keys.insert(key(
             "10.53.0.7.10.53.0.2._transfer.example.com:SHA256:AAAAAAAAAAAAAAAAAAAAAA==",
         ));
         assert!(zones_from_keys(&keys, 53, &ours).is_err());
+    }
+
+    #[test]
+    fn update_keys_and_root_keys_name_what_to_serve() {
+        let mut keys = KeyStore::new();
+        // The OCaml-DNS tutorial's secondary key: an update key naming the
+        // primary and the secondary.
+        keys.insert(key(
+            "10.0.42.2.10.0.42.3._update.mirage:SHA256:AAAAAAAAAAAAAAAAAAAAAA==",
+        ));
+        keys.insert(key(
+            "10.0.42.9.10.0.42.3._transfer.:SHA256:AAAAAAAAAAAAAAAAAAAAAA==",
+        ));
+        keys.insert(key(
+            "10.0.42.8.10.0.42.3._notify.example:SHA256:AAAAAAAAAAAAAAAAAAAAAA==",
+        ));
+        let found = zones_from_keys(&keys, 53, &["10.0.42.3".parse().unwrap()]).unwrap();
+        assert!(found.warnings.is_empty(), "{:?}", found.warnings);
+        assert_eq!(found.zones.len(), 1, "the notify key names no zone");
+        assert_eq!(found.zones[0].zone.to_ascii(), "mirage.");
+        assert_eq!(found.zones[0].primary, "10.0.42.2:53".parse().unwrap());
+        assert_eq!(found.roots.len(), 1);
+        assert_eq!(found.roots[0].primary, "10.0.42.9:53".parse().unwrap());
+    }
+
+    fn parse_config(cmdline: &str) -> Result<SecondaryConfig, String> {
+        let specs = [SECONDARY_ARGS, dns_service::SERVICE_ARGS].concat();
+        let Ok(bootargs::Parsed::Args(args)) = bootargs::parse("secondary", &specs, cmdline) else {
+            panic!("the arguments parse");
+        };
+        config_from_args(&args, &[]).map(|(config, _)| config)
+    }
+
+    #[test]
+    fn a_root_key_alone_is_enough_and_limits_come_from_the_arguments() {
+        let root = "--keys=10.53.0.1.10.53.0.2._transfer.:SHA256:AAAAAAAAAAAAAAAAAAAAAA==";
+        let config = parse_config(root).expect("a root key names zones to serve");
+        assert!(config.zones.is_empty());
+        assert_eq!(config.roots.len(), 1);
+        assert_eq!(
+            config.limits,
+            Limits {
+                records: 500_000,
+                bytes: 64 << 20
+            }
+        );
+        let config = parse_config(&alloc::format!(
+            "{root} --transfer-max-records=10 --transfer-max-bytes=2000"
+        ))
+        .unwrap();
+        assert_eq!(
+            config.limits,
+            Limits {
+                records: 10,
+                bytes: 2000
+            }
+        );
+        let error = config_from_keys_only(
+            "--keys=admin._update.example.com:SHA256:AAAAAAAAAAAAAAAAAAAAAA==",
+        );
+        assert!(error.starts_with("no zone to serve"), "{error}");
+    }
+
+    fn config_from_keys_only(cmdline: &str) -> String {
+        parse_config(cmdline).map(|_| ()).unwrap_err()
+    }
+
+    fn quiet(_: core::fmt::Arguments<'_>) {}
+
+    #[test]
+    fn a_notify_from_a_root_keys_primary_adds_the_zone_unloaded_until_transferred() {
+        let root = "--keys=10.53.0.1.10.53.0.2._transfer.:SHA256:AAAAAAAAAAAAAAAAAAAAAA==";
+        let config = parse_config(root).expect("a root key");
+        let dns = DnsService::new(
+            dns_server::catalog::Catalog::new(),
+            dns_service::ServiceConfig::default(),
+            quiet,
+        );
+        let mut secondary = Secondary::new(dns, config, Vec::new(), 1);
+        let zone: Name = "new.example.".parse().unwrap();
+        // From another address: not followed.
+        secondary.notified(&zone, "10.53.0.9:53".parse().unwrap(), Instant(0));
+        assert!(secondary.zones.is_empty());
+        secondary.notified(&zone, "10.53.0.1:4711".parse().unwrap(), Instant(0));
+        assert_eq!(secondary.zones.len(), 1);
+        let followed = &secondary.zones[0];
+        assert_eq!(followed.source.zone, zone);
+        assert_eq!(followed.source.primary, "10.53.0.1:53".parse().unwrap());
+        assert!(followed.timer.check_due(Instant(0)), "checked at once");
+        assert!(
+            secondary.dns.catalog().is_unloaded(&zone),
+            "SERVFAIL until it arrives"
+        );
+        // Once only.
+        secondary.notified(&zone, "10.53.0.1:4711".parse().unwrap(), Instant(0));
+        assert_eq!(secondary.zones.len(), 1);
     }
 }

@@ -15,7 +15,7 @@ use core::fmt;
 
 use dns_server::tcp::{frame, FrameError, TcpFramer, MAX_TCP_MESSAGE};
 use dns_wire::{class, flags, opcode, rcode, Header, Message, MessageBuilder, Name, RecordType};
-use dns_xfr::{Kind, Outcome, Progress, Transport, XfrClient, XfrError};
+use dns_xfr::{Kind, Limits, Outcome, Progress, Transport, XfrClient, XfrError};
 use dns_zone::zone::diff::soa_serial;
 use dns_zone::{Serial, Zone};
 use tsig::{Key, ResponseError, ResponseVerifier};
@@ -126,6 +126,9 @@ pub enum Step {
     },
     /// The refresh failed.
     Failed(SessionError),
+    /// The primary took our signed SOA query for the root
+    /// ([`Session::subscribe`]): it NOTIFYs us for each of its zones.
+    Subscribed,
 }
 
 enum Phase {
@@ -138,6 +141,8 @@ enum Phase {
     },
     /// Receiving the transfer.
     Transfer { kind: Kind, client: XfrClient },
+    /// Waiting for the answer to our SOA query for the root.
+    Root { id: u16, verifier: ResponseVerifier },
     /// Finished; further input is ignored.
     Done,
 }
@@ -150,6 +155,8 @@ pub struct Session {
     framer: TcpFramer,
     /// Framed requests not yet taken by the connection.
     output: Vec<u8>,
+    /// Bounds of the transfer.
+    limits: Limits,
 }
 
 impl Session {
@@ -192,6 +199,36 @@ impl Session {
         session
     }
 
+    /// A signed SOA query for the root with a root transfer key
+    /// (`<primary>.<secondary>._transfer.`), as OCaml-DNS secondaries send
+    /// it: the primary answers NOERROR (not authoritative) and NOTIFYs us,
+    /// signed with the key, for every zone it serves.
+    pub fn subscribe(key: Key, id: u16, unix_time: u64) -> Session {
+        let root = Name::root();
+        let mut query = MessageBuilder::new(id, 0);
+        query
+            .question(&root, RecordType::SOA, class::IN)
+            .expect("a question fits an empty message");
+        let mut query = query.finish();
+        let mac = tsig::sign_request(&mut query, &key, unix_time);
+        let verifier = ResponseVerifier::new(key.clone(), &mac);
+        let mut session = Session::new(root, key, Phase::Root { id, verifier });
+        session.queue(&query);
+        session
+    }
+
+    /// Bounds the transfer this session may start (none by default); a
+    /// larger one fails with [`XfrError::TooLarge`].
+    pub fn with_limits(mut self, limits: Limits) -> Session {
+        self.limits = limits;
+        // Started already (an AXFR fallback); otherwise `soa_answer`
+        // applies them.
+        if let Phase::Transfer { client, .. } = &mut self.phase {
+            client.set_limits(limits);
+        }
+        self
+    }
+
     fn new(zone: Name, key: Key, phase: Phase) -> Session {
         Session {
             zone,
@@ -199,6 +236,7 @@ impl Session {
             phase,
             framer: TcpFramer::new(MAX_TCP_MESSAGE),
             output: Vec::new(),
+            limits: Limits::NONE,
         }
     }
 
@@ -237,6 +275,7 @@ impl Session {
             };
             let step = match &mut self.phase {
                 Phase::Soa { .. } => self.soa_answer(&message, current, unix_time),
+                Phase::Root { id, verifier } => root_answer(&message, *id, verifier, unix_time),
                 Phase::Transfer { kind, client } => {
                     let kind = *kind;
                     match client.handle_message(&message, unix_time) {
@@ -343,9 +382,33 @@ impl Session {
                 (Kind::Axfr, client, request)
             }
         };
+        let client = client.with_limits(self.limits);
         self.phase = Phase::Transfer { kind, client };
         self.queue(&request);
         Step::Wait
+    }
+}
+
+/// The answer to our SOA query for the root: signed by the primary and
+/// NOERROR (it is not authoritative for the root, and need not be).
+fn root_answer(message: &[u8], id: u16, verifier: &mut ResponseVerifier, unix_time: u64) -> Step {
+    let Ok(header) = Header::parse(message) else {
+        return Step::Failed(SessionError::Malformed("shorter than a header"));
+    };
+    if header.id != id || !header.is_response() || header.opcode() != opcode::QUERY {
+        return Step::Failed(SessionError::Malformed(
+            "a message that does not answer our SOA query",
+        ));
+    }
+    if let Err(error) = verifier
+        .verify(message, unix_time)
+        .and_then(|_| verifier.finish())
+    {
+        return Step::Failed(SessionError::SoaTsig(error));
+    }
+    match header.rcode() {
+        rcode::NOERROR => Step::Subscribed,
+        other => Step::Failed(SessionError::SoaRcode(other)),
     }
 }
 

@@ -161,12 +161,13 @@ impl Server {
         } else {
             None
         };
+        if class_ok && !transfer && self.catalog.unavailable(&q.qname).is_some() {
+            // Configured, but not loaded yet or expired (RFC 1035 §4.3.5).
+            return response::question_only(q, rcode::SERVFAIL, 0);
+        }
         let Some(mut zone) = zone else {
             return response::question_only(q, rcode::REFUSED, 0);
         };
-        if self.catalog.is_expired(zone.origin()) {
-            return response::question_only(q, rcode::SERVFAIL, 0);
-        }
         if q.qtype == RecordType::DS && *zone.origin() == q.qname && !q.qname.is_root() {
             // The DS RRset of a zone lives in its parent: when we serve the
             // parent too, answer from there (RFC 4035 §3.1.4.1).

@@ -269,3 +269,31 @@ fn expired_zone_answers_servfail_until_current_again() {
     let r = ask(&s, "mail.example.com.", T::A);
     assert_eq!((r.rcode(), r.aa()), (NOERROR, true));
 }
+
+/// A zone that is configured but has no data yet (a secondary before its
+/// first transfer, a primary whose file never loaded) answers SERVFAIL,
+/// as BIND, Knot and NSD do, not REFUSED; names of other zones stay
+/// REFUSED, and a loaded zone below an unloaded one still answers.
+#[test]
+fn unloaded_zone_answers_servfail_until_it_loads() {
+    let mut s = srv();
+    let apex: dns_zone::Name = "example.org.".parse().unwrap();
+    assert_eq!(ask(&s, "www.example.org.", T::A).rcode(), 5, "REFUSED");
+    s.catalog_mut().set_unloaded(&apex, true);
+    let r = ask(&s, "www.example.org.", T::A);
+    assert_eq!((r.rcode(), r.aa(), r.answer().len()), (2, false, 0));
+    assert_eq!(ask(&s, "example.org.", T::SOA).rcode(), 2);
+    assert_eq!(ask(&s, "example.net.", T::SOA).rcode(), 5, "not configured");
+    assert_eq!(ask(&s, "mail.example.com.", T::A).rcode(), NOERROR);
+    // A zone with data is never marked unloaded.
+    let served: dns_zone::Name = "example.com.".parse().unwrap();
+    s.catalog_mut().set_unloaded(&served, true);
+    assert_eq!(ask(&s, "mail.example.com.", T::A).rcode(), NOERROR);
+    // The unloaded parent of a loaded zone does not hide it.
+    let root_unloaded: dns_zone::Name = "com.".parse().unwrap();
+    s.catalog_mut().set_unloaded(&root_unloaded, true);
+    assert_eq!(ask(&s, "mail.example.com.", T::A).rcode(), NOERROR);
+    assert_eq!(ask(&s, "other.com.", T::A).rcode(), 2);
+    s.catalog_mut().set_unloaded(&apex, false);
+    assert_eq!(ask(&s, "www.example.org.", T::A).rcode(), 5);
+}

@@ -19,6 +19,14 @@ const JOURNAL_BYTES: usize = 4 << 20;
 /// UPDATEs held while another is made durable; more are dropped (the
 /// client retries).
 const MAX_DEFERRED_UPDATES: usize = 64;
+/// NOTIFYs signed with a key we do not know yet, held until the fetch
+/// they start brings the repository's keys; more are answered BADKEY.
+const MAX_HELD_NOTIFIES: usize = 16;
+/// Seconds between fetches started by NOTIFYs with unknown keys: anyone
+/// can send those, and they must not keep the primary fetching. In
+/// between, such a NOTIFY is answered BADKEY at once (unless a fetch for
+/// one is running: then it waits for that fetch too).
+const UNKNOWN_KEY_FETCH_INTERVAL: u64 = 10;
 
 /// Identifies an UPDATE waiting for its change to be made durable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -78,8 +86,18 @@ pub(crate) struct Control {
     /// Lines for the operator's log (transfers served), drained by the service.
     pub(crate) log: Vec<alloc::string::String>,
     /// (zone, primary) pairs of a secondary: NOTIFYs for the zone are
-    /// accepted even before it is loaded, and unsigned ones from the primary.
+    /// accepted even before it is loaded, and unsigned ones from the
+    /// primary. The root stands for any zone (signed) from that primary.
     pub(crate) notify_sources: Vec<(Name, IpAddr)>,
+    /// A primary that fetches from its source of truth on NOTIFY: any
+    /// NOTIFY signed with a key we know makes it fetch, whatever the zone.
+    pub(crate) fetch_on_notify: bool,
+    /// NOTIFYs signed with a key we do not know (yet): (message, sender,
+    /// where to answer). Verified again once the fetch they started
+    /// brought the repository's keys.
+    held: Vec<(Vec<u8>, SocketAddr, ReplyTo)>,
+    /// When (unix time) a NOTIFY with an unknown key last started a fetch.
+    unknown_key_fetch: Option<u64>,
 }
 
 /// What a message needs.
@@ -106,6 +124,9 @@ impl Control {
             notify_port,
             log: Vec::new(),
             notify_sources: Vec::new(),
+            fetch_on_notify: false,
+            held: Vec::new(),
+            unknown_key_fetch: None,
         }
     }
 
@@ -128,10 +149,157 @@ impl Control {
         }
         match header.opcode() {
             opcode::UPDATE => Some(self.update(catalog, msg, from, unix_time)),
+            opcode::NOTIFY if self.fetch_on_notify => {
+                Some(self.notify_primary(msg, peer, from, unix_time, true))
+            }
             opcode::NOTIFY => Some(self.notify(catalog, msg, peer, unix_time)),
-            opcode::QUERY => self.transfer(catalog, msg, peer, tcp, unix_time),
+            opcode::QUERY => match self.root_soa(catalog, msg, peer, unix_time) {
+                Some(outcome) => Some(outcome),
+                None => self.transfer(catalog, msg, peer, tcp, unix_time),
+            },
             _ => None,
         }
+    }
+
+    /// A NOTIFY to a primary that fetches ([`Control::fetch_on_notify`]):
+    /// a fetch only reads the source of truth, so any key we know may ask
+    /// for one, for any zone, including one the repository does not have
+    /// yet. A NOTIFY signed with a key we do not know is held (when
+    /// `may_hold`) and answered after the fetch, verified with the keys it
+    /// brought: a new zone's key pushed together with it works at once.
+    fn notify_primary(
+        &mut self,
+        msg: &[u8],
+        peer: SocketAddr,
+        from: ReplyTo,
+        unix_time: u64,
+        may_hold: bool,
+    ) -> Outcome {
+        let notify = match dns_notify::parse_notify(msg) {
+            Err(dns_notify::NotifyError::FormErr) => {
+                return Outcome::Now(alloc::vec![dns_notify::notify_response(
+                    msg,
+                    dns_wire::rcode::FORMERR
+                )])
+            }
+            Err(_) => return Outcome::Nothing,
+            Ok(notify) => notify,
+        };
+        let zone = notify.zone.to_ascii();
+        let signed = match tsig::verify_request(msg, &self.keys, unix_time) {
+            Ok(Some(signed)) => signed,
+            Ok(None) => {
+                self.log.push(alloc::format!(
+                    "NOTIFY for {zone} from {peer}: unsigned; refused (sign it with a key of the repository)"
+                ));
+                return Outcome::Now(alloc::vec![dns_notify::notify_response(
+                    msg,
+                    dns_wire::rcode::REFUSED
+                )]);
+            }
+            Err(tsig::RequestError::BadKey(tsig)) if may_hold => {
+                let recently = self
+                    .unknown_key_fetch
+                    .is_some_and(|at| unix_time < at.saturating_add(UNKNOWN_KEY_FETCH_INTERVAL));
+                let full = self.held.len() >= MAX_HELD_NOTIFIES;
+                if full || (self.held.is_empty() && recently) {
+                    let error = tsig::RequestError::BadKey(tsig);
+                    return Outcome::Now(alloc::vec![error.response(msg, unix_time)]);
+                }
+                self.log.push(alloc::format!(
+                    "NOTIFY for {zone} from {peer} signed with {}, a key we do not know: fetching, then verifying it with the keys of the new head",
+                    tsig.key_name.to_ascii()
+                ));
+                if self.held.is_empty() {
+                    self.unknown_key_fetch = Some(unix_time);
+                    self.events.push(ControlEvent::Notified {
+                        zone: notify.zone,
+                        from: peer,
+                    });
+                }
+                self.held.push((msg.to_vec(), peer, from));
+                return Outcome::Nothing;
+            }
+            Err(error) => {
+                self.log.push(alloc::format!(
+                    "NOTIFY for {zone} from {peer}: TSIG: {error}"
+                ));
+                return Outcome::Now(alloc::vec![error.response(msg, unix_time)]);
+            }
+        };
+        let mut response = dns_notify::notify_response(msg, dns_wire::rcode::NOERROR);
+        signed.response_signer().sign(&mut response, unix_time);
+        if may_hold {
+            self.events.push(ControlEvent::Notified {
+                zone: notify.zone,
+                from: peer,
+            });
+        }
+        Outcome::Now(alloc::vec![response])
+    }
+
+    /// Answers the NOTIFYs held for a fetch, verified with the keys we have
+    /// now (call after the fetch, whatever it brought).
+    pub(crate) fn release_held(&mut self, unix_time: u64) -> Vec<(ReplyTo, Vec<u8>)> {
+        let mut answers = Vec::new();
+        for (msg, peer, from) in core::mem::take(&mut self.held) {
+            if let Outcome::Now(messages) = self.notify_primary(&msg, peer, from, unix_time, false)
+            {
+                answers.extend(messages.into_iter().map(|m| (from, m)));
+            }
+        }
+        answers
+    }
+
+    /// A signed SOA query for the root with a key that may transfer every
+    /// zone (`<primary>.<secondary>._transfer.`): OCaml-DNS secondaries
+    /// send it to learn all zones of their primary. Answered NOERROR, not
+    /// authoritative, no records; then every zone we serve is NOTIFYed to
+    /// the sender, signed with that key. `None` for anything else.
+    fn root_soa(
+        &mut self,
+        catalog: &Catalog,
+        msg: &[u8],
+        peer: SocketAddr,
+        unix_time: u64,
+    ) -> Option<Outcome> {
+        let parsed = dns_wire::Message::parse(msg).ok()?;
+        let [question] = parsed.questions.as_slice() else {
+            return None;
+        };
+        let is_root_soa = question.name.is_root()
+            && question.qtype == dns_wire::RecordType::SOA
+            && question.qclass == dns_wire::class::IN;
+        if !is_root_soa {
+            return None;
+        }
+        let signed = tsig::verify_request(msg, &self.keys, unix_time).ok()??;
+        let key_name = signed.key_name().clone();
+        let root = Name::root();
+        self.keys
+            .authorise(&key_name, dns_keys::Operation::Transfer, &root)
+            .ok()?;
+        let key = self.keys.get(&key_name)?.clone();
+        let mut answer = dns_wire::MessageBuilder::new(parsed.header.id, flags::QR);
+        answer
+            .question(&root, dns_wire::RecordType::SOA, dns_wire::class::IN)
+            .ok()?;
+        let mut answer = answer.finish();
+        signed.response_signer().sign(&mut answer, unix_time);
+        let target = SocketAddr::new(peer.ip(), self.notify_port);
+        for zone in catalog.zones() {
+            self.notifier.notify(
+                zone,
+                [(target, Some(key.clone()))],
+                dns_notify::Instant::from_millis(0),
+            );
+        }
+        self.log.push(alloc::format!(
+            "SOA query for the root from {peer} with key {}: notifying {target} of our {} zones",
+            key_name.to_ascii(),
+            catalog.len()
+        ));
+        Some(Outcome::Now(alloc::vec![answer]))
     }
 
     fn update(&mut self, catalog: &Catalog, msg: &[u8], from: ReplyTo, unix_time: u64) -> Outcome {
@@ -203,14 +371,33 @@ impl Control {
         peer: SocketAddr,
         unix_time: u64,
     ) -> Outcome {
-        // The root stands for every zone (OCaml-DNS).
+        // The root stands for every zone (OCaml-DNS); a root source takes
+        // NOTIFYs for any zone from its primary (signed: see below).
         let sources = &self.notify_sources;
         let serves = |zone: &Name| {
-            zone.is_root() || catalog.get(zone).is_some() || sources.iter().any(|(z, _)| z == zone)
+            zone.is_root()
+                || catalog.get(zone).is_some()
+                || sources
+                    .iter()
+                    .any(|(z, ip)| z == zone || (z.is_root() && *ip == peer.ip()))
         };
         let from_a_primary = sources.iter().any(|(_, ip)| *ip == peer.ip());
         match dns_notify::handle(msg, unix_time, &self.keys, from_a_primary, serves) {
-            dns_notify::Handled::Respond { response, .. } => Outcome::Now(alloc::vec![response]),
+            dns_notify::Handled::Respond {
+                response, reason, ..
+            } => {
+                let zone = dns_notify::parse_notify(msg)
+                    .map(|n| n.zone.to_ascii())
+                    .unwrap_or_default();
+                self.log.push(match reason {
+                    dns_notify::HandleError::Unsigned => alloc::format!(
+                        "NOTIFY for {zone} from {peer}: unsigned, and {} is no primary of ours; refused (BIND notifies from its default source address unless notify-source says otherwise)",
+                        peer.ip()
+                    ),
+                    reason => alloc::format!("NOTIFY for {zone} from {peer} refused: {reason}"),
+                });
+                Outcome::Now(alloc::vec![response])
+            }
             dns_notify::Handled::Notified {
                 notify, key: None, ..
             } if !sources
@@ -218,6 +405,16 @@ impl Control {
                 .any(|(zone, ip)| *zone == notify.zone && *ip == peer.ip()) =>
             {
                 // Unsigned, from the primary of another zone.
+                let primaries: Vec<alloc::string::String> = sources
+                    .iter()
+                    .filter(|(zone, _)| *zone == notify.zone)
+                    .map(|(_, ip)| alloc::format!("{ip}"))
+                    .collect();
+                self.log.push(alloc::format!(
+                    "NOTIFY for {} from {peer}: unsigned, and not from the zone's primary ({}); refused (BIND notifies from its default source address unless notify-source says otherwise)",
+                    notify.zone.to_ascii(),
+                    if primaries.is_empty() { alloc::string::String::from("none: sign it") } else { primaries.join(", ") }
+                ));
                 Outcome::Now(alloc::vec![dns_notify::notify_response(
                     msg,
                     dns_wire::rcode::REFUSED
@@ -300,5 +497,241 @@ impl Control {
             .map(|(ip, key)| (SocketAddr::new(ip, port), key));
         self.notifier
             .notify(new, targets, dns_notify::Instant::from_millis(now_ms));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dns_wire::rcode;
+    use tsig::{Algorithm, Key};
+
+    const NOW: u64 = 1_700_000_000;
+
+    fn name(text: &str) -> Name {
+        text.parse().expect("a name")
+    }
+
+    fn key(text: &str, fill: u8) -> Key {
+        Key::new(name(text), Algorithm::HmacSha256, alloc::vec![fill; 32])
+    }
+
+    fn catalog() -> Catalog {
+        let mut catalog = Catalog::new();
+        for apex in ["example.com.", "example.org."] {
+            let text =
+                "$TTL 300\n@ SOA ns hostmaster 1 7200 3600 1209600 300\n@ NS ns\nns A 192.0.2.1\n";
+            let (zone, _) = Zone::parse(text.as_bytes(), name(apex)).expect("a zone");
+            catalog.insert(zone);
+        }
+        catalog
+    }
+
+    fn control(keys: &[Key]) -> Control {
+        let mut store = KeyStore::new();
+        for key in keys {
+            store.insert(key.clone());
+        }
+        Control::new(store, 1, Vec::new(), 53)
+    }
+
+    fn peer() -> SocketAddr {
+        "10.53.0.9:5300".parse().unwrap()
+    }
+
+    fn notify(zone: &str, key: Option<&Key>) -> Vec<u8> {
+        let mut msg = dns_notify::notify_query(&name(zone), 7);
+        if let Some(key) = key {
+            tsig::sign_request(&mut msg, key, NOW);
+        }
+        msg
+    }
+
+    fn rcode_of(answer: &[u8]) -> u16 {
+        Header::parse(answer).expect("a header").rcode()
+    }
+
+    fn answers(outcome: Option<Outcome>) -> Vec<Vec<u8>> {
+        match outcome {
+            Some(Outcome::Now(answers)) => answers,
+            Some(Outcome::Nothing) => Vec::new(),
+            None => panic!("not for the control plane"),
+        }
+    }
+
+    fn handle(control: &mut Control, msg: &[u8]) -> Vec<Vec<u8>> {
+        let outcome = control.handle(&catalog(), msg, ReplyTo::Udp(peer()), peer(), false, NOW);
+        answers(outcome)
+    }
+
+    fn notified(control: &mut Control) -> Vec<Name> {
+        core::mem::take(&mut control.events)
+            .into_iter()
+            .filter_map(|e| match e {
+                ControlEvent::Notified { zone, .. } => Some(zone),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_fetching_primary_takes_a_notify_signed_with_any_key_it_knows() {
+        let other = key("admin._update.example.org.", 1);
+        let mut control = control(core::slice::from_ref(&other));
+        control.fetch_on_notify = true;
+        // A zone the repository does not have yet, signed with the key of
+        // another zone: fetch, NOERROR (it was NOTAUTH).
+        let answers = handle(&mut control, &notify("new.example.", Some(&other)));
+        assert_eq!(answers.len(), 1);
+        assert_eq!(rcode_of(&answers[0]), rcode::NOERROR);
+        assert!(tsig::Tsig::locate(&answers[0]).unwrap().is_some(), "signed");
+        assert_eq!(notified(&mut control), [name("new.example.")]);
+        // Unsigned: refused, logged, no fetch.
+        let answers = handle(&mut control, &notify("example.com.", None));
+        assert_eq!(rcode_of(&answers[0]), rcode::REFUSED);
+        assert!(notified(&mut control).is_empty());
+        assert!(
+            control.log.iter().any(|l| l.contains("unsigned")),
+            "{:?}",
+            control.log
+        );
+    }
+
+    #[test]
+    fn a_notify_with_a_key_not_known_yet_waits_for_the_fetch() {
+        let mut control = control(&[key("admin._update.example.org.", 1)]);
+        control.fetch_on_notify = true;
+        let new = key("admin._update.new.example.", 2);
+        // Held: nothing answered yet, one fetch asked for (BADKEY before).
+        assert!(handle(&mut control, &notify("new.example.", Some(&new))).is_empty());
+        assert!(handle(&mut control, &notify("new.example.", Some(&new))).is_empty());
+        assert_eq!(notified(&mut control), [name("new.example.")], "one fetch");
+        // The fetch brought the key: NOERROR, signed, to both.
+        control.keys.insert(new.clone());
+        let released = control.release_held(NOW);
+        assert_eq!(released.len(), 2);
+        for (to, answer) in &released {
+            assert_eq!(*to, ReplyTo::Udp(peer()));
+            assert_eq!(rcode_of(answer), rcode::NOERROR);
+        }
+        assert!(notified(&mut control).is_empty(), "no second fetch");
+        // Right after that fetch, another unknown key does not start one:
+        // BADKEY (NOTAUTH) at once.
+        let stranger = key("who.knows.", 3);
+        let at_once = handle(&mut control, &notify("example.com.", Some(&stranger)));
+        assert_eq!(rcode_of(&at_once[0]), rcode::NOTAUTH);
+        assert!(notified(&mut control).is_empty(), "no fetch");
+        // Later it does; a key the fetch did not bring: BADKEY after it.
+        let later = NOW + UNKNOWN_KEY_FETCH_INTERVAL;
+        let msg = {
+            let mut msg = dns_notify::notify_query(&name("example.com."), 8);
+            tsig::sign_request(&mut msg, &stranger, later);
+            msg
+        };
+        let outcome = control.handle(&catalog(), &msg, ReplyTo::Udp(peer()), peer(), false, later);
+        assert!(answers(outcome).is_empty(), "held");
+        assert_eq!(notified(&mut control).len(), 1, "a fetch");
+        let released = control.release_held(later);
+        assert_eq!(rcode_of(&released[0].1), rcode::NOTAUTH);
+    }
+
+    #[test]
+    fn a_secondary_logs_an_unsigned_notify_from_another_address() {
+        let mut control = control(&[]);
+        control
+            .notify_sources
+            .push((name("example.com."), "10.53.0.1".parse().unwrap()));
+        let answers = handle(&mut control, &notify("example.com.", None));
+        assert_eq!(rcode_of(&answers[0]), rcode::REFUSED);
+        assert!(
+            control.log.iter().any(|l| l.contains("unsigned")
+                && l.contains("10.53.0.9")
+                && l.contains("notify-source")),
+            "{:?}",
+            control.log
+        );
+    }
+
+    #[test]
+    fn a_secondary_with_a_root_key_takes_signed_notifies_for_new_zones_of_its_primary() {
+        let root = key("10.53.0.9.10.53.0.2._transfer.", 4);
+        let mut control = control(core::slice::from_ref(&root));
+        control
+            .notify_sources
+            .push((Name::root(), "10.53.0.9".parse().unwrap()));
+        let answers = handle(&mut control, &notify("brand.new.", Some(&root)));
+        assert_eq!(rcode_of(&answers[0]), rcode::NOERROR);
+        assert_eq!(notified(&mut control), [name("brand.new.")]);
+        // Unsigned for a zone we do not have: refused.
+        let answers = handle(&mut control, &notify("other.new.", None));
+        assert_eq!(rcode_of(&answers[0]), rcode::REFUSED);
+        assert!(notified(&mut control).is_empty());
+    }
+
+    #[test]
+    fn a_signed_soa_query_for_the_root_notifies_every_zone_to_its_sender() {
+        let root = key("10.53.0.1.10.53.0.9._transfer.", 5);
+        let zone_key = key("10.53.0.1.10.53.0.9._transfer.example.com.", 6);
+        let mut control = control(&[root.clone(), zone_key.clone()]);
+        let query = |key: Option<&Key>| {
+            let mut b = dns_wire::MessageBuilder::new(11, 0);
+            b.question(
+                &Name::root(),
+                dns_wire::RecordType::SOA,
+                dns_wire::class::IN,
+            )
+            .unwrap();
+            let mut msg = b.finish();
+            if let Some(key) = key {
+                tsig::sign_request(&mut msg, key, NOW);
+            }
+            msg
+        };
+        // A key for one zone only: not a subscription (the engine answers).
+        let outcome = control.handle(
+            &catalog(),
+            &query(Some(&zone_key)),
+            ReplyTo::Udp(peer()),
+            peer(),
+            true,
+            NOW,
+        );
+        assert!(outcome.is_none());
+        let outcome = control.handle(
+            &catalog(),
+            &query(None),
+            ReplyTo::Udp(peer()),
+            peer(),
+            true,
+            NOW,
+        );
+        assert!(outcome.is_none());
+        assert_eq!(control.notifier.pending(), 0);
+        let answers = answers(control.handle(
+            &catalog(),
+            &query(Some(&root)),
+            ReplyTo::Udp(peer()),
+            peer(),
+            true,
+            NOW,
+        ));
+        let header = Header::parse(&answers[0]).unwrap();
+        assert_eq!(header.rcode(), rcode::NOERROR);
+        assert_eq!(
+            header.flags & flags::AA,
+            0,
+            "not authoritative for the root"
+        );
+        assert!(tsig::Tsig::locate(&answers[0]).unwrap().is_some(), "signed");
+        assert_eq!(control.notifier.pending(), 2, "both zones");
+        let mut targets = Vec::new();
+        while let Some(t) = control
+            .notifier
+            .poll_transmit(dns_notify::Instant::from_millis(1), NOW)
+        {
+            assert!(tsig::Tsig::locate(&t.payload).unwrap().is_some());
+            targets.push(t.destination);
+        }
+        assert_eq!(targets, ["10.53.0.9:53".parse().unwrap(); 2]);
     }
 }

@@ -45,6 +45,10 @@ pub struct ZoneSet {
     /// (old version or none, apex) of the zones the last reload replaced,
     /// for journaling and NOTIFY.
     pub(crate) replaced: Vec<(Option<Zone>, Name)>,
+    /// (file name, first problem) of the files whose version in the
+    /// repository is not served: it does not parse, or it changed the zone
+    /// without increasing the serial.
+    broken: Vec<(String, String)>,
 }
 
 impl ZoneSet {
@@ -59,6 +63,16 @@ impl ZoneSet {
             .iter()
             .map(|(name, _)| name.as_str())
             .find(|name| file_apex(name).as_ref() == Some(apex))
+    }
+
+    /// Why the repository's version of the zone of `apex` is not served
+    /// (the first problem, `file:line:column: message`), if it is broken.
+    /// An UPDATE of such a zone must not replace the file silently.
+    pub fn broken(&self, apex: &Name) -> Option<&str> {
+        self.broken
+            .iter()
+            .find(|(name, _)| file_apex(name).as_ref() == Some(apex))
+            .map(|(_, why)| why.as_str())
     }
 
     /// Records that `file` now holds `contents`, written by us (an UPDATE
@@ -87,24 +101,48 @@ impl ZoneSet {
                 .iter()
                 .any(|(name, contents)| *name == file.name && *contents == file.contents)
             {
+                // Back at its last good version, if it was broken.
+                self.broken.retain(|(name, _)| *name != file.name);
                 continue;
             }
             let had_old = self.sources.iter().any(|(name, _)| *name == file.name);
-            match load_zone(file) {
-                Ok((zone, warnings)) => {
+            self.broken.retain(|(name, _)| *name != file.name);
+            let loaded = load_zone(file).and_then(|(zone, warnings)| {
+                // A changed zone must come with a greater serial: under the
+                // old one, secondaries would keep their copy, and the next
+                // IXFR would build on data they never had.
+                match catalog.get(zone.origin()).filter(|_| had_old) {
+                    Some(old) if *old == zone => Ok((zone, warnings, false)),
+                    Some(old) => match zone.check_successor(old) {
+                        Ok(()) => Ok((zone, warnings, true)),
+                        Err(error) => Err(alloc::vec![format!("{}: {error}", file.name)]),
+                    },
+                    None => Ok((zone, warnings, true)),
+                }
+            });
+            match loaded {
+                Ok((zone, warnings, changed)) => {
                     report.warnings.extend(warnings);
-                    report.loaded.push((file.name.clone(), zone.serial().0));
-                    let apex = zone.origin().clone();
-                    let old = catalog.insert(zone);
-                    self.replaced.push((old, apex));
+                    if changed {
+                        report.loaded.push((file.name.clone(), zone.serial().0));
+                        let apex = zone.origin().clone();
+                        let old = catalog.insert(zone);
+                        self.replaced.push((old, apex));
+                    }
                     self.sources.retain(|(name, _)| *name != file.name);
                     self.sources
                         .push((file.name.clone(), file.contents.clone()));
                 }
                 Err(errors) => {
+                    if let Some(first) = errors.first() {
+                        self.broken.push((file.name.clone(), first.clone()));
+                    }
                     report.errors.extend(errors);
                     if had_old {
                         report.kept.push(file.name.clone());
+                    } else if let Some(apex) = file_apex(&file.name) {
+                        // In the repository but never loaded: SERVFAIL.
+                        catalog.set_unloaded(&apex, true);
                     }
                 }
             }
@@ -121,6 +159,18 @@ impl ZoneSet {
             }
             self.sources.retain(|(source, _)| *source != name);
             report.removed.push(name);
+        }
+        let vanished: Vec<String> = self
+            .broken
+            .iter()
+            .map(|(name, _)| name.clone())
+            .filter(|name| !present.contains(name))
+            .collect();
+        for name in vanished {
+            if let Some(apex) = file_apex(&name) {
+                catalog.set_unloaded(&apex, false);
+            }
+            self.broken.retain(|(broken, _)| *broken != name);
         }
         report
     }
@@ -247,11 +297,73 @@ mod tests {
     }
 
     #[test]
-    fn a_zone_that_never_loaded_is_not_served() {
+    fn a_zone_that_never_loaded_is_not_served_but_answers_servfail() {
         let (mut set, mut catalog) = (ZoneSet::new(), Catalog::new());
         let report = set.reload(&mut catalog, &[file("example.com", BROKEN)]);
         assert!(report.kept.is_empty() && report.loaded.is_empty());
         assert_eq!(catalog.len(), 0);
+        let apex = file_apex("example.com").expect("a name");
+        assert!(catalog.is_unloaded(&apex), "configured: SERVFAIL");
+        assert!(set
+            .broken(&apex)
+            .is_some_and(|why| why.starts_with("example.com:5:")));
+        // Gone from the repository: no longer configured at all.
+        set.reload(&mut catalog, &[]);
+        assert!(!catalog.is_unloaded(&apex) && set.broken(&apex).is_none());
+    }
+
+    /// The same serial with other data: secondaries would keep the old
+    /// data, and the next IXFR would leave them different for good.
+    const SAME_SERIAL: &str = "$TTL 300\n@ SOA ns hostmaster 1 7200 3600 1209600 300\n@ NS ns\nns A 192.0.2.1\nwww A 192.0.2.9\n";
+    const OLDER_SERIAL: &str = "$TTL 300\n@ SOA ns hostmaster 0 7200 3600 1209600 300\n@ NS ns\nns A 192.0.2.1\nwww A 192.0.2.2\n";
+    const COMMENTED: &str = "; a comment only\n$TTL 300\n@ SOA ns hostmaster 1 7200 3600 1209600 300\n@ NS ns\nns A 192.0.2.1\nwww A 192.0.2.2\n";
+
+    #[test]
+    fn a_change_without_a_greater_serial_keeps_the_last_good_version() {
+        let apex = file_apex("example.com").expect("a name");
+        for (text, serial) in [(SAME_SERIAL, 1), (OLDER_SERIAL, 0)] {
+            let (mut set, mut catalog) = (ZoneSet::new(), Catalog::new());
+            set.reload(&mut catalog, &[file("example.com", GOOD)]);
+            set.replaced.clear();
+            let report = set.reload(&mut catalog, &[file("example.com", text)]);
+            assert_eq!(report.kept, vec!["example.com".to_string()]);
+            assert!(report.loaded.is_empty(), "{report:?}");
+            assert_eq!(
+                report.errors,
+                vec![format!(
+                    "example.com: changed but serial {serial} not increased from 1 ({}, RFC 1982)",
+                    if serial == 1 { "the same" } else { "older" }
+                )]
+            );
+            assert_eq!(set.broken(&apex), Some(report.errors[0].as_str()));
+            let served = catalog.get(&apex).expect("still served");
+            assert_eq!(served, &load_zone(&file("example.com", GOOD)).unwrap().0);
+            assert!(set.replaced.is_empty(), "nothing to journal or notify");
+            // The next real bump loads, and the zone is no longer broken.
+            let report = set.reload(&mut catalog, &[file("example.com", NEWER)]);
+            assert_eq!(report.loaded, vec![("example.com".into(), 2)]);
+            assert_eq!(set.broken(&apex), None);
+        }
+    }
+
+    #[test]
+    fn the_same_zone_in_other_words_needs_no_new_serial() {
+        let (mut set, mut catalog) = (ZoneSet::new(), Catalog::new());
+        set.reload(&mut catalog, &[file("example.com", GOOD)]);
+        set.replaced.clear();
+        let report = set.reload(&mut catalog, &[file("example.com", COMMENTED)]);
+        assert!(
+            report.errors.is_empty() && report.kept.is_empty(),
+            "{report:?}"
+        );
+        assert!(report.loaded.is_empty(), "nothing changed: {report:?}");
+        assert!(set.replaced.is_empty(), "no NOTIFY for an equal zone");
+        // Broken, then back to the last good text: no longer broken.
+        set.reload(&mut catalog, &[file("example.com", BROKEN)]);
+        let apex = file_apex("example.com").expect("a name");
+        assert!(set.broken(&apex).is_some());
+        set.reload(&mut catalog, &[file("example.com", COMMENTED)]);
+        assert_eq!(set.broken(&apex), None);
     }
 
     #[test]

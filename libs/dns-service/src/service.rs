@@ -193,6 +193,8 @@ impl DnsService {
     /// Makes this a secondary of `zone` whose primary is `primary`: NOTIFYs
     /// for the zone are taken before it is first loaded, and unsigned ones
     /// from `primary` too (BIND and NSD notify unsigned unless told a key).
+    /// The root as `zone`: signed NOTIFYs for any zone from `primary` are
+    /// taken (a root key's secondary learns its zones that way).
     pub fn accept_notify(&mut self, zone: Name, primary: IpAddr) {
         if !self
             .control
@@ -204,14 +206,34 @@ impl DnsService {
     }
 
     /// Replaces the TSIG keys (after a reload of the `_keys` files), keeping
-    /// journals and NOTIFYs in flight.
-    pub fn replace_keys(&mut self, keys: KeyStore) {
+    /// journals and NOTIFYs in flight; NOTIFYs held for a key we did not
+    /// know are answered now, verified with the new keys.
+    pub fn replace_keys(&mut self, keys: KeyStore, unix_time: u64) {
         // A NOTIFY signed with a key that is gone (a secondary removed)
         // stops; unsigned ones (to the zone's NS) go on.
         self.control.notifier.retain(|zone, _, key| {
             key.is_none_or(|key| keys.secondaries(zone).iter().any(|(k, _)| *k == key))
         });
         self.control.keys = keys;
+        self.release_held_notifies(unix_time);
+    }
+
+    /// Makes this a primary that fetches its zones on NOTIFY (primary-git):
+    /// a NOTIFY signed with any key we know is taken for any zone, even one
+    /// we do not serve yet (a fetch only reads the source of truth); one
+    /// signed with a key we do not know is held, reported as
+    /// [`ControlEvent::Notified`], and answered after the next
+    /// [`DnsService::replace_keys`] or [`DnsService::release_held_notifies`],
+    /// verified with the keys we have then. Unsigned ones are REFUSED.
+    pub fn fetch_on_notify(&mut self) {
+        self.control.fetch_on_notify = true;
+    }
+
+    /// Answers the NOTIFYs held for a fetch (after a fetch that brought
+    /// nothing new, or failed), verified with the keys we have now.
+    pub fn release_held_notifies(&mut self, unix_time: u64) {
+        let answers = self.control.release_held(unix_time);
+        self.outbox.extend(answers);
     }
 
     /// Seeds the NOTIFY message IDs (pass randomness: RFC 5452 wants IDs an
@@ -343,6 +365,13 @@ impl DnsService {
     /// [`DnsService::install_zone`] or `set_expired(apex, false)`.
     pub fn set_expired(&mut self, apex: &Name, expired: bool) {
         self.server.catalog_mut().set_expired(apex, expired);
+    }
+
+    /// Declares the zone of `apex` configured but without data yet
+    /// (queries get SERVFAIL until [`DnsService::install_zone`]), or
+    /// forgets that.
+    pub fn set_unloaded(&mut self, apex: &Name, unloaded: bool) {
+        self.server.catalog_mut().set_unloaded(apex, unloaded);
     }
 
     /// The zones being served.
@@ -518,6 +547,10 @@ fn needs_control(msg: &[u8]) -> bool {
     let opcode = (msg[2] >> 3) & 0x0f;
     let response = msg[2] & 0x80 != 0;
     if opcode != 0 || response {
+        return true;
+    }
+    // SOA for the root: a root transfer key's subscription (OCaml-DNS).
+    if msg.get(12..15) == Some(&[0, 0, 6]) {
         return true;
     }
     // QTYPE after the question name: AXFR (252) and IXFR (251). A pointer

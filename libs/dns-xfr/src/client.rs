@@ -65,6 +65,42 @@ impl Outcome {
     }
 }
 
+/// How much one transfer may bring: a primary (or whoever holds its key)
+/// must not make us hold more than the memory we have. A transfer that
+/// goes over either bound fails with [`XfrError::TooLarge`] as soon as it
+/// does, before the rest is received, and our copy stays as it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Records in the answer (every record of an AXFR, every SOA, deleted
+    /// and added record of an IXFR).
+    pub records: usize,
+    /// Octets of DNS messages in the answer (without TCP length prefixes).
+    pub bytes: usize,
+}
+
+impl Limits {
+    /// No bounds.
+    pub const NONE: Limits = Limits {
+        records: usize::MAX,
+        bytes: usize::MAX,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits::NONE
+    }
+}
+
+/// Which bound of [`Limits`] a transfer went over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// More records than [`Limits::records`].
+    Records(usize),
+    /// More octets than [`Limits::bytes`].
+    Bytes(usize),
+}
+
 /// Where the transfer stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Progress {
@@ -102,6 +138,8 @@ pub enum XfrError {
     Diverged(EditError),
     /// A message after the transfer was complete.
     AfterEnd,
+    /// The answer is larger than the configured [`Limits`].
+    TooLarge(Bound),
 }
 
 impl fmt::Display for XfrError {
@@ -133,6 +171,14 @@ impl fmt::Display for XfrError {
             }
             Self::Diverged(e) => write!(f, "the diff does not apply to our copy: {e}"),
             Self::AfterEnd => f.write_str("a message after the end of the transfer"),
+            Self::TooLarge(Bound::Records(limit)) => write!(
+                f,
+                "the transfer has more than {limit} records, the limit (--transfer-max-records); dropped"
+            ),
+            Self::TooLarge(Bound::Bytes(limit)) => write!(
+                f,
+                "the transfer has more than {limit} bytes, the limit (--transfer-max-bytes); dropped"
+            ),
         }
     }
 }
@@ -168,6 +214,10 @@ pub struct XfrClient {
     full: Option<Zone>,
     state: State,
     messages: usize,
+    limits: Limits,
+    /// Records and octets received so far, against `limits`.
+    records: usize,
+    bytes: usize,
 }
 
 fn record_to_entry(r: Record) -> Entry {
@@ -283,7 +333,21 @@ impl XfrClient {
             full: None,
             state: State::Start,
             messages: 0,
+            limits: Limits::NONE,
+            records: 0,
+            bytes: 0,
         }
+    }
+
+    /// Bounds the size of the answer (no bounds by default).
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.set_limits(limits);
+        self
+    }
+
+    /// Bounds the size of the rest of the answer.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
     }
 
     /// Messages handled so far.
@@ -303,6 +367,11 @@ impl XfrClient {
         if let Some(v) = self.verifier.as_mut() {
             v.verify(msg, now).map_err(XfrError::Tsig)?;
         }
+        self.bytes = self.bytes.saturating_add(msg.len());
+        if self.bytes > self.limits.bytes {
+            self.state = State::Done;
+            return Err(XfrError::TooLarge(Bound::Bytes(self.limits.bytes)));
+        }
         if h.rcode() != rcode::NOERROR {
             return Err(XfrError::Rcode(h.rcode()));
         }
@@ -317,6 +386,12 @@ impl XfrClient {
         self.messages += 1;
         if m.answers.is_empty() {
             return Err(XfrError::Malformed("a message without answer records"));
+        }
+        self.records = self.records.saturating_add(m.answers.len());
+        if self.records > self.limits.records {
+            // Drop what was collected at once: it is what the limit guards.
+            self.state = State::Done;
+            return Err(XfrError::TooLarge(Bound::Records(self.limits.records)));
         }
         for r in m.answers {
             if matches!(self.state, State::Done) {

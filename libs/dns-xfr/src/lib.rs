@@ -41,7 +41,7 @@ pub mod journal;
 pub mod request;
 pub mod server;
 
-pub use client::{Outcome, Progress, XfrClient, XfrError};
+pub use client::{Bound, Limits, Outcome, Progress, XfrClient, XfrError};
 pub use journal::Journal;
 pub use request::{axfr_query, ixfr_query, Kind, RequestError, TransferRequest, Transport};
 pub use server::{handle, HandleError, Handled, Plan, Responder, Transfer};

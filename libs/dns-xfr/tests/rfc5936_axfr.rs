@@ -8,7 +8,7 @@ use core::fmt::Write;
 
 use dns_keys::KeyStore;
 use dns_wire::{class, flags, rcode, Header, Message, MessageBuilder, RecordType as T, Section};
-use dns_xfr::{handle, Handled, Outcome, Progress, Transport, XfrClient, XfrError};
+use dns_xfr::{handle, Bound, Handled, Limits, Outcome, Progress, Transport, XfrClient, XfrError};
 use dns_zone::{Name, Serial, Zone};
 use tsig::{Algorithm, Key, ResponseError, Tsig};
 
@@ -464,4 +464,54 @@ fn large_zone_throughput() {
         served,
         total - served
     );
+}
+
+/// A transfer larger than the limits fails as soon as it goes over them,
+/// before the rest of the stream; within them it completes.
+#[test]
+fn transfers_over_the_limits_are_dropped_early() {
+    let z = zone(7, 3000);
+    let records = z.record_count() + 1;
+    let (_, request) = XfrClient::axfr(n("example.com."), 9, None, Some(&xfr_key()), NOW);
+    let msgs = serve(&z, &request, Transport::Tcp).unwrap();
+    let bytes: usize = msgs.iter().map(Vec::len).sum();
+    let run = |limits: Limits| {
+        let (client, _) = XfrClient::axfr(n("example.com."), 9, None, Some(&xfr_key()), NOW);
+        let mut client = client.with_limits(limits);
+        for (i, m) in msgs.iter().enumerate() {
+            match client.handle_message(m, NOW) {
+                Ok(Progress::More) => continue,
+                Ok(Progress::Done(_)) => return Ok(i),
+                Err(e) => return Err((i, e)),
+            }
+        }
+        panic!("no end");
+    };
+    let exact = Limits { records, bytes };
+    assert_eq!(run(exact), Ok(msgs.len() - 1), "exactly at the limits");
+    let (at, error) = run(Limits {
+        records: 100,
+        ..exact
+    })
+    .unwrap_err();
+    assert_eq!(
+        (at, error.clone()),
+        (0, XfrError::TooLarge(Bound::Records(100)))
+    );
+    assert!(
+        error.to_string().contains("more than 100 records"),
+        "{error}"
+    );
+    let (at, error) = run(Limits {
+        bytes: bytes / 2,
+        ..exact
+    })
+    .unwrap_err();
+    assert!(at < msgs.len() - 1, "stopped early, at message {at}");
+    assert_eq!(error, XfrError::TooLarge(Bound::Bytes(bytes / 2)));
+    assert!(run(Limits {
+        records: records - 1,
+        ..exact
+    })
+    .is_err());
 }

@@ -62,7 +62,7 @@ pub use parser::{Entry, ParseError, ParseErrorKind, ZoneParser};
 pub use printer::print_zone;
 pub use rdata::text::parse_ttl;
 pub use rdata::{type_from_mnemonic, type_mnemonic, Rdata, RdataError};
-pub use zone::diff::{Record, ZoneDiff};
+pub use zone::diff::{Record, SerialNotIncreased, ZoneDiff};
 pub use zone::edit::{EditError, ZoneEdit};
 pub use zone::model::{Node, RRset, Zone};
 pub use zone::serial::Serial;

@@ -229,3 +229,38 @@ fn apply_diff_is_strict() {
         &RRset::new(T::SOA, 300, vec![new.soa().rdatas()[0].clone()])
     );
 }
+
+#[test]
+fn a_successor_is_equal_or_has_a_greater_serial() {
+    use dns_zone::{Serial, SerialNotIncreased};
+    let old = zone("www A 192.0.2.10\n", 5);
+    // Unchanged: any serial is fine, even the same.
+    assert_eq!(zone("www A 192.0.2.10\n", 5).check_successor(&old), Ok(()));
+    // Changed with a greater serial, also across the wrap (RFC 1982).
+    assert_eq!(zone("www A 192.0.2.11\n", 6).check_successor(&old), Ok(()));
+    let high = zone("", u32::MAX);
+    assert_eq!(zone("x A 192.0.2.1\n", 3).check_successor(&high), Ok(()));
+    // Changed, same serial; changed, serial backwards; only the SOA's
+    // serial going backwards; 2^31 away (undefined, so not greater).
+    for (new, serial) in [
+        ("www A 192.0.2.11\n", 5),
+        ("www A 192.0.2.11\n", 4),
+        ("www A 192.0.2.10\n", 4),
+        ("www A 192.0.2.11\n", 5u32.wrapping_add(1 << 31)),
+    ] {
+        let error = zone(new, serial).check_successor(&old).unwrap_err();
+        assert_eq!(
+            error,
+            SerialNotIncreased {
+                old: Serial(5),
+                new: Serial(serial)
+            }
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with(&format!("changed but serial {serial} not increased from 5")),
+            "{error}"
+        );
+    }
+}

@@ -3,9 +3,19 @@
 //!
 //! At start it clones (retrying with backoff while the remote is
 //! unreachable) and loads every zone file; [`Primary::fetch`] fetches again
-//! and reloads what changed. A zone file that fails to parse is logged with
+//! and reloads what changed. A NOTIFY signed with any key of the
+//! repository, for any zone, makes it fetch; one signed with a key the
+//! repository does not have yet is answered after the fetch, verified with
+//! the keys of the fetched head (a new zone pushed with its key works with
+//! the first NOTIFY). A zone file that fails to parse is logged with
 //! `file:line:column` and the commit, and its last good version keeps
 //! serving; a zone that never loaded is not served.
+//!
+//! A changed zone file whose SOA serial is not greater than the served
+//! one's (RFC 1982) is treated the same way: the served version stays.
+//! An UPDATE of a zone whose file at the head is broken in either way is
+//! answered SERVFAIL and logged (the operator's file is never replaced
+//! silently); UPDATEs of it work again once a good version is pushed.
 //!
 //! A signed UPDATE is acknowledged only once durable in git ([`update`]):
 //! the zone's file is rewritten (as `dns_zone::print_zone` prints it: the
@@ -143,8 +153,9 @@ impl Primary {
     /// Serves through `dns` what `sync` fetches; the first fetch starts
     /// now. Commits of UPDATEs are by `authors`; lines go to `dns`'s log
     /// at its level.
-    pub fn new(dns: DnsService, (mut sync, authors): (Sync, Authors)) -> Primary {
+    pub fn new(mut dns: DnsService, (mut sync, authors): (Sync, Authors)) -> Primary {
         sync.fetch();
+        dns.fetch_on_notify();
         let log = dns.logger();
         Primary {
             dns,
@@ -210,7 +221,7 @@ impl Primary {
                         format_args!("primary-git: commit {head}: keys: {line}"),
                     );
                 }
-                self.dns.replace_keys(keys);
+                self.dns.replace_keys(keys, unix_time);
                 for line in &report.errors {
                     log.at(
                         LogLevel::Warn,
@@ -251,17 +262,23 @@ impl Primary {
                     ),
                 );
             }
-            SyncEvent::UpToDate(head) => log.at(
-                LogLevel::Debug,
-                format_args!("primary-git: up to date at commit {head}"),
-            ),
-            SyncEvent::Failed { error, retry_at } => log.at(
-                LogLevel::Warn,
-                format_args!(
-                    "primary-git: fetch failed: {error}; retrying in {} s",
-                    retry_at.since(now).as_nanos().div_ceil(1_000_000_000)
-                ),
-            ),
+            SyncEvent::UpToDate(head) => {
+                self.dns.release_held_notifies(unix_time);
+                log.at(
+                    LogLevel::Debug,
+                    format_args!("primary-git: up to date at commit {head}"),
+                )
+            }
+            SyncEvent::Failed { error, retry_at } => {
+                self.dns.release_held_notifies(unix_time);
+                log.at(
+                    LogLevel::Warn,
+                    format_args!(
+                        "primary-git: fetch failed: {error}; retrying in {} s",
+                        retry_at.since(now).as_nanos().div_ceil(1_000_000_000)
+                    ),
+                )
+            }
         }
     }
 

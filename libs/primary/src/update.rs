@@ -143,6 +143,15 @@ impl Durable {
         if self.phase != Phase::Queued || !sync.can_push() {
             return Step::Waiting;
         }
+        if let Some(why) = zones.broken(&self.zone) {
+            // Writing the served version over the operator's file would
+            // drop their change without a word: refuse until it is fixed.
+            let head = sync.head().map(|c| format!("{c}")).unwrap_or_default();
+            let why = format!(
+                "the zone's file at commit {head} is not served ({why}); fix it and push, then update again"
+            );
+            return self.servfail(dns, now, unix_time, why);
+        }
         if sync.head() != self.based_on {
             // The branch moved since the change was computed: redo it there.
             match dns.rebase_update(self.id, unix_time) {

@@ -6,7 +6,7 @@
 
 use e2e::gitserver::GitServer;
 use e2e::net::{Guest, TestNet};
-use e2e::peers::{short, TsigKey};
+use e2e::peers::{short, with_serial, zone_text_serial, TsigKey};
 use e2e::{host_binary, image, repo_root, Tender};
 use ssh::ClientKey;
 use std::io::Write;
@@ -108,7 +108,14 @@ fn measure_primary_git() {
         let name = format!("bench{round}.example.com");
         server.edit_file(
             "example.com",
-            |zone| format!("{}\n{name}. A 192.0.2.{round}\n", zone.trim_end()),
+            // A changed zone needs a greater serial, or it is not served.
+            |zone| {
+                let serial = zone_text_serial(zone) + 1;
+                format!(
+                    "{}\n{name}. A 192.0.2.{round}\n",
+                    with_serial(zone, serial).trim_end()
+                )
+            },
             "bench",
         );
         let asked = Instant::now();

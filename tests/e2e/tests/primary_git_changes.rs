@@ -151,6 +151,26 @@ fn update_key() -> String {
     TsigKey::example(UPDATE_KEY).bind_arg()
 }
 
+/// A zone file whose SOA is on one line (example.org's) with its serial
+/// one higher: a changed zone needs a greater serial to be served.
+fn next_soa_serial(zone: &str) -> String {
+    let mut out = String::new();
+    for line in zone.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        match fields.iter().position(|f| *f == "SOA") {
+            Some(at) if fields.len() > at + 3 => {
+                let serial: u32 = fields[at + 3].parse().expect("a serial");
+                let mut fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+                fields[at + 3] = (serial + 1).to_string();
+                out.push_str(&fields.join(" "));
+            }
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// example.com's file with `serial` and an extra `line`.
 fn with_serial_and(zone: &str, serial: u32, line: &str) -> String {
     format!("{}\n{line}\n", with_serial(zone, serial).trim_end())
@@ -367,7 +387,13 @@ fn an_update_racing_a_git_push_loses_neither() {
             let pusher = scope.spawn(|| {
                 setup.server.edit_file(
                     "example.org",
-                    |zone| format!("{}\n{git_name} A 192.0.2.{}\n", zone.trim_end(), 10 + round),
+                    |zone| {
+                        format!(
+                            "{}\n{git_name} A 192.0.2.{}\n",
+                            next_soa_serial(zone).trim_end(),
+                            10 + round
+                        )
+                    },
                     "concurrent change",
                 );
             });

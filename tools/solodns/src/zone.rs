@@ -97,12 +97,9 @@ fn check(file: &Path, origin: Option<&str>, old: Option<&Path>) -> Result<(), ()
     let zone = load(file, &origin).ok_or(())?;
     if let Some(old_file) = old {
         let old_zone = load(old_file, &origin).ok_or(())?;
-        let (new_serial, old_serial) = (zone.serial(), old_zone.serial());
-        if zone != old_zone
-            && new_serial.partial_cmp(&old_serial) != Some(std::cmp::Ordering::Greater)
-        {
+        if let Err(error) = zone.check_successor(&old_zone) {
             eprintln!(
-                "{}: the zone changed but its serial {new_serial} is not greater than {old_serial} in {} (RFC 1982)",
+                "{}: the zone {error}; the old version is {}",
                 file.display(),
                 old_file.display()
             );

@@ -78,7 +78,7 @@ fn old_zone_serial_must_increase() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("serial 2026112301 is not greater than 2026112301"),
+        err.contains("changed but serial 2026112301 not increased from 2026112301"),
         "{err}"
     );
     // Changed content, serial increased: accepted.

@@ -134,11 +134,11 @@ mod host {
     impl DirectoryPrimary {
         /// Rereads the directory; an unreadable one is reported to the
         /// caller and changes nothing.
-        fn reload(&mut self) -> std::io::Result<()> {
+        fn reload(&mut self, unix_time: u64) -> std::io::Result<()> {
             let files = read_repository(&self.dir)?;
             let report = self.dns.reload(&mut self.zones, &files);
             let (keys, problems) = load_keys(&files);
-            self.dns.replace_keys(keys);
+            self.dns.replace_keys(keys, unix_time);
             for line in report
                 .errors
                 .iter()
@@ -194,6 +194,14 @@ mod host {
                             continue;
                         };
                         let serial = change.new.serial().0;
+                        let apex = change.new.origin().clone();
+                        if let Some(why) = self.zones.broken(&apex) {
+                            // Never overwrite the operator's broken file silently.
+                            say!("{PROGRAM}: UPDATE of {zone} by {key} answered SERVFAIL: the zone's file is not served ({why}); fix it first");
+                            self.dns
+                                .complete_update(id, false, net.now(), net.unix_time());
+                            continue;
+                        }
                         let written = self.write_zone(&change.new);
                         match &written {
                             Ok(()) => {
@@ -211,7 +219,8 @@ mod host {
                             "{PROGRAM}: NOTIFY for {zone} from {from}: rereading {}",
                             self.dir.display()
                         );
-                        if let Err(error) = self.reload() {
+                        if let Err(error) = self.reload(net.unix_time()) {
+                            self.dns.release_held_notifies(net.unix_time());
                             say!("{PROGRAM}: {}: {error}", self.dir.display());
                         }
                     }
@@ -252,7 +261,8 @@ mod host {
                 primary
                     .dns
                     .set_own_addresses(listen.map(|a| a.ip()).into_iter().collect());
-                if let Err(error) = primary.reload() {
+                primary.dns.fetch_on_notify();
+                if let Err(error) = primary.reload(0) {
                     usage_error(format!("{dir}: {error}"));
                 }
                 say!(

@@ -1,5 +1,6 @@
 //! secondary: an authoritative secondary whose zones and primaries come
-//! from its TSIG keys (`<primary-ip>.<secondary-ip>._transfer.<zone>`).
+//! from its TSIG keys (`<primary-ip>.<secondary-ip>._transfer.<zone>`, or
+//! `._update.<zone>`; `._transfer.` for every zone of the primary).
 //!
 //! This file only parses boot arguments and composes libraries. The image
 //! serves on its interface addresses; the host-process build serves on
@@ -65,6 +66,9 @@ mod image {
         for zone in &config.zones {
             say!("{PROGRAM}: {} from {}", zone.zone.to_ascii(), zone.primary);
         }
+        for root in &config.roots {
+            solo5::println!("{PROGRAM}: every zone of {}", root.primary);
+        }
         let mut seed = [0u8; 8];
         solo5::entropy::fill(&mut seed);
         let dns = DnsService::new(Catalog::new(), service, log);
@@ -116,6 +120,9 @@ mod host {
         }
         for zone in &config.zones {
             say!("{PROGRAM}: {} from {}", zone.zone.to_ascii(), zone.primary);
+        }
+        for root in &config.roots {
+            println!("{PROGRAM}: every zone of {}", root.primary);
         }
         // The standard library's per-process random hasher keys: enough to
         // vary jitter and message IDs between runs.

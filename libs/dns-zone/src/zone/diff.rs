@@ -171,7 +171,48 @@ fn diff_nodes(d: &mut ZoneDiff, old: Option<(&Name, &Node)>, new: Option<(&Name,
     }
 }
 
+/// A new version of a zone that differs from the served one but whose SOA
+/// serial is not greater (RFC 1982): secondaries that hold the old serial
+/// would never see the change, and a later IXFR would apply on top of
+/// data they do not have. Checked by [`Zone::check_successor`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SerialNotIncreased {
+    /// The serial of the version served now.
+    pub old: Serial,
+    /// The serial of the new version.
+    pub new: Serial,
+}
+
+impl core::fmt::Display for SerialNotIncreased {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let how = match self.new.partial_cmp(&self.old) {
+            Some(Ordering::Equal) => "the same",
+            Some(Ordering::Less) => "older",
+            _ => "2^31 away, neither older nor newer",
+        };
+        write!(
+            f,
+            "changed but serial {} not increased from {} ({how}, RFC 1982)",
+            self.new, self.old
+        )
+    }
+}
+
 impl Zone {
+    /// Whether this zone may replace `old`, the version served now: either
+    /// they are equal, or this one's serial is greater (RFC 1982). The one
+    /// rule for `solodns zone check --old`, a primary's reload and a
+    /// secondary's transfer.
+    pub fn check_successor(&self, old: &Zone) -> Result<(), SerialNotIncreased> {
+        if self == old || self.serial().partial_cmp(&old.serial()) == Some(Ordering::Greater) {
+            return Ok(());
+        }
+        Err(SerialNotIncreased {
+            old: old.serial(),
+            new: self.serial(),
+        })
+    }
+
     /// The changes from this zone to `new` (a later version of the same
     /// zone), walking both in canonical order.
     pub fn diff(&self, new: &Zone) -> ZoneDiff {
