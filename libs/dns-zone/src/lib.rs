@@ -58,7 +58,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 pub use hickory_proto::rr::{DNSClass, Name, RecordType};
-pub use parser::{Entry, ParseError, ParseErrorKind, ZoneParser};
+pub use parser::{is_meta_type, Entry, ParseError, ParseErrorKind, ZoneParser, MAX_TTL};
 pub use printer::print_zone;
 pub use rdata::text::parse_ttl;
 pub use rdata::{type_from_mnemonic, type_mnemonic, Rdata, RdataError};
