@@ -80,6 +80,8 @@ pub(crate) struct Control {
     /// (zone, primary) pairs of a secondary: NOTIFYs for the zone are
     /// accepted even before it is loaded, and unsigned ones from the primary.
     pub(crate) notify_sources: Vec<(Name, IpAddr)>,
+    /// MACs of the signed requests acted on, so none is acted on twice.
+    pub(crate) replay: crate::replay::ReplayGuard,
 }
 
 /// What a message needs.
@@ -104,6 +106,7 @@ impl Control {
             notify_port,
             log: Vec::new(),
             notify_sources: Vec::new(),
+            replay: Default::default(),
         }
     }
 
@@ -124,12 +127,31 @@ impl Control {
             self.notifier.handle_response(&peer, msg, unix_time);
             return Some(Outcome::Nothing);
         }
-        match header.opcode() {
+        if matches!(
+            header.opcode(),
+            opcode::UPDATE | opcode::NOTIFY | opcode::QUERY
+        ) {
+            use crate::replay::Verdict;
+            match self.replay.check(&self.keys, msg, peer, unix_time) {
+                Verdict::Fresh => {}
+                Verdict::Answer(answer) => return Some(Outcome::Now(alloc::vec![answer])),
+                Verdict::Refuse(answer, why) => {
+                    self.log.push(why);
+                    return Some(Outcome::Now(alloc::vec![answer]));
+                }
+                Verdict::Drop => return Some(Outcome::Nothing),
+            }
+        }
+        let outcome = match header.opcode() {
             opcode::UPDATE => Some(self.update(catalog, msg, from, unix_time)),
             opcode::NOTIFY => Some(self.notify(catalog, msg, peer, unix_time)),
             opcode::QUERY => self.transfer(catalog, msg, peer, tcp, unix_time),
             _ => None,
+        };
+        if let Some(Outcome::Now(answers)) = &outcome {
+            self.replay.answered(answers);
         }
+        outcome
     }
 
     fn update(&mut self, catalog: &Catalog, msg: &[u8], from: ReplyTo, unix_time: u64) -> Outcome {
@@ -138,6 +160,9 @@ impl Control {
             // previous one left (RFC 2136 §3.7), so it waits.
             if self.deferred.len() < MAX_DEFERRED_UPDATES {
                 self.deferred.push_back((msg.to_vec(), from));
+            } else {
+                // Dropped unhandled: the client's retry must count as new.
+                self.replay.forget(&self.keys, msg, unix_time);
             }
             return Outcome::Nothing;
         }
