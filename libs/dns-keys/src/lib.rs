@@ -196,6 +196,16 @@ pub fn parse_cli_key(s: &str) -> Result<Key, CliKeyError> {
     Ok(Key::new(name, alg, secret))
 }
 
+/// A key argument (`name:alg:secret`) as a message may show it: the
+/// secret, after the last colon, replaced by `…`; with no colon at all the
+/// whole text may be the secret and nothing of it is shown.
+pub fn without_secret(text: &str) -> String {
+    match text.rsplit_once(':') {
+        Some((rest, _)) => format!("{rest}:…"),
+        None => String::from("…"),
+    }
+}
+
 /// The CLI form of a key: `name:SHA256:base64` (name without final dot).
 pub fn format_cli_key(key: &Key) -> String {
     let name = name_to_string(key.name());
