@@ -196,6 +196,18 @@ pub fn parse_cli_key(s: &str) -> Result<Key, CliKeyError> {
     Ok(Key::new(name, alg, secret))
 }
 
+/// A token of a `_keys` file may be a secret (a mistyped base64 secret):
+/// errors say where it is and how long, not what it is.
+fn hide_found_token(kind: &mut dns_zone::ParseErrorKind) {
+    use dns_zone::ParseErrorKind as K;
+    if let K::Expected { found, .. } | K::Name { found, .. } | K::ClassMismatch { found } = kind {
+        if found.starts_with('"') {
+            let len = found.chars().count().saturating_sub(2);
+            *found = format!("a token of {len} characters (not shown: it may be a secret)");
+        }
+    }
+}
+
 /// A key argument (`name:alg:secret`) as a message may show it: the
 /// secret, after the last colon, replaced by `…`; with no colon at all the
 /// whole text may be the secret and nothing of it is shown.
@@ -313,7 +325,8 @@ impl KeyStore {
         for item in parser.by_ref() {
             let e = match item {
                 Ok(e) => e,
-                Err(err) => {
+                Err(mut err) => {
+                    hide_found_token(&mut err.kind);
                     errors.push(Diagnostic::from(err));
                     continue;
                 }
