@@ -19,6 +19,7 @@
 //! `_keys` files are configuration, never zone data: the caller must not
 //! serve them.
 
+#![forbid(unsafe_code)]
 #![no_std]
 #![warn(missing_docs)]
 // Errors carry names and records (a hickory `Name` is about 80 octets)

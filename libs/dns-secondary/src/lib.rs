@@ -22,6 +22,7 @@
 //! malformed stream, unreachable primary) is logged and the last good copy
 //! keeps serving until its SOA expire time has passed without a successful
 //! check; from then on the zone answers SERVFAIL until a check succeeds.
+#![forbid(unsafe_code)]
 #![no_std]
 #![warn(missing_docs)]
 // Errors carry names (a hickory `Name` is about 80 octets) and travel on

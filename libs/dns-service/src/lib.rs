@@ -16,6 +16,7 @@
 //!   never served), reloaded file by file: a file that fails to parse is
 //!   reported with `file:line:column` and its last good version keeps
 //!   serving; a zone that never loaded is not served.
+#![forbid(unsafe_code)]
 #![no_std]
 #![warn(missing_docs)]
 

@@ -42,6 +42,7 @@
 //! assert_eq!(again, zone);
 //! ```
 
+#![forbid(unsafe_code)]
 #![no_std]
 #![warn(missing_docs)]
 

@@ -47,6 +47,7 @@
 //! Nothing here panics on a received message; the one `expect` states that
 //! HMAC accepts keys of any length.
 
+#![forbid(unsafe_code)]
 #![no_std]
 #![warn(missing_docs)]
 // Errors carry names and records (a hickory `Name` is about 80 octets)

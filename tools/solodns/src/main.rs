@@ -6,6 +6,7 @@
 //! libraries the unikernels use; the modules here add arguments, sockets
 //! and messages for people.
 
+#![forbid(unsafe_code)]
 mod axfr;
 mod explain;
 mod keygen;
