@@ -96,22 +96,44 @@ pub enum ApiMisuse {
     },
 }
 
+/// A token as errors show it: its name, never its value (the value may be
+/// a secret: `--ssh-key=ed25519:SEED` mistyped, or given twice). A token
+/// without `=` that does not start with `-` may itself be a pasted
+/// secret: it is not shown.
+struct Shown<'a>(&'a str);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.split_once('=') {
+            Some((name, _)) => write!(f, "`{name}=…`"),
+            None if self.0.starts_with('-') => write!(f, "`{}`", self.0),
+            None => write!(
+                f,
+                "of {} characters not starting with --",
+                self.0.chars().count()
+            ),
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::UnknownArgument { token } => {
-                write!(f, "unknown argument `{token}` (see --help)")
+                write!(f, "unknown argument {} (see --help)", Shown(token))
             }
             Error::MalformedToken { token } => {
                 write!(
                     f,
-                    "malformed argument `{token}` (expected --NAME or --NAME=VALUE)"
+                    "malformed argument {} (expected --NAME or --NAME=VALUE)",
+                    Shown(token)
                 )
             }
             Error::UnexpectedValue { name, token } => {
                 write!(
                     f,
-                    "unexpected value in `{token}` (--{name} is a flag and takes no value)"
+                    "unexpected value in {} (--{name} is a flag and takes no value)",
+                    Shown(token)
                 )
             }
             Error::MissingValue { name, metavar } => {
@@ -123,7 +145,8 @@ impl fmt::Display for Error {
             Error::Duplicate { name, token } => {
                 write!(
                     f,
-                    "`{token}`: --{name} is given more than once (expected at most once)"
+                    "{}: --{name} is given more than once (expected at most once)",
+                    Shown(token)
                 )
             }
             Error::InvalidValue {
@@ -131,6 +154,8 @@ impl fmt::Display for Error {
                 value,
                 metavar,
             } => {
+                // Values read as numbers, addresses, durations: never secrets
+                // (those are read as text and checked by their owner).
                 write!(
                     f,
                     "invalid value for --{name}: `{value}` (expected {metavar})"

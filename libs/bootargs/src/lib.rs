@@ -50,6 +50,7 @@
 //! # Ok::<(), bootargs::Error>(())
 //! ```
 
+#![forbid(unsafe_code)]
 #![no_std]
 #![warn(missing_docs)]
 #![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]

@@ -150,14 +150,14 @@ fn rejected_command_lines() {
             Error::UnknownArgument {
                 token: token("--foo=1"),
             },
-            "unknown argument `--foo=1` (see --help)",
+            "unknown argument `--foo=…` (see --help)",
         ),
         (
             "verbose",
             Error::MalformedToken {
                 token: token("verbose"),
             },
-            "malformed argument `verbose` (expected --NAME or --NAME=VALUE)",
+            "malformed argument of 7 characters not starting with -- (expected --NAME or --NAME=VALUE)",
         ),
         (
             "-v",
@@ -174,7 +174,7 @@ fn rejected_command_lines() {
             Error::MalformedToken {
                 token: token("--=x"),
             },
-            "malformed argument `--=x` (expected --NAME or --NAME=VALUE)",
+            "malformed argument `--=…` (expected --NAME or --NAME=VALUE)",
         ),
         (
             "--verbose=1",
@@ -182,7 +182,7 @@ fn rejected_command_lines() {
                 name: "verbose",
                 token: token("--verbose=1"),
             },
-            "unexpected value in `--verbose=1` (--verbose is a flag and takes no value)",
+            "unexpected value in `--verbose=…` (--verbose is a flag and takes no value)",
         ),
         (
             "--verbose=",
@@ -190,7 +190,7 @@ fn rejected_command_lines() {
                 name: "verbose",
                 token: token("--verbose="),
             },
-            "unexpected value in `--verbose=` (--verbose is a flag and takes no value)",
+            "unexpected value in `--verbose=…` (--verbose is a flag and takes no value)",
         ),
         (
             "--help=yes",
@@ -198,7 +198,7 @@ fn rejected_command_lines() {
                 name: "help",
                 token: token("--help=yes"),
             },
-            "unexpected value in `--help=yes` (--help is a flag and takes no value)",
+            "unexpected value in `--help=…` (--help is a flag and takes no value)",
         ),
         (
             "--ipv4",
@@ -222,7 +222,7 @@ fn rejected_command_lines() {
                 name: "ipv4",
                 token: token("--ipv4=10.0.0.4/8"),
             },
-            "`--ipv4=10.0.0.4/8`: --ipv4 is given more than once (expected at most once)",
+            "`--ipv4=…`: --ipv4 is given more than once (expected at most once)",
         ),
         (
             "--verbose --verbose",
@@ -439,5 +439,24 @@ fn malformed_spec_tables_are_api_misuse() {
             }
             other => panic!("{specs:?}: expected InvalidSpec, got {other:?}"),
         }
+    }
+}
+
+/// No error shows an argument's value: a mistyped, repeated or misplaced
+/// secret (`--ssh-key=ed25519:SEED`, `--keys=…:SHA256:SECRET`) must not
+/// reach the console.
+#[test]
+fn errors_never_show_a_value() {
+    const SECRET: &str = "c2VjcmV0LXNlZWQtYnl0ZXM";
+    for cmdline in [
+        "--ssh-kye=ed25519:c2VjcmV0LXNlZWQtYnl0ZXM",
+        "--ipv4=1 --ipv4=c2VjcmV0LXNlZWQtYnl0ZXM",
+        "--verbose=c2VjcmV0LXNlZWQtYnl0ZXM",
+        "c2VjcmV0LXNlZWQtYnl0ZXM",
+        "-x=c2VjcmV0LXNlZWQtYnl0ZXM",
+    ] {
+        let error = parse("primary", SPECS, cmdline).expect_err(cmdline);
+        let shown = error.to_string();
+        assert!(!shown.contains(SECRET), "{cmdline:?}: {shown}");
     }
 }

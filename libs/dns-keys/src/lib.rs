@@ -19,6 +19,7 @@
 //! `_keys` files are configuration, never zone data: the caller must not
 //! serve them.
 
+#![forbid(unsafe_code)]
 #![no_std]
 #![warn(missing_docs)]
 // Errors carry names and records (a hickory `Name` is about 80 octets)
@@ -196,6 +197,28 @@ pub fn parse_cli_key(s: &str) -> Result<Key, CliKeyError> {
     Ok(Key::new(name, alg, secret))
 }
 
+/// A token of a `_keys` file may be a secret (a mistyped base64 secret):
+/// errors say where it is and how long, not what it is.
+fn hide_found_token(kind: &mut dns_zone::ParseErrorKind) {
+    use dns_zone::ParseErrorKind as K;
+    if let K::Expected { found, .. } | K::Name { found, .. } | K::ClassMismatch { found } = kind {
+        if found.starts_with('"') {
+            let len = found.chars().count().saturating_sub(2);
+            *found = format!("a token of {len} characters (not shown: it may be a secret)");
+        }
+    }
+}
+
+/// A key argument (`name:alg:secret`) as a message may show it: the
+/// secret, after the last colon, replaced by `…`; with no colon at all the
+/// whole text may be the secret and nothing of it is shown.
+pub fn without_secret(text: &str) -> String {
+    match text.rsplit_once(':') {
+        Some((rest, _)) => format!("{rest}:…"),
+        None => String::from("…"),
+    }
+}
+
 /// The CLI form of a key: `name:SHA256:base64` (name without final dot).
 pub fn format_cli_key(key: &Key) -> String {
     let name = name_to_string(key.name());
@@ -303,7 +326,8 @@ impl KeyStore {
         for item in parser.by_ref() {
             let e = match item {
                 Ok(e) => e,
-                Err(err) => {
+                Err(mut err) => {
+                    hide_found_token(&mut err.kind);
                     errors.push(Diagnostic::from(err));
                     continue;
                 }

@@ -18,6 +18,7 @@
 //!
 //! Nothing here panics on a received message.
 
+#![forbid(unsafe_code)]
 #![no_std]
 #![warn(missing_docs)]
 // Errors carry names and records (a hickory `Name` is about 80 octets)

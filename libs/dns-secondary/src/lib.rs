@@ -28,6 +28,7 @@
 //! malformed stream, unreachable primary) is logged and the last good copy
 //! keeps serving until its SOA expire time has passed without a successful
 //! check; from then on the zone answers SERVFAIL until a check succeeds.
+#![forbid(unsafe_code)]
 #![no_std]
 #![warn(missing_docs)]
 // Errors carry names (a hickory `Name` is about 80 octets) and travel on
@@ -245,7 +246,7 @@ pub fn config_from_args(
     for value in values {
         for text in value.split(',').filter(|t| !t.trim().is_empty()) {
             let key = dns_keys::parse_cli_key(text.trim())
-                .map_err(|e| alloc::format!("--keys={text}: {e}"))?;
+                .map_err(|e| alloc::format!("--keys={}: {e}", dns_keys::without_secret(text)))?;
             keys.insert(key);
         }
     }
@@ -912,6 +913,31 @@ mod tests {
 
     fn key(text: &str) -> Key {
         dns_keys::parse_cli_key(text).expect("a key")
+    }
+
+    /// A bad key argument is reported without its secret (issue 12 §8).
+    #[test]
+    fn a_bad_key_argument_never_shows_its_secret() {
+        use alloc::format;
+        use alloc::string::ToString;
+        let secret = "c2VjcmV0c2VjcmV0c2VjcmV0";
+        for bad in [
+            format!("10.53.0.1.10.53.0.2._transfer.example.com:SHA999:{secret}"),
+            format!("hmac-md5:10.53.0.1.10.53.0.2._transfer.example.com:{secret}"),
+            format!("bad..name:SHA256:{secret}"),
+            format!("x._transfer.example.com:SHA256:{secret}!"),
+            secret.to_string(),
+        ] {
+            let cmdline = format!("--keys={bad}");
+            let Ok(bootargs::Parsed::Args(args)) =
+                bootargs::parse("secondary", SECONDARY_ARGS, &cmdline)
+            else {
+                panic!("{cmdline} parses as arguments");
+            };
+            let error = config_from_args(&args, &[]).expect_err(&cmdline);
+            assert!(error.starts_with("--keys="), "{error}");
+            assert!(!error.contains(secret), "{error}");
+        }
     }
 
     #[test]

@@ -43,6 +43,7 @@
 //! assert_eq!(&r[6..8], &[0, 1]); // one answer
 //! ```
 
+#![forbid(unsafe_code)]
 #![no_std]
 #![warn(missing_docs)]
 

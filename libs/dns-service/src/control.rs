@@ -98,6 +98,8 @@ pub(crate) struct Control {
     held: Vec<(Vec<u8>, SocketAddr, ReplyTo)>,
     /// When (unix time) a NOTIFY with an unknown key last started a fetch.
     unknown_key_fetch: Option<u64>,
+    /// MACs of the signed requests acted on, so none is acted on twice.
+    pub(crate) replay: crate::replay::ReplayGuard,
 }
 
 /// What a message needs.
@@ -127,6 +129,7 @@ impl Control {
             fetch_on_notify: false,
             held: Vec::new(),
             unknown_key_fetch: None,
+            replay: Default::default(),
         }
     }
 
@@ -147,7 +150,22 @@ impl Control {
             self.notifier.handle_response(&peer, msg, unix_time);
             return Some(Outcome::Nothing);
         }
-        match header.opcode() {
+        if matches!(
+            header.opcode(),
+            opcode::UPDATE | opcode::NOTIFY | opcode::QUERY
+        ) {
+            use crate::replay::Verdict;
+            match self.replay.check(&self.keys, msg, peer, unix_time) {
+                Verdict::Fresh => {}
+                Verdict::Answer(answer) => return Some(Outcome::Now(alloc::vec![answer])),
+                Verdict::Refuse(answer, why) => {
+                    self.log.push(why);
+                    return Some(Outcome::Now(alloc::vec![answer]));
+                }
+                Verdict::Drop => return Some(Outcome::Nothing),
+            }
+        }
+        let outcome = match header.opcode() {
             opcode::UPDATE => Some(self.update(catalog, msg, from, unix_time)),
             opcode::NOTIFY if self.fetch_on_notify => {
                 Some(self.notify_primary(msg, peer, from, unix_time, true))
@@ -158,7 +176,11 @@ impl Control {
                 None => self.transfer(catalog, msg, peer, tcp, unix_time),
             },
             _ => None,
+        };
+        if let Some(Outcome::Now(answers)) = &outcome {
+            self.replay.answered(answers);
         }
+        outcome
     }
 
     /// A NOTIFY to a primary that fetches ([`Control::fetch_on_notify`]):
@@ -308,6 +330,9 @@ impl Control {
             // previous one left (RFC 2136 §3.7), so it waits.
             if self.deferred.len() < MAX_DEFERRED_UPDATES {
                 self.deferred.push_back((msg.to_vec(), from));
+            } else {
+                // Dropped unhandled: the client's retry must count as new.
+                self.replay.forget(&self.keys, msg, unix_time);
             }
             return Outcome::Nothing;
         }

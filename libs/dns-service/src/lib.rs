@@ -8,12 +8,15 @@
 //! - the signed control plane: TSIG (RFC 8945) on queries, UPDATE (RFC
 //!   2136/3007, answered only after the owner made the change durable, see
 //!   [`ControlEvent`]), NOTIFY in and out (RFC 1996), AXFR/IXFR (RFC 5936,
-//!   1995) for holders of transfer keys, in the OCaml-DNS key layout.
+//!   1995) for holders of transfer keys, in the OCaml-DNS key layout;
+//!   each signed request is acted on once (a replay of its MAC within the
+//!   TSIG window changes nothing, see `replay.rs`).
 //! - [`ZoneSet`]: the zones of a repository in the OCaml-DNS layout (one
 //!   file per zone, named after the zone; `_keys` and `<zone>._keys` files
 //!   never served), reloaded file by file: a file that fails to parse is
 //!   reported with `file:line:column` and its last good version keeps
 //!   serving; a zone that never loaded is not served.
+#![forbid(unsafe_code)]
 #![no_std]
 #![warn(missing_docs)]
 
@@ -21,6 +24,7 @@ extern crate alloc;
 
 mod control;
 mod log;
+mod replay;
 mod repository;
 mod service;
 

@@ -315,10 +315,16 @@ impl DnsService {
 
     /// Sends an UPDATE's answer and takes up the UPDATEs that waited for it.
     fn answer_update(&mut self, reply_to: ReplyTo, response: Vec<u8>, unix_time: u64) {
+        self.control
+            .replay
+            .answered(core::slice::from_ref(&response));
         self.outbox.push((reply_to, response));
         let answers = self
             .control
             .resume_deferred(self.server.catalog(), unix_time);
+        for (_, answer) in &answers {
+            self.control.replay.answered(core::slice::from_ref(answer));
+        }
         self.outbox.extend(answers);
     }
 

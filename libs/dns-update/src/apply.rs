@@ -28,9 +28,12 @@ pub enum Applied {
     },
 }
 
-/// Meta and pseudo types: OPT, TKEY, TSIG, IXFR, AXFR, MAILB, MAILA, ANY.
+/// Types no zone can hold (see [`dns_zone::is_meta_type`]): 0, OPT, the
+/// QTYPE/meta range 128–255 (TKEY, TSIG, IXFR, AXFR, MAILB, MAILA, ANY…)
+/// and 65535. BIND refuses a zone file holding one ("invalid use of a
+/// meta type"), so an UPDATE adding one is FORMERR (RFC 2136 §3.4.1.2).
 fn is_meta(t: RecordType) -> bool {
-    matches!(u16::from(t), 41 | 249..=255)
+    dns_zone::is_meta_type(t)
 }
 
 /// The prerequisite section (§3.2), checked in order against `zone`.

@@ -67,8 +67,19 @@ impl UpdateRequest {
             flags: header.flags,
             zone: z.name.clone(),
             zone_class: z.qclass,
-            prerequisites: m.answers,
-            updates: m.authority,
+            prerequisites: m.answers.into_iter().map(rfc2181_ttl).collect(),
+            updates: m.authority.into_iter().map(rfc2181_ttl).collect(),
         })
     }
+}
+
+/// RFC 2181 §8: "Implementations should treat a TTL value received which
+/// has the most significant bit set as if the entire value received was
+/// zero." BIND does the same when it loads such a TTL from a file
+/// ("TTL 2147483653 > MAXTTL, setting TTL to 0").
+fn rfc2181_ttl(mut record: Record) -> Record {
+    if record.ttl & 0x8000_0000 != 0 {
+        record.ttl = 0;
+    }
+    record
 }

@@ -24,6 +24,7 @@
 //! Every read is bounds-checked; compression pointers must point strictly
 //! backwards, so name decoding ends on every input.
 
+#![forbid(unsafe_code)]
 #![no_std]
 #![warn(missing_docs)]
 // Errors carry names and records (a hickory `Name` is about 80 octets)

@@ -42,6 +42,7 @@
 //! assert_eq!(again, zone);
 //! ```
 
+#![forbid(unsafe_code)]
 #![no_std]
 #![warn(missing_docs)]
 
@@ -58,7 +59,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 pub use hickory_proto::rr::{DNSClass, Name, RecordType};
-pub use parser::{Entry, ParseError, ParseErrorKind, ZoneParser};
+pub use parser::{is_meta_type, Entry, ParseError, ParseErrorKind, ZoneParser, MAX_TTL};
 pub use printer::print_zone;
 pub use rdata::text::parse_ttl;
 pub use rdata::{type_from_mnemonic, type_mnemonic, Rdata, RdataError};

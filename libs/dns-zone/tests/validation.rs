@@ -101,9 +101,15 @@ fn warnings_and_collapsing() {
     assert!(w.iter().any(
         |m| m.contains("child.example.com. MX is occluded by the delegation at the same name")
     ));
-    // Data below a DNAME.
-    let (_, w) = check("d DNAME example.net.\na.d A 192.0.2.1\n").unwrap();
-    assert!(w[0].contains("occluded by the DNAME"), "{w:?}");
+    // Data below a DNAME: NSD and Knot refuse the zone, so do we.
+    let e = check("d DNAME example.net.\na.d A 192.0.2.1\n").unwrap_err();
+    assert!(e[0].contains("occluded by the DNAME"), "{e:?}");
+    // A DNAME at a delegation: Knot refuses the zone.
+    let e = check("d DNAME example.net.\nd NS ns.example.net.\n").unwrap_err();
+    assert!(e[0].contains("DNAME beside a delegation"), "{e:?}");
+    // NS at a wildcard: BIND refuses the zone.
+    let e = check("*.w NS ns.example.net.\n").unwrap_err();
+    assert!(e[0].contains("NS records at the wildcard"), "{e:?}");
     // CNAME beside RRSIG/NSEC is allowed (RFC 4035 §2.5).
     assert!(check("c CNAME ns\nc NSEC \\# 3 000100\n").is_ok());
 }

@@ -31,6 +31,7 @@
 //! SIMD backends need SSE, which unikernel images do not use. Nothing in
 //! this crate panics.
 
+#![forbid(unsafe_code)]
 #![no_std]
 #![warn(missing_docs)]
 #![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]

@@ -11,6 +11,7 @@
 //!   retries with exponential backoff while the remote is unreachable, and
 //!   hands over the files of each new commit; commits a changed file on
 //!   the current head and pushes it ([`Sync::push`]).
+#![forbid(unsafe_code)]
 #![no_std]
 #![warn(missing_docs)]
 

@@ -77,6 +77,7 @@
 //! # let _ = params;
 //! ```
 
+#![forbid(unsafe_code)]
 #![no_std]
 #![warn(missing_docs)]
 

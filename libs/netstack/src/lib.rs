@@ -11,6 +11,7 @@
 //! Boot arguments: [`NET_ARGS`] (`--ipv4=ADDR/LEN`, `--ipv4-gateway=ADDR`,
 //! `--ipv6=ADDR/LEN`, `--ipv6-gateway=ADDR`), read by [`IpConfig::from_args`].
 //! Nothing here knows about DNS.
+#![forbid(unsafe_code)]
 #![no_std]
 #![warn(missing_docs)]
 

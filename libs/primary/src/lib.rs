@@ -23,6 +23,7 @@
 //! head with the configured author, and pushed; a push that finds the
 //! branch moved fetches, applies the UPDATE again on the new head and
 //! pushes again, up to [`update::MAX_PUSHES`] times.
+#![forbid(unsafe_code)]
 #![no_std]
 #![warn(missing_docs)]
 

@@ -133,6 +133,8 @@ pub fn monotonic_ns() -> u64 {
 /// Wall-clock nanoseconds since the Unix epoch (host time at boot plus the
 /// monotonic time elapsed since).
 pub fn wall_ns() -> u64 {
+    // SAFETY: single-threaded; init ran before any caller, and no mutable
+    // reference to CLOCK is alive (only init and monotonic_ns take one).
     let offset = match unsafe { &*CLOCK.0.get() } {
         Some((_, offset)) => *offset,
         None => 0,

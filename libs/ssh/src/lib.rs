@@ -23,6 +23,7 @@
 //! The caller moves bytes between the TCP connection and
 //! [`ExecClient::input`] / [`ExecClient::output`], then calls
 //! [`ExecClient::poll`] until it reports nothing new.
+#![forbid(unsafe_code)]
 #![no_std]
 #![warn(missing_docs)]
 

@@ -47,6 +47,7 @@
 //! Nothing here panics on a received message; the one `expect` states that
 //! HMAC accepts keys of any length.
 
+#![forbid(unsafe_code)]
 #![no_std]
 #![warn(missing_docs)]
 // Errors carry names and records (a hickory `Name` is about 80 octets)
@@ -58,12 +59,14 @@ extern crate alloc;
 pub mod algorithm;
 pub mod key;
 pub mod record;
+pub mod replay;
 pub mod sign;
 pub mod verify;
 
 pub use algorithm::Algorithm;
 pub use key::{Key, KeyLookup};
 pub use record::{strip, FormatError, Located, Tsig, TYPE_TSIG};
+pub use replay::{ReplayCache, Seen, MAX_FUDGE};
 pub use sign::{sign_request, sign_request_with, StreamSigner, DEFAULT_FUDGE};
 pub use verify::{
     verify_request, verify_request_with, Policy, RequestError, ResponseError, ResponseVerifier,

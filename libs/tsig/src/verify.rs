@@ -10,11 +10,14 @@ use dns_wire::{flags, rcode, Header, Layout, Name};
 use crate::algorithm::{Algorithm, MacContext};
 use crate::key::{Key, KeyLookup};
 use crate::record::{mac_header, time48, FormatError, Located, Tsig};
+use crate::replay::MAX_FUDGE;
 use crate::sign::{feed_prior, feed_timers, feed_variables, StreamSigner, Variables};
 
 /// Local verification policy. The default accepts every truncation
-/// RFC 8945 permits and the peer's fudge as sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// RFC 8945 permits and the peer's fudge up to [`MAX_FUDGE`] (a peer
+/// claiming more, up to 65 535 s, would otherwise widen the window in
+/// which a captured message verifies again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Policy {
     /// Shortest MAC accepted, in octets; MACs that RFC 8945 §5.2.2.1
@@ -22,8 +25,17 @@ pub struct Policy {
     /// get BADTRUNC (§5.2.4). 0 accepts every permitted truncation.
     pub min_mac_len: usize,
     /// Upper bound on the fudge a peer may claim (`None`: the peer's fudge
-    /// is taken as is, as RFC 8945 §5.2.3 says).
+    /// is taken as is, as RFC 8945 §5.2.3 says; default [`MAX_FUDGE`]).
     pub max_fudge: Option<u16>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            min_mac_len: 0,
+            max_fudge: Some(MAX_FUDGE),
+        }
+    }
 }
 
 impl Policy {
@@ -110,6 +122,22 @@ impl SignedRequest {
     pub fn response_signer(&self) -> StreamSigner {
         StreamSigner::new(self.key.clone(), self.located.tsig.mac.clone())
     }
+
+    /// A signed error answer to `request` (this request's bytes): its
+    /// header (ID, opcode, RD) and question, QR and `rcode`, signed at `now`.
+    pub fn error_response(&self, request: &[u8], rcode: u16, now: u64) -> Vec<u8> {
+        let mut out = error_skeleton(request, rcode);
+        self.response_signer().sign(&mut out, now);
+        out
+    }
+
+    /// This request refused as a replay ([`RequestError::Replayed`]).
+    pub fn replayed(&self) -> RequestError {
+        RequestError::Replayed {
+            key: self.key.clone(),
+            tsig: self.located.tsig.clone(),
+        }
+    }
 }
 
 /// Why a request's TSIG was refused; [`RequestError::response`] is the
@@ -128,6 +156,15 @@ pub enum RequestError {
     /// Signed outside the time window: NOTAUTH/BADTIME, signed, with our
     /// time in the other data (§5.2.3).
     BadTime {
+        /// The key (the MAC verified).
+        key: Key,
+        /// The request's TSIG.
+        tsig: Tsig,
+    },
+    /// The MAC of a request already accepted within its time window (see
+    /// [`crate::ReplayCache`]): NOTAUTH/BADTIME, signed, with our time, as
+    /// for a request signed earlier than one already seen (§5.2.3).
+    Replayed {
         /// The key (the MAC verified).
         key: Key,
         /// The request's TSIG.
@@ -158,7 +195,7 @@ impl RequestError {
             Self::FormErr(_) => None,
             Self::BadKey(_) => Some(rcode::BADKEY),
             Self::BadSig(_) => Some(rcode::BADSIG),
-            Self::BadTime { .. } => Some(rcode::BADTIME),
+            Self::BadTime { .. } | Self::Replayed { .. } => Some(rcode::BADTIME),
             Self::BadTrunc { .. } => Some(rcode::BADTRUNC),
         }
     }
@@ -168,7 +205,9 @@ impl RequestError {
         match self {
             Self::FormErr(_) => None,
             Self::BadKey(t) | Self::BadSig(t) => Some(&t.key_name),
-            Self::BadTime { tsig, .. } | Self::BadTrunc { tsig, .. } => Some(&tsig.key_name),
+            Self::BadTime { tsig, .. }
+            | Self::Replayed { tsig, .. }
+            | Self::BadTrunc { tsig, .. } => Some(&tsig.key_name),
         }
     }
 
@@ -196,7 +235,7 @@ impl RequestError {
                 }
                 .append_to(&mut out);
             }
-            Self::BadTime { key, tsig } => {
+            Self::BadTime { key, tsig } | Self::Replayed { key, tsig } => {
                 let mut signer = StreamSigner::new(key.clone(), tsig.mac.clone());
                 signer.sign_first_with(
                     &mut out,
@@ -232,6 +271,12 @@ impl fmt::Display for RequestError {
                 name_to_string(&tsig.key_name),
                 tsig.time_signed,
                 tsig.fudge
+            ),
+            Self::Replayed { tsig, .. } => write!(
+                f,
+                "a replay of a request signed by key {} at {}, accepted before",
+                name_to_string(&tsig.key_name),
+                tsig.time_signed
             ),
             Self::BadTrunc { tsig, .. } => write!(
                 f,

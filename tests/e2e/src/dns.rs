@@ -154,6 +154,7 @@ impl Process {
         !matches!(self.child.try_wait(), Ok(None))
     }
 
+    #[allow(unsafe_code)] // each unsafe block below says why (SAFETY)
     fn signal_group(&self, signal: i32) {
         let group = self.child.id() as i32;
         // SAFETY: kill(2) on our own child's process group.

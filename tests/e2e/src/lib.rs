@@ -4,6 +4,7 @@
 //! `scripts/test` builds the images (`scripts/build-images`) and the
 //! tenders (`scripts/provision-tenders`) before running these tests, and
 //! puts the tenders on `PATH`.
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod dns;

@@ -64,6 +64,7 @@ impl TestNet {
 
     /// Runs `f` on a thread inside the namespace: sockets it creates (and
     /// threads it starts) live there.
+    #[allow(unsafe_code)] // each unsafe block below says why (SAFETY)
     pub fn run<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
         let path = format!("/run/netns/{}", self.name);
         std::thread::scope(|scope| {
@@ -178,6 +179,7 @@ impl Guest {
     /// CPU time (user + system) the process and its children have used,
     /// from /proc; the guest is the tender, a child of `ip netns exec`
     /// which execs it, so this is the guest's own.
+    #[allow(unsafe_code)] // each unsafe block below says why (SAFETY)
     pub fn cpu_time(&self) -> Duration {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
             .expect("read /proc/PID/stat");

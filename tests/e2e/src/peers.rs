@@ -421,6 +421,7 @@ zone "{zone}" {{ type primary; file "{zone_file}"; allow-update {{ key "{un}"; }
     /// and they NOTIFY), or for NSD the zone file rewritten with the
     /// record and the serial plus one, then SIGHUP (reload; NSD notifies).
     /// Returns the new serial.
+    #[allow(unsafe_code)] // each unsafe block below says why (SAFETY)
     pub fn change(&mut self, net: &TestNet, step: u32) -> u32 {
         let zone = &self.setup.zone;
         match self.kind {
@@ -459,6 +460,7 @@ zone "{zone}" {{ type primary; file "{zone_file}"; allow-update {{ key "{un}"; }
 }
 
 /// Runs `f` on a new thread inside `net`'s namespace and returns at once.
+#[allow(unsafe_code)] // each unsafe block below says why (SAFETY)
 pub fn spawn_in(net: &TestNet, f: impl FnOnce() + Send + 'static) {
     let path = format!("/run/netns/{}", net.name());
     std::thread::spawn(move || {

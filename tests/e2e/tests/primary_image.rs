@@ -126,7 +126,7 @@ fn image_rejects_bad_boot_arguments_with_one_line() {
     for (args, message) in [
         (
             vec!["--ipv4=10.53.0.2/24", "--zone=x"],
-            "primary-git: unknown argument `--zone=x`",
+            "primary-git: unknown argument `--zone=…`",
         ),
         (vec!["--ipv4=10.53.0.2/24"], "primary-git: --remote="),
         (

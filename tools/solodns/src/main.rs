@@ -6,6 +6,7 @@
 //! libraries the unikernels use; the modules here add arguments, sockets
 //! and messages for people.
 
+#![forbid(unsafe_code)]
 mod axfr;
 mod explain;
 mod keygen;
@@ -51,7 +52,7 @@ pub struct Signing {
     /// prints; also SHA384, SHA512, `hmac-sha256`, … and BIND's
     /// `hmac-sha256:name:base64`). Read from $SOLODNS_KEY when not given,
     /// which keeps the secret out of the process list.
-    #[arg(long, env = "SOLODNS_KEY", hide_env_values = true, value_parser = parse_key)]
+    #[arg(long, env = "SOLODNS_KEY", hide_env_values = true, value_parser = KeyParser)]
     pub key: Key,
     /// Seconds to wait for an answer (each UDP try, the TCP connect, each
     /// TCP read).
@@ -83,6 +84,62 @@ fn parse_key(s: &str) -> Result<Key, String> {
     dns_keys::parse_cli_key(s).map_err(|e| e.to_string())
 }
 
+/// `--key`'s value parser: clap's own error for a function parser would
+/// print the whole value ("invalid value 'name:SHA999:SECRET'"), secret
+/// included; this one shows the value without its secret.
+#[derive(Clone)]
+struct KeyParser;
+
+impl clap::builder::TypedValueParser for KeyParser {
+    type Value = Key;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Key, clap::Error> {
+        let arg = arg.map_or_else(|| String::from("--key"), |a| format!("--{}", a.get_id()));
+        let text = value.to_str().ok_or_else(|| {
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidUtf8,
+                format!("{arg}: the key is not UTF-8\n"),
+            )
+        })?;
+        parse_key(text).map_err(|why| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("{arg} {}: {why}\n", dns_keys::without_secret(text)),
+            )
+        })
+    }
+}
+
+/// Output to a closed pipe (`solodns keygen … | head -1`) ends the program
+/// quietly, as Unix tools end (killed by SIGPIPE: status 141 in a shell)
+/// instead of panicking. Rust ignores SIGPIPE, so a write to a closed pipe
+/// fails with `BrokenPipe` and `println!` panics with "failed printing to
+/// stdout"; this hook turns exactly that panic into the exit.
+fn exit_quietly_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        let printing = message.starts_with("failed printing to stdout")
+            || message.starts_with("failed printing to stderr");
+        // The io::Error as std formats it: "Broken pipe (os error 32)".
+        let epipe = message.to_ascii_lowercase().contains("broken pipe");
+        if printing && epipe {
+            std::process::exit(128 + 13);
+        }
+        default(info)
+    }));
+}
+
 /// A domain name argument, absolute with or without the final dot.
 pub fn parse_name(s: &str) -> Result<dns_zone::Name, String> {
     if s.is_empty() {
@@ -104,6 +161,7 @@ pub fn show_name(name: &dns_zone::Name) -> String {
 }
 
 fn main() -> ExitCode {
+    exit_quietly_on_closed_pipe();
     let cli = Cli::parse();
     match cli.command {
         Command::Zone(cmd) => zone::run(cmd),
@@ -160,6 +218,25 @@ mod tests {
                 .err()
                 .unwrap_or_else(|| panic!("{bad} accepted"));
             assert_eq!(e.kind(), clap::error::ErrorKind::ValueValidation, "{bad}");
+        }
+    }
+
+    /// A bad `--key` is reported without its secret (issue 12 §8).
+    #[test]
+    fn a_bad_key_never_shows_its_secret() {
+        let secret = "c2VjcmV0c2VjcmV0c2VjcmV0";
+        for bad in [
+            format!("name:SHA999:{secret}"),
+            format!("hmac-md5:name:{secret}"),
+            format!("name:SHA256:{secret}!"),
+            format!("bad..name:SHA256:{secret}"),
+            secret.to_string(),
+        ] {
+            let e = parse(&["notify", "127.0.0.1", "example.com", "--key", &bad]).unwrap_err();
+            let shown = e.to_string();
+            assert_eq!(e.kind(), clap::error::ErrorKind::ValueValidation, "{shown}");
+            assert!(shown.contains("--key"), "{shown}");
+            assert!(!shown.contains(secret), "{shown}");
         }
     }
 

@@ -5,6 +5,7 @@
 //! clones its zones from `--remote` over SSH; the host-process build does
 //! the same, or serves a directory with the same layout:
 //! `cargo run -p primary-git -- --zones-dir=zones-example --listen=127.0.0.1:5353`.
+#![forbid(unsafe_code)]
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 extern crate alloc;

@@ -6,6 +6,7 @@
 //! serves on its interface addresses; the host-process build serves on
 //! `--listen`:
 //! `cargo run -p secondary -- --listen=127.0.0.2:5353 --primary-port=5353 --keys=127.0.0.1.127.0.0.2._transfer.example.com:SHA256:…`.
+#![forbid(unsafe_code)]
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 extern crate alloc;

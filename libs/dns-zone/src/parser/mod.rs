@@ -211,15 +211,7 @@ impl<'a> ZoneParser<'a> {
             }
             t = self.lx.next_token()?;
         };
-        if matches!(
-            rtype,
-            RecordType::OPT
-                | RecordType::ANY
-                | RecordType::AXFR
-                | RecordType::IXFR
-                | RecordType::TSIG
-        ) || u16::from(rtype) == 249
-        {
+        if is_meta_type(rtype) {
             return Err(expected(
                 &t,
                 "a type that can appear in a zone (not a meta-type)",
@@ -238,6 +230,9 @@ impl<'a> ZoneParser<'a> {
         let rd = Rdata::from_validated(rdata.clone());
         self.rdata_buf = rdata;
         result?;
+        // The checks that span fields (a digest's length by its type).
+        crate::rdata::validate(rtype, rd.as_bytes())
+            .map_err(|e| ParseError::new(line, column, ParseErrorKind::Rdata(e)))?;
 
         let ttl = match ttl.or(self.default_ttl).or(self.last_ttl) {
             Some(ttl) => ttl,
@@ -257,6 +252,20 @@ impl<'a> ZoneParser<'a> {
                 min
             }
             None => return Err(ParseError::new(line, column, ParseErrorKind::NoTtl)),
+        };
+        let ttl = if ttl > MAX_TTL {
+            // RFC 2181 §8: a TTL with the top bit set counts as 0; BIND
+            // loads it so, with a warning ("> MAXTTL, setting TTL to 0").
+            self.warnings.push(Warning {
+                line,
+                column,
+                message: alloc::format!(
+                    "TTL {ttl} is above 2147483647 (RFC 2181 section 8): using 0"
+                ),
+            });
+            0
+        } else {
+            ttl
         };
         self.last_ttl = Some(ttl);
         Ok(Some(Entry {
@@ -301,6 +310,18 @@ impl Iterator for ZoneParser<'_> {
             }
         }
     }
+}
+
+/// The largest TTL (RFC 2181 §8: 2^31 - 1).
+pub const MAX_TTL: u32 = 0x7fff_ffff;
+
+/// Whether no zone can hold records of type `t`: 0 (reserved), OPT (41),
+/// the QTYPE and meta range 128–255 of RFC 6895 §3.1 (TKEY, TSIG, IXFR,
+/// AXFR, MAILB, MAILA, ANY, …) and 65535 (reserved). BIND refuses a
+/// master file with one ("invalid use of a meta type"), NSD does not know
+/// TYPE0, so neither a zone file nor an UPDATE may bring one in.
+pub fn is_meta_type(t: RecordType) -> bool {
+    matches!(u16::from(t), 0 | 41 | 128..=255 | 65535)
 }
 
 /// `IN`, `CH`, `HS`, `CS`, or `CLASSnnn` (RFC 3597 §5).

@@ -44,6 +44,20 @@ pub enum EditError {
         /// The name server without A or AAAA.
         target: Name,
     },
+    /// Data at or below a name with a DNAME (RFC 6672 §2.3: NSD and Knot
+    /// refuse such a zone).
+    BelowDname {
+        /// The owner of the DNAME.
+        dname: Name,
+        /// The name with data below it.
+        name: Name,
+    },
+    /// A DNAME at a delegation (beside NS below the apex; Knot refuses
+    /// such a zone).
+    DnameAtCut(Name),
+    /// An NS RRset at a wildcard name (RFC 4592 §4.2; BIND refuses such a
+    /// zone: "invalid NS owner name (wildcard)").
+    WildcardNs(Name),
     /// A diff deletes a record the zone does not have.
     MissingRecord(Record),
     /// A diff adds a record the zone already has.
@@ -61,6 +75,16 @@ impl fmt::Display for EditError {
                 write!(f, "SOA record at {}, not at the apex", name_to_string(n))
             }
             Self::NoApexNs => f.write_str("no NS records left at the zone apex"),
+            Self::WildcardNs(n) => write!(f, "NS records at the wildcard {}", name_to_string(n)),
+            Self::DnameAtCut(n) => {
+                write!(f, "DNAME beside a delegation (NS) at {}", name_to_string(n))
+            }
+            Self::BelowDname { dname, name } => write!(
+                f,
+                "{} is below the DNAME at {}",
+                name_to_string(name),
+                name_to_string(dname)
+            ),
             Self::CnameConflict(n) => write!(
                 f,
                 "CNAME and other data, or more than one CNAME or DNAME, at {}",
@@ -346,8 +370,12 @@ impl ZoneEdit {
                 return Err(EditError::CnameConflict(name.clone()));
             }
             if let Some(ns) = node.rrset(RecordType::NS) {
+                if name.is_wildcard() {
+                    return Err(EditError::WildcardNs(name.clone()));
+                }
                 check_targets(zone, name, ns)?;
             }
+            check_dname(zone, name, node)?;
         }
         if self.addresses_removed {
             // Some name lost its addresses: no NS in the zone may point at it.
@@ -359,6 +387,46 @@ impl ZoneEdit {
         }
         Ok(())
     }
+}
+
+/// No data below a DNAME: neither below `name` when it has one, nor at
+/// `name` when a name above it has one.
+#[allow(clippy::result_large_err)]
+fn check_dname(zone: &Zone, name: &Name, node: &Node) -> Result<(), EditError> {
+    use core::ops::Bound::{Excluded, Unbounded};
+    if node.has(RecordType::DNAME) && node.has(RecordType::NS) && *name != zone.origin {
+        return Err(EditError::DnameAtCut(name.clone()));
+    }
+    if node.has(RecordType::DNAME) {
+        // Canonical order: the names below `name` follow it directly.
+        if let Some((below, _)) = zone
+            .nodes
+            .range::<Name, _>((Excluded(name), Unbounded))
+            .next()
+        {
+            if name.zone_of(below) {
+                return Err(EditError::BelowDname {
+                    dname: name.clone(),
+                    name: below.clone(),
+                });
+            }
+        }
+    }
+    let mut above = name.clone();
+    while above != zone.origin && !above.is_root() {
+        above = above.base_name();
+        if zone
+            .nodes
+            .get(&above)
+            .is_some_and(|n| n.has(RecordType::DNAME))
+        {
+            return Err(EditError::BelowDname {
+                dname: above,
+                name: name.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 #[allow(clippy::result_large_err)]

@@ -7,6 +7,9 @@
 //! - no NS RRset at the apex;
 //! - a CNAME beside other data (RRSIG and NSEC excepted, RFC 2181 §10.1,
 //!   RFC 4035 §2.5), more than one CNAME, or more than one DNAME at a name;
+//! - data below a DNAME (RFC 6672 §2.3; NSD and Knot refuse such a zone),
+//!   or a DNAME beside the NS of a delegation (Knot refuses it);
+//! - NS at a wildcard name (RFC 4592 §4.2; BIND refuses it);
 //! - an NS target inside the zone without address records: for a delegation
 //!   this is missing glue, at the apex an unreachable server (BIND's
 //!   `check-integrity` rules).
@@ -15,10 +18,9 @@
 //! - records of one RRset with different TTLs: the TTL of the first record
 //!   in the file wins (RFC 2181 §5.2);
 //! - data occluded by a delegation (below a zone cut other than addresses
-//!   that may serve as glue, or at the cut other than NS, DS and addresses)
-//!   or by a DNAME (below it). Occluded data stays in the zone, like NSD
-//!   keeps it, and is never served as an answer: the query engine stops at
-//!   the cut or the DNAME.
+//!   that may serve as glue, or at the cut other than NS, DS and addresses).
+//!   Occluded data stays in the zone, like NSD keeps it, and is never served
+//!   as an answer: the query engine stops at the cut.
 //!
 //! Duplicate records (equal in canonical form) are collapsed silently.
 
@@ -223,7 +225,15 @@ impl Zone {
                     });
                     if let Some(s) = bad {
                         let e = position_of(&entries, name, s.rtype);
-                        warnings.push(Diagnostic::at(
+                        // NSD and Knot refuse a zone with data below a
+                        // DNAME (RFC 6672 §2.3); occlusion by a
+                        // delegation they load.
+                        let list = if kind == RecordType::DNAME {
+                            &mut errors
+                        } else {
+                            &mut warnings
+                        };
+                        list.push(Diagnostic::at(
                             e.0,
                             e.1,
                             format!(
@@ -259,6 +269,22 @@ impl Zone {
                 occluder = Some((idx, RecordType::NS));
             } else if node.has(RecordType::DNAME) {
                 occluder = Some((idx, RecordType::DNAME));
+            }
+            if name.is_wildcard() && node.has(RecordType::NS) {
+                let e = position_of(&entries, name, RecordType::NS);
+                errors.push(Diagnostic::at(
+                    e.0,
+                    e.1,
+                    format!("NS records at the wildcard {}", name_to_string(name)),
+                ));
+            }
+            if *name != origin && node.has(RecordType::NS) && node.has(RecordType::DNAME) {
+                let e = position_of(&entries, name, RecordType::DNAME);
+                errors.push(Diagnostic::at(
+                    e.0,
+                    e.1,
+                    format!("DNAME beside a delegation (NS) at {}", name_to_string(name)),
+                ));
             }
         }
 

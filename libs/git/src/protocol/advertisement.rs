@@ -21,6 +21,12 @@ use crate::pktline::PacketLineRef;
 /// handful, and the bound keeps a hostile remote from filling memory.
 pub const MAX_REFS: usize = 100_000;
 
+/// Longest ref name we use, in bytes. git stores refs as files, so its
+/// names stay under PATH_MAX (4096); anything longer from a remote is not
+/// a branch we could push to (our command line must fit one pkt-line of
+/// 65 516 bytes with two ids and the capabilities), so it is skipped.
+pub const MAX_REFNAME_LEN: usize = 4096;
+
 /// An advertised ref.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ref {
@@ -245,8 +251,9 @@ impl Parser {
             }
             return Ok(None);
         }
-        if name == ".have" {
-            // receive-pack: objects of alternates, not refs.
+        if name == ".have" || name.len() > MAX_REFNAME_LEN {
+            // receive-pack: objects of alternates, not refs; or a name too
+            // long to be one of ours.
             return Ok(None);
         }
         if self.adv.refs.len() >= MAX_REFS {

@@ -497,7 +497,7 @@ impl Fetch {
         let (Some(id), Some(name)) = (fields.next(), fields.next()) else {
             return Err(bad());
         };
-        if id == "unborn" {
+        if id == "unborn" || name.len() > advertisement::MAX_REFNAME_LEN {
             return Ok(());
         }
         let id: ObjectId = id.parse().map_err(|_| bad())?;

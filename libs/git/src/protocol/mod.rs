@@ -117,29 +117,50 @@ impl fmt::Display for Error {
             Error::Sideband(e) => write!(f, "{e}"),
             Error::Advertisement(e) => write!(f, "{e}"),
             Error::Remote { message } => write!(f, "the remote reported an error: {message}"),
-            Error::EmptyRepository => f.write_str("the repository should have a branch, it has no refs"),
+            Error::EmptyRepository => {
+                f.write_str("the repository should have a branch, it has no refs")
+            }
             Error::NoHead => f.write_str("the remote HEAD should point at an advertised branch"),
             Error::BranchNotFound { refname } => {
-                write!(f, "the remote should have {refname}, it does not advertise it")
+                write!(
+                    f,
+                    "the remote should have {refname}, it does not advertise it"
+                )
             }
-            Error::InvalidRefname { refname } => write!(
-                f,
-                "a ref name should be non-empty without spaces, control characters or '^{{}}', got {refname:?}"
-            ),
+            Error::InvalidRefname { refname } => {
+                f.write_str("a ref name should be 1 to 4085 bytes without spaces, control characters or '^{}', got ")?;
+                if refname.len() <= 100 {
+                    write!(f, "'{}'", refname.escape_debug())
+                } else {
+                    write!(f, "one of {} bytes", refname.len())
+                }
+            }
             Error::MissingCapability { name } => {
-                write!(f, "the remote should support the '{name}' capability, it does not advertise it")
+                write!(
+                    f,
+                    "the remote should support the '{name}' capability, it does not advertise it"
+                )
             }
             Error::ObjectFormat { format } => {
-                write!(f, "the remote should use SHA-1 object ids, it uses {format}")
+                write!(
+                    f,
+                    "the remote should use SHA-1 object ids, it uses {format}"
+                )
             }
             Error::Unexpected { expected, line } => {
                 write!(f, "the remote should send {expected}, it sent {line:?}")
             }
             Error::PackTooLarge { limit } => {
-                write!(f, "the pack should be at most {limit} bytes, the remote sent more")
+                write!(
+                    f,
+                    "the pack should be at most {limit} bytes, the remote sent more"
+                )
             }
             Error::Unpack { reason } => {
-                write!(f, "the remote should unpack our pack ('unpack ok'), it said: {reason}")
+                write!(
+                    f,
+                    "the remote should unpack our pack ('unpack ok'), it said: {reason}"
+                )
             }
             Error::MissingStatus { refname } => write!(
                 f,
@@ -148,7 +169,9 @@ impl fmt::Display for Error {
             Error::UnexpectedEof { expected } => {
                 write!(f, "the channel closed while waiting for {expected}")
             }
-            Error::Finished => f.write_str("progress() should not be called after the session ended"),
+            Error::Finished => {
+                f.write_str("progress() should not be called after the session ended")
+            }
         }
     }
 }
@@ -180,6 +203,7 @@ impl From<advertisement::Error> for Error {
 /// `refs/` (or `HEAD`) is already full.
 pub fn full_refname(name: &str) -> Result<String, Error> {
     let valid = !name.is_empty()
+        && name.len() <= advertisement::MAX_REFNAME_LEN - "refs/heads/".len()
         && !name.contains(|c: char| c.is_ascii_whitespace() || c.is_ascii_control())
         && !name.ends_with("^{}");
     if !valid {

@@ -440,7 +440,13 @@ impl Push {
             command.push_str(" agent=");
             command.extend(self.params.agent.chars().filter(|c| c.is_ascii_graphic()));
         }
-        pktline::write_text(&mut self.output, command.as_bytes()).expect("a command line is short");
+        if pktline::write_text(&mut self.output, command.as_bytes()).is_err() {
+            // Only a ref name of the remote's could make it this long.
+            pktline::write_flush(&mut self.output);
+            return Err(Error::InvalidRefname {
+                refname: self.refname.clone(),
+            });
+        }
         pktline::write_flush(&mut self.output);
         self.output.extend_from_slice(&self.params.pack);
         self.params.pack = Vec::new();

@@ -16,6 +16,7 @@
 //! (udp-rtt: nothing echoed or an echo differs; lost datagrams are only
 //! counted).
 
+#![deny(unsafe_code)]
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -534,6 +535,7 @@ fn tap_udp_echo(tap: &str, ip: Ipv4Addr) -> Result<()> {
 }
 
 /// Opens (attaches to) the existing tap device `name`, without packet info.
+#[allow(unsafe_code)] // each unsafe block below says why (SAFETY)
 fn open_tap(name: &str) -> io::Result<std::fs::File> {
     use std::os::fd::AsRawFd;
     const TUNSETIFF: libc::c_ulong = 0x4004_54ca;

@@ -2,6 +2,7 @@
 //! bindings and prints what it saw, one `key: value` line per check, for
 //! `tests/e2e` to assert on. Runs as an image only; on the host it just
 //! says so.
+#![deny(unsafe_code)]
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
@@ -81,6 +82,7 @@ mod image {
         },
     ];
 
+    #[allow(unsafe_code)] // each unsafe block below says why (SAFETY)
     fn main(start: &StartInfo) -> i32 {
         let main_wall_ns = solo5::time::wall_ns();
         println!("main-wall-ns: {main_wall_ns}");

@@ -2,6 +2,7 @@
 //! TCP client, over `netstack`. Builds as a Solo5 image and as a host
 //! process (`cargo run -p echo-test -- --listen=127.0.0.1:7007`) from the
 //! same service code (`echo.rs`).
+#![forbid(unsafe_code)]
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 extern crate alloc;
