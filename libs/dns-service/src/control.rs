@@ -177,8 +177,10 @@ impl Control {
             },
             _ => None,
         };
-        if let Some(Outcome::Now(answers)) = &outcome {
-            self.replay.answered(answers);
+        match &outcome {
+            Some(Outcome::Now(answers)) => self.replay.answered(answers),
+            Some(Outcome::Transfer(_)) => self.replay.streamed(msg),
+            _ => {}
         }
         outcome
     }
@@ -580,6 +582,7 @@ mod tests {
         match outcome {
             Some(Outcome::Now(answers)) => answers,
             Some(Outcome::Nothing) => Vec::new(),
+            Some(Outcome::Transfer(_)) => panic!("a transfer, not an answer"),
             None => panic!("not for the control plane"),
         }
     }

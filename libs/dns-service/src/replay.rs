@@ -127,6 +127,20 @@ impl ReplayGuard {
         }
     }
 
+    /// Records that the request `msg` is answered by a streamed transfer:
+    /// its answer is not kept, a retransmission is refused like a replay.
+    pub(crate) fn streamed(&mut self, msg: &[u8]) {
+        let Ok(Some(located)) = tsig::Tsig::locate(msg) else {
+            return;
+        };
+        let id = located.tsig.original_id;
+        if let Some(first) = self.cache.find_mut(&located.tsig.key_name, |f| {
+            f.id == id && matches!(f.answered, Answered::Pending)
+        }) {
+            first.answered = Answered::NotKept;
+        }
+    }
+
     /// Forgets `msg` (it was dropped unhandled: a retransmission is new).
     pub(crate) fn forget(&mut self, keys: &KeyStore, msg: &[u8], now: u64) {
         if let Ok(Some(signed)) = tsig::verify_request(msg, keys, now) {

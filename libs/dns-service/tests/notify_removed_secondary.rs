@@ -50,7 +50,8 @@ impl Service for Scenario {
         }
         if now >= REMOVE_AT && !self.removed {
             self.removed = true;
-            self.dns.replace_keys(load_keys(&files(&["127.0.0.2"])).0);
+            self.dns
+                .replace_keys(load_keys(&files(&["127.0.0.2"])).0, net.unix_time());
         }
         let wanted = match self.dns.poll(net) {
             Poll::Until(deadline) => deadline,
@@ -86,7 +87,7 @@ fn a_removed_secondary_is_no_longer_notified() {
     let mut dns = DnsService::new(Catalog::new(), config, log);
     dns.set_own_addresses(vec!["127.0.0.1".parse().expect("address")]);
     let both = files(&["127.0.0.2", "127.0.0.3"]);
-    dns.replace_keys(load_keys(&both).0);
+    dns.replace_keys(load_keys(&both).0, 0);
     let report = dns.reload(&mut ZoneSet::new(), &both);
     assert_eq!(report.loaded.len(), 1, "{:?}", report.errors);
     let mut stack = OsStack::new(Some("127.0.0.1:0".parse().expect("address"))).expect("stack");
