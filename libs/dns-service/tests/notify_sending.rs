@@ -1,8 +1,8 @@
 //! How the service sends NOTIFYs, on the host-process stack over loopback
-//! and the real clock. Removing a secondary's transfer key stops the NOTIFYs to it that are
-//! still being retried (issue 12 §1: "removing the key and notifying again
-//! did not help"), while the other secondary's retries go on. Runs the
-//! service on the host-process stack over loopback, on the real clock.
+//! and the real clock: removing a secondary's transfer key stops the
+//! NOTIFYs to it that are still being retried (issue 12 §1: "removing the
+//! key and notifying again did not help") while the other secondary's
+//! retries go on; message IDs follow the seed the owner gives (§8).
 
 use dns_server::catalog::Catalog;
 use dns_service::{load_keys, DnsService, ServiceConfig, ZoneFile, ZoneSet};
