@@ -139,7 +139,11 @@ pub trait Sockets {
         socket: UdpHandle,
         buf: &mut [u8],
     ) -> Result<Option<(usize, SocketAddr)>, NetError>;
-    /// Queues one datagram to `to`.
+    /// Queues one datagram to `to`. Destinations are independent: on the
+    /// smoltcp stack a datagram whose neighbour has not answered ARP/NDP
+    /// yet waits in a queue of its own (dropped, with the neighbour given
+    /// up, after 3 s of silence) and holds up nothing else; a full queue is
+    /// `WouldBlock`, no route `Unreachable`.
     fn udp_send(&mut self, socket: UdpHandle, to: SocketAddr, data: &[u8]) -> Result<(), NetError>;
 
     /// Listens on TCP `port` with `backlog` connections accepted concurrently

@@ -8,6 +8,10 @@
 //! - on the host (feature `std`), [`OsStack`]: the same API over OS sockets,
 //!   so every unikernel also runs as an ordinary Linux process.
 //!
+//! UDP datagrams wait for their next hop's ARP/NDP answer in a queue per
+//! neighbour (module `neighbor`), so one host that never answers costs the
+//! other destinations nothing.
+//!
 //! Boot arguments: [`NET_ARGS`] (`--ipv4=ADDR/LEN`, `--ipv4-gateway=ADDR`,
 //! `--ipv6=ADDR/LEN`, `--ipv6-gateway=ADDR`), read by [`IpConfig::from_args`].
 //! Nothing here knows about DNS.
