@@ -19,9 +19,11 @@ fn delegation_without_glue_loads_with_a_warning() {
     let (zone, warnings) = load("child NS ns.child\n  NS ns.example.net.\n");
     assert_eq!(
         warnings,
-        ["5:1: delegation child.example.com. NS ns.child.example.com.: missing glue (no A or \
+        [
+            "5:1: delegation child.example.com. NS ns.child.example.com.: missing glue (no A or \
           AAAA record for the in-bailiwick name server); resolvers cannot reach it through \
-          this zone"]
+          this zone"
+        ]
     );
     let child: Name = "child.example.com.".parse().unwrap();
     assert_eq!(
@@ -37,8 +39,10 @@ fn apex_name_server_without_address_loads_with_a_warning() {
     let (_, warnings) = load("@ NS ns2\n");
     assert_eq!(
         warnings,
-        ["3:3: example.com. NS ns2.example.com.: the name server is inside the zone but has no \
-          A or AAAA record"]
+        [
+            "3:3: example.com. NS ns2.example.com.: the name server is inside the zone but has no \
+          A or AAAA record"
+        ]
     );
 }
 

@@ -695,7 +695,9 @@ pub(crate) fn walk(
             Base32Hash => {
                 let l = usize::from(*data.get(pos).ok_or(RdataError::Truncated)?);
                 if l == 0 {
-                    return Err(RdataError::BadValue("NSEC3 next hashed owner name is empty"));
+                    return Err(RdataError::BadValue(
+                        "NSEC3 next hashed owner name is empty",
+                    ));
                 }
                 1 + l
             }
@@ -744,11 +746,7 @@ pub(crate) fn walk(
                 1 => 4,
                 2 => 16,
                 3 => wire_name_len(data, pos).ok_or(RdataError::BadName)?,
-                _ => {
-                    return Err(RdataError::BadValue(
-                        "gateway or relay type must be 0 to 3",
-                    ))
-                }
+                _ => return Err(RdataError::BadValue("gateway or relay type must be 0 to 3")),
             },
             SvcParams => {
                 super::svcb::validate_params(&data[pos..])?;

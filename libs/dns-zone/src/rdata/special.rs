@@ -62,7 +62,10 @@ fn bitmap_types(data: &[u8]) -> Vec<u16> {
     while p + 1 < data.len() {
         let window = u16::from(data[p]);
         let len = usize::from(data[p + 1]);
-        for (i, &b) in data[p + 2..(p + 2 + len).min(data.len())].iter().enumerate() {
+        for (i, &b) in data[p + 2..(p + 2 + len).min(data.len())]
+            .iter()
+            .enumerate()
+        {
             for bit in 0..8 {
                 if b & (0x80 >> bit) != 0 {
                     types.push(window * 256 + (i as u16) * 8 + bit);
@@ -157,9 +160,29 @@ fn parse_time(text: &[u8]) -> Option<u32> {
         return parse_uint(text, u64::from(u32::MAX)).map(|v| v as u32);
     }
     let n = |r: core::ops::Range<usize>| parse_uint(&text[r], 9999).map(|v| v as u32);
-    let (y, mo, d, h, mi, s) = (n(0..4)?, n(4..6)?, n(6..8)?, n(8..10)?, n(10..12)?, n(12..14)?);
+    let (y, mo, d, h, mi, s) = (
+        n(0..4)?,
+        n(4..6)?,
+        n(6..8)?,
+        n(8..10)?,
+        n(10..12)?,
+        n(12..14)?,
+    );
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if y < 1970 || !(1..=12).contains(&mo) || d == 0 || d > month_days[mo as usize - 1] {
         return None;
     }
@@ -429,7 +452,9 @@ pub(crate) fn validate_atma(data: &[u8]) -> Result<(), RdataError> {
         Some((0, _)) => Ok(()),
         Some((1, digits)) if digits.iter().all(u8::is_ascii_digit) => Ok(()),
         Some((1, _)) => Err(RdataError::BadValue("ATMA E.164 address must be digits")),
-        Some(_) => Err(RdataError::BadValue("ATMA format must be 0 (AESA) or 1 (E.164)")),
+        Some(_) => Err(RdataError::BadValue(
+            "ATMA format must be 0 (AESA) or 1 (E.164)",
+        )),
     }
 }
 
@@ -509,6 +534,10 @@ pub(crate) fn print_base32_hash(out: &mut String, b: &[u8]) {
 }
 
 pub(crate) fn print_a6_suffix(out: &mut String, b: &[u8]) {
+    if b.is_empty() {
+        // Prefix length 128: no suffix, and no token for it (as BIND).
+        return;
+    }
     let mut addr = [0u8; 16];
     addr[16 - b.len()..].copy_from_slice(b);
     let _ = write!(out, "{}", Ipv6Addr::from(addr));
@@ -596,9 +625,15 @@ const PRECISION: &str = "a LOC size or precision in metres (0 to 90000000.00, op
 impl RdataText<'_, '_> {
     /// The degrees, minutes and seconds of a LOC latitude or longitude, as
     /// the RFC 1876 32-bit value.
-    fn loc_angle(&mut self, max_degrees: u64, what: &'static str, hemispheres: [u8; 2]) -> Result<u32, ParseError> {
+    fn loc_angle(
+        &mut self,
+        max_degrees: u64,
+        what: &'static str,
+        hemispheres: [u8; 2],
+    ) -> Result<u32, ParseError> {
         let first = self.word(what)?;
-        let degrees = parse_uint(first.text(), max_degrees).ok_or_else(|| expected(&first, what))?;
+        let degrees =
+            parse_uint(first.text(), max_degrees).ok_or_else(|| expected(&first, what))?;
         let mut minutes = 0;
         let mut thousandths = 0;
         let mut t = self.word(what)?;
@@ -734,7 +769,10 @@ impl RdataText<'_, '_> {
         };
         if non_empty && self.lx.peek()?.is_end() {
             let t = self.lx.peek()?;
-            return Err(expected(&t, "at least one record type in the NSEC type bitmap"));
+            return Err(expected(
+                &t,
+                "at least one record type in the NSEC type bitmap",
+            ));
         }
         let mut types = Vec::new();
         while !self.lx.peek()?.is_end() {
@@ -837,7 +875,8 @@ impl RdataText<'_, '_> {
                 parse_eui(t.text(), n, out).ok_or_else(|| expected(&t, what))?;
             }
             F::Ilnp64 => {
-                const WHAT: &str = "a 64-bit ILNP value (four 16-bit hex groups, xxxx:xxxx:xxxx:xxxx)";
+                const WHAT: &str =
+                    "a 64-bit ILNP value (four 16-bit hex groups, xxxx:xxxx:xxxx:xxxx)";
                 let t = self.word(WHAT)?;
                 parse_ilnp64(t.text(), out).ok_or_else(|| expected(&t, WHAT))?;
             }

@@ -401,7 +401,11 @@ impl<'a> RdataText<'a, '_> {
         Ok(())
     }
 
-    pub(crate) fn char_string(&mut self, t: &Token<'_>, out: &mut Vec<u8>) -> Result<(), ParseError> {
+    pub(crate) fn char_string(
+        &mut self,
+        t: &Token<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ParseError> {
         let len_at = out.len();
         out.push(0);
         unescape_into(t.text(), out)
