@@ -106,7 +106,7 @@ fn write_field(out: &mut String, field: Field, b: &[u8], prev_u8: u8) {
         }
         Field::RrType => special::print_rr_type(out, b),
         Field::Time => special::print_time(out, u32::from_be_bytes([b[0], b[1], b[2], b[3]])),
-        Field::TypeBitmap | Field::TypeBitmapNonEmpty => special::print_type_bitmap(out, b),
+        Field::TypeBitmap => special::print_type_bitmap(out, b),
         Field::NxtBitmap => special::print_nxt_bitmap(out, b),
         Field::Salt => special::print_salt(out, b),
         Field::Base32Hash => special::print_base32_hash(out, b),

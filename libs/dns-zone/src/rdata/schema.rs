@@ -61,11 +61,8 @@ pub(crate) enum Field {
     RrType,
     /// A signature time: `YYYYMMDDHHmmSS` or seconds in text (RFC 4034 §3.2).
     Time,
-    /// NSEC3/CSYNC type bitmap up to the end, possibly empty (RFC 4034 §4.1.2).
+    /// NSEC/NSEC3/CSYNC type bitmap up to the end, possibly empty (RFC 4034 §4.1.2).
     TypeBitmap,
-    /// NSEC type bitmap: as [`Field::TypeBitmap`], with at least one type
-    /// (an NSEC always covers itself; BIND refuses an empty one).
-    TypeBitmapNonEmpty,
     /// NXT type bitmap up to the end: a plain bitmap of types 0..127 (RFC 2535 §5.2).
     NxtBitmap,
     /// Length-prefixed hex, `-` for none (NSEC3 salt, RFC 5155 §3.3).
@@ -362,7 +359,9 @@ pub(crate) static TYPES: &[TypeInfo] = &[
     TypeInfo {
         code: 47,
         name: "NSEC",
-        fields: &[Name(Plain), TypeBitmapNonEmpty],
+        // An empty bitmap: NSD and Knot read it, BIND refuses it; we read it
+        // (RFC 4034 §4.1.2 does not forbid it).
+        fields: &[Name(Plain), TypeBitmap],
     },
     TypeInfo {
         code: 48,
@@ -701,10 +700,7 @@ pub(crate) fn walk(
                 }
                 1 + l
             }
-            TypeBitmap | TypeBitmapNonEmpty => {
-                if rest == 0 && field == TypeBitmapNonEmpty {
-                    return Err(RdataError::BadValue("NSEC type bitmap is empty"));
-                }
+            TypeBitmap => {
                 super::special::validate_type_bitmap(&data[pos..])?;
                 rest
             }

@@ -769,10 +769,7 @@ impl RdataText<'_, '_> {
         };
         if non_empty && self.lx.peek()?.is_end() {
             let t = self.lx.peek()?;
-            return Err(expected(
-                &t,
-                "at least one record type in the NSEC type bitmap",
-            ));
+            return Err(expected(&t, "at least one record type in the NXT bitmap"));
         }
         let mut types = Vec::new();
         while !self.lx.peek()?.is_end() {
@@ -824,7 +821,6 @@ impl RdataText<'_, '_> {
                 out.extend_from_slice(&v.to_be_bytes());
             }
             F::TypeBitmap => self.type_bitmap(false, false, out)?,
-            F::TypeBitmapNonEmpty => self.type_bitmap(false, true, out)?,
             F::NxtBitmap => self.type_bitmap(true, true, out)?,
             F::Salt => {
                 const WHAT: &str = "an NSEC3 salt (hex, or - for none)";

@@ -370,7 +370,6 @@ impl<'a> RdataText<'a, '_> {
             | Field::RrType
             | Field::Time
             | Field::TypeBitmap
-            | Field::TypeBitmapNonEmpty
             | Field::NxtBitmap
             | Field::Salt
             | Field::Base32Hash
