@@ -648,6 +648,29 @@ pub(crate) fn walk(
                 if data.get(pos) != Some(&0) {
                     return Err(RdataError::BadValue("LOC version must be 0"));
                 }
+                let loc = data.get(pos..pos + 16).ok_or(RdataError::Truncated)?;
+                // Mantissa 1 to 9 and exponent 0 to 9, or 0 for zero (RFC
+                // 1876 §2); latitude and longitude within ±90° and ±180°:
+                // BIND's checks, so that every accepted value prints.
+                if loc[1..4]
+                    .iter()
+                    .any(|&b| b != 0 && (b >> 4 > 9 || b >> 4 == 0 || b & 0x0f > 9))
+                {
+                    return Err(RdataError::BadValue("LOC size or precision out of range"));
+                }
+                let angle = |i: usize| {
+                    i64::from(u32::from_be_bytes([
+                        loc[i],
+                        loc[i + 1],
+                        loc[i + 2],
+                        loc[i + 3],
+                    ])) - (1i64 << 31)
+                };
+                if angle(4).abs() > 90 * 3_600_000 || angle(8).abs() > 180 * 3_600_000 {
+                    return Err(RdataError::BadValue(
+                        "LOC latitude or longitude out of range",
+                    ));
+                }
                 16
             }
             CharStr => 1 + usize::from(*data.get(pos).ok_or(RdataError::Truncated)?),
@@ -677,7 +700,15 @@ pub(crate) fn walk(
                 }
                 rest
             }
-            Base64Opt | Base64Dash | WksBitmap => rest,
+            Base64Opt | Base64Dash => rest,
+            WksBitmap => {
+                // Text cannot say "port bits that are all zero", so such
+                // wire would not survive printing; BIND writes none.
+                if data[pos..].last() == Some(&0) {
+                    return Err(RdataError::BadValue("WKS bitmap has trailing zero octets"));
+                }
+                rest
+            }
             CaaTag => {
                 let l = usize::from(*data.get(pos).ok_or(RdataError::Truncated)?);
                 let tag = data
@@ -705,6 +736,10 @@ pub(crate) fn walk(
                 rest
             }
             NxtBitmap => {
+                if rest == 0 {
+                    // The NXT bit itself is always set (RFC 2535 §5.2).
+                    return Err(RdataError::BadValue("NXT bitmap is empty"));
+                }
                 if data[pos..].last() == Some(&0) {
                     return Err(RdataError::BadValue("NXT bitmap has trailing zero octets"));
                 }
@@ -721,7 +756,16 @@ pub(crate) fn walk(
                 super::special::validate_atma(&data[pos..])?;
                 rest
             }
-            A6Suffix => usize::from(128 - selector.min(128)).div_ceil(8),
+            A6Suffix => {
+                let len = usize::from(128 - selector.min(128)).div_ceil(8);
+                let pad = selector % 8;
+                // The bits of the first octet that belong to the prefix
+                // must be zero (RFC 2874 §3.1.1).
+                if len > 0 && pad != 0 && data.get(pos).is_some_and(|&b| b & !(0xff >> pad) != 0) {
+                    return Err(RdataError::BadValue("A6 suffix has bits inside the prefix"));
+                }
+                len
+            }
             A6PrefixName => {
                 if selector == 0 {
                     0
