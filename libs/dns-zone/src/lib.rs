@@ -22,6 +22,124 @@
 //!    like the loader checks; [`ZoneDiff`], the changes between two versions.
 //! 5. [`printer`]: [`print_zone`], the inverse of the parser.
 //!
+//! # Record types
+//!
+//! Every type that BIND 9.18, NSD 4.6 or Knot 3.2 reads from a zone file has
+//! its presentation format here; every other type is read and written in
+//! RFC 3597's generic form (`TYPEnnn \# len hex`), which all four accept for
+//! any type. "generic only": the implementation reads the type only in that
+//! form. Taken from BIND `lib/dns/rdata/` (v9.18.49), NSD `dns.c`
+//! (4.6.1) and Knot `src/libzscanner/scanner_body.rl` (v3.2.6), and checked
+//! with `named-checkzone -D` and `nsd-checkzone -p` on
+//! `tests/e2e/fixtures/zones/alltypes.test`.
+//!
+//! | type | code | RFC | BIND 9.18 | NSD 4.6 | Knot 3.2 | us |
+//! | --- | --- | --- | --- | --- | --- | --- |
+//! | A | 1 | RFC 1035 | yes | yes | yes | yes |
+//! | NS | 2 | RFC 1035 | yes | yes | yes | yes |
+//! | MD | 3 | RFC 1035 (obsolete) | refused (obsolete) | yes | generic only | yes |
+//! | MF | 4 | RFC 1035 (obsolete) | refused (obsolete) | yes | generic only | yes |
+//! | CNAME | 5 | RFC 1035 | yes | yes | yes | yes |
+//! | SOA | 6 | RFC 1035 | yes | yes | yes | yes |
+//! | MB | 7 | RFC 1035 | yes | yes | generic only | yes |
+//! | MG | 8 | RFC 1035 | yes | yes | generic only | yes |
+//! | MR | 9 | RFC 1035 | yes | yes | generic only | yes |
+//! | NULL | 10 | RFC 1035 | generic only | generic only | generic only | generic only |
+//! | WKS | 11 | RFC 1035 | yes | yes | generic only | yes |
+//! | PTR | 12 | RFC 1035 | yes | yes | yes | yes |
+//! | HINFO | 13 | RFC 1035 | yes | yes | yes | yes |
+//! | MINFO | 14 | RFC 1035 | yes | yes | yes | yes |
+//! | MX | 15 | RFC 1035 | yes | yes | yes | yes |
+//! | TXT | 16 | RFC 1035 | yes | yes | yes | yes |
+//! | RP | 17 | RFC 1183 | yes | yes | yes | yes |
+//! | AFSDB | 18 | RFC 1183 | yes | yes | yes | yes |
+//! | X25 | 19 | RFC 1183 | yes | yes | generic only | yes |
+//! | ISDN | 20 | RFC 1183 | yes | yes | generic only | yes |
+//! | RT | 21 | RFC 1183 | yes | yes | yes | yes |
+//! | NSAP | 22 | RFC 1706 | yes | yes | generic only | yes |
+//! | NSAP-PTR | 23 | RFC 1348 | yes | generic only | generic only | yes |
+//! | SIG | 24 | RFC 2535 | yes | yes | generic only | yes |
+//! | KEY | 25 | RFC 2535 | yes | yes | yes | yes |
+//! | PX | 26 | RFC 2163 | yes | yes | generic only | yes |
+//! | GPOS | 27 | RFC 1712 | yes | generic only | generic only | yes |
+//! | AAAA | 28 | RFC 3596 | yes | yes | yes | yes |
+//! | LOC | 29 | RFC 1876 | yes | yes | yes | yes |
+//! | NXT | 30 | RFC 2535 | yes | yes | generic only | yes |
+//! | EID | 31 | Patton | yes | generic only | generic only | yes |
+//! | NIMLOC | 32 | Patton | yes | generic only | generic only | yes |
+//! | SRV | 33 | RFC 2782 | yes | yes | yes | yes |
+//! | ATMA | 34 | ATM Forum | yes | generic only | generic only | yes |
+//! | NAPTR | 35 | RFC 3403 | yes | yes | yes | yes |
+//! | KX | 36 | RFC 2230 | yes | yes | yes | yes |
+//! | CERT | 37 | RFC 4398 | yes | yes | yes | yes |
+//! | A6 | 38 | RFC 2874 (historic) | yes | generic only | generic only | yes |
+//! | DNAME | 39 | RFC 6672 | yes | yes | yes | yes |
+//! | SINK | 40 | Eastlake draft | yes | generic only | generic only | yes |
+//! | APL | 42 | RFC 3123 | yes | yes | yes | yes |
+//! | DS | 43 | RFC 4034 | yes | yes | yes | yes |
+//! | SSHFP | 44 | RFC 4255 | yes | yes | yes | yes |
+//! | IPSECKEY | 45 | RFC 4025 | yes | yes | yes | yes |
+//! | RRSIG | 46 | RFC 4034 | yes | yes | yes | yes |
+//! | NSEC | 47 | RFC 4034 | yes | yes | yes | yes |
+//! | DNSKEY | 48 | RFC 4034 | yes | yes | yes | yes |
+//! | DHCID | 49 | RFC 4701 | yes | yes | yes | yes |
+//! | NSEC3 | 50 | RFC 5155 | yes | yes | yes | yes |
+//! | NSEC3PARAM | 51 | RFC 5155 | yes | yes | yes | yes |
+//! | TLSA | 52 | RFC 6698 | yes | yes | yes | yes |
+//! | SMIMEA | 53 | RFC 8162 | yes | yes | yes | yes |
+//! | HIP | 55 | RFC 8005 | yes | generic only | generic only | yes |
+//! | NINFO | 56 | Reid | yes | generic only | generic only | yes |
+//! | RKEY | 57 | Reid | yes | generic only | generic only | yes |
+//! | TALINK | 58 | Wijngaards | yes | generic only | generic only | yes |
+//! | CDS | 59 | RFC 7344 | yes | yes | yes | yes |
+//! | CDNSKEY | 60 | RFC 7344 | yes | yes | yes | yes |
+//! | OPENPGPKEY | 61 | RFC 7929 | yes | yes | yes | yes |
+//! | CSYNC | 62 | RFC 7477 | yes | yes | yes | yes |
+//! | ZONEMD | 63 | RFC 8976 | yes | yes | yes | yes |
+//! | SVCB | 64 | RFC 9460 | yes | yes | yes | yes |
+//! | HTTPS | 65 | RFC 9460 | yes | yes | yes | yes |
+//! | DSYNC | 66 | RFC 9859 | yes | generic only | generic only | yes |
+//! | HHIT | 67 | RFC 9886 | yes | generic only | generic only | yes |
+//! | BRID | 68 | RFC 9886 | yes | generic only | generic only | yes |
+//! | SPF | 99 | RFC 7208 | yes | yes | yes | yes |
+//! | NID | 104 | RFC 6742 | yes | yes | yes | yes |
+//! | L32 | 105 | RFC 6742 | yes | yes | yes | yes |
+//! | L64 | 106 | RFC 6742 | yes | yes | yes | yes |
+//! | LP | 107 | RFC 6742 | yes | yes | yes | yes |
+//! | EUI48 | 108 | RFC 7043 | yes | yes | yes | yes |
+//! | EUI64 | 109 | RFC 7043 | yes | yes | yes | yes |
+//! | URI | 256 | RFC 7553 | yes | yes | yes | yes |
+//! | CAA | 257 | RFC 8659 | yes | yes | yes | yes |
+//! | AVC | 258 | Cisco | yes | yes | generic only | yes |
+//! | DOA | 259 | DOA draft | yes | generic only | generic only | yes |
+//! | AMTRELAY | 260 | RFC 8777 | yes | generic only | generic only | yes |
+//! | RESINFO | 261 | RFC 9606 | yes | generic only | generic only | yes |
+//! | WALLET | 262 | IANA | yes | generic only | generic only | yes |
+//! | TA | 32768 | Weiler | yes | generic only | generic only | yes |
+//! | DLV | 32769 | RFC 4431 (historic) | yes | yes | generic only | yes |
+//!
+//! Where the peers disagree on a detail of the text form, we read what BIND
+//! and NSD read (and print what all of them read):
+//! - RRSIG/SIG times: `YYYYMMDDHHmmSS` or seconds (BIND; NSD and Knot take
+//!   only the date); dates after 2106 wrap modulo 2^32 (RFC 4034 §3.2,
+//!   BIND; NSD and Knot refuse them).
+//! - NSEC with an empty type bitmap: read (NSD, Knot; BIND refuses it).
+//! - NID/L64 groups of one to four hex digits (BIND, NSD; Knot wants four).
+//! - LOC latitudes beyond 90° and longitudes beyond 180° are refused
+//!   (BIND; Knot reads `90 59 59.999 S`).
+//! - base64 split into pieces that are not multiples of 4 is joined (BIND,
+//!   NSD; Knot decodes each piece alone); NSEC3 hashes take no `=` padding
+//!   (all three).
+//! - A6 suffix bits inside the prefix length are cleared (BIND).
+//! - GPOS takes any three strings, as BIND does (RFC 1712 wants decimal
+//!   numbers; NSD and Knot do not know the type).
+//! - MD and MF are read (NSD); BIND refuses them as obsolete.
+//!
+//! The canonical form (RFC 4034 §6.2 as amended by RFC 6840 §5.1)
+//! lowercases the names in NS, MD, MF, CNAME, SOA, MB, MG, MR, PTR, MINFO,
+//! MX, RP, AFSDB, RT, SIG, PX, NXT, NAPTR, KX, SRV, DNAME, A6 and RRSIG; not
+//! in NSEC (RFC 6840 §5.1) nor in any type defined after RFC 3597 (§7).
+//!
 //! # Panics
 //!
 //! Zone files come from users and from git: nothing here panics on any input

@@ -10,6 +10,7 @@
 
 pub(crate) mod print;
 pub(crate) mod schema;
+pub(crate) mod special;
 pub(crate) mod svcb;
 pub(crate) mod text;
 

@@ -8,6 +8,7 @@ use data_encoding::{BASE64, HEXUPPER};
 use hickory_proto::rr::RecordType;
 
 use super::schema::{self, Field};
+use super::special;
 use super::text::CERT_TYPES;
 use crate::name::{push_decimal_escape, write_label};
 
@@ -98,6 +99,48 @@ fn write_field(out: &mut String, field: Field, b: &[u8], prev_u8: u8) {
         Field::CaaTag => out.push_str(core::str::from_utf8(&b[1..]).unwrap_or("?")),
         Field::RawString => write_char_string(out, b),
         Field::SvcParams => super::svcb::print_params(out, b),
+        Field::CharStrOpt => {
+            if !b.is_empty() {
+                write_char_string(out, &b[1..]);
+            }
+        }
+        Field::RrType => special::print_rr_type(out, b),
+        Field::Time => special::print_time(out, u32::from_be_bytes([b[0], b[1], b[2], b[3]])),
+        Field::TypeBitmap => special::print_type_bitmap(out, b),
+        Field::NxtBitmap => special::print_nxt_bitmap(out, b),
+        Field::Salt => special::print_salt(out, b),
+        Field::Base32Hash => special::print_base32_hash(out, b),
+        Field::Loc => special::print_loc(out, b),
+        Field::Apl => special::print_apl(out, b),
+        Field::WksProtocol | Field::A6PrefixLen => {
+            let _ = write!(out, "{}", b[0]);
+        }
+        Field::WksBitmap => special::print_wks_bitmap(out, b),
+        Field::Nsap => special::print_nsap(out, b),
+        Field::Eui48 | Field::Eui64 => special::print_eui(out, b),
+        Field::Ilnp64 => special::print_ilnp64(out, b),
+        Field::A6Suffix => special::print_a6_suffix(out, b),
+        Field::A6PrefixName => {
+            if !b.is_empty() {
+                write_wire_name(out, b);
+            }
+        }
+        Field::Hip => special::print_hip(out, b),
+        Field::NameList => {
+            let mut p = 0;
+            while p < b.len() {
+                let l = crate::name::wire_name_len(b, p).unwrap_or(b.len() - p);
+                if p > 0 {
+                    out.push(' ');
+                }
+                write_wire_name(out, &b[p..p + l]);
+                p += l;
+            }
+        }
+        Field::AmtType => special::print_amt_type(out, b[0]),
+        Field::Base64Dash => special::print_base64_dash(out, b),
+        Field::DsyncScheme => special::print_dsync_scheme(out, b[0]),
+        Field::Atma => special::print_atma(out, b),
     }
 }
 

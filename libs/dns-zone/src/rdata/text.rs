@@ -195,7 +195,7 @@ impl<'a> RdataText<'a, '_> {
         Ok(())
     }
 
-    fn word(&mut self, what: &'static str) -> Result<Token<'a>, ParseError> {
+    pub(crate) fn word(&mut self, what: &'static str) -> Result<Token<'a>, ParseError> {
         let t = self.lx.next_token()?;
         match t.kind {
             TokenKind::Word(_) => Ok(t),
@@ -203,7 +203,7 @@ impl<'a> RdataText<'a, '_> {
         }
     }
 
-    fn word_or_quoted(&mut self, what: &'static str) -> Result<Token<'a>, ParseError> {
+    pub(crate) fn word_or_quoted(&mut self, what: &'static str) -> Result<Token<'a>, ParseError> {
         let t = self.lx.next_token()?;
         match t.kind {
             TokenKind::Word(_) | TokenKind::Quoted(_) => Ok(t),
@@ -211,13 +211,13 @@ impl<'a> RdataText<'a, '_> {
         }
     }
 
-    fn number(&mut self, max: u64, what: &'static str) -> Result<u64, ParseError> {
+    pub(crate) fn number(&mut self, max: u64, what: &'static str) -> Result<u64, ParseError> {
         let t = self.word(what)?;
         parse_uint(t.text(), max).ok_or_else(|| expected(&t, what))
     }
 
     /// All remaining words of the line, concatenated into the scratch buffer.
-    fn rest_words(
+    pub(crate) fn rest_words(
         &mut self,
         what: &'static str,
         allow_empty: bool,
@@ -347,7 +347,7 @@ impl<'a> RdataText<'a, '_> {
                     .ok_or_else(|| expected(&t, "a string with valid escapes"))?;
             }
             Field::Gateway => {
-                let t = self.word("an IPSECKEY gateway")?;
+                let t = self.word("a gateway or relay (by its type: ., IPv4, IPv6 or a name)")?;
                 match *prev_u8 {
                     0 if t.text() == b"." => {}
                     0 => return Err(expected(&t, "\".\" for gateway type 0")),
@@ -366,6 +366,30 @@ impl<'a> RdataText<'a, '_> {
                 }
             }
             Field::SvcParams => super::svcb::parse_params(self, out)?,
+            Field::CharStrOpt
+            | Field::RrType
+            | Field::Time
+            | Field::TypeBitmap
+            | Field::NxtBitmap
+            | Field::Salt
+            | Field::Base32Hash
+            | Field::Loc
+            | Field::Apl
+            | Field::WksProtocol
+            | Field::WksBitmap
+            | Field::Nsap
+            | Field::Eui48
+            | Field::Eui64
+            | Field::Ilnp64
+            | Field::A6PrefixLen
+            | Field::A6Suffix
+            | Field::A6PrefixName
+            | Field::Hip
+            | Field::NameList
+            | Field::AmtType
+            | Field::Base64Dash
+            | Field::DsyncScheme
+            | Field::Atma => self.special(field, prev_u8, out)?,
         }
         Ok(())
     }
@@ -376,7 +400,11 @@ impl<'a> RdataText<'a, '_> {
         Ok(())
     }
 
-    fn char_string(&mut self, t: &Token<'_>, out: &mut Vec<u8>) -> Result<(), ParseError> {
+    pub(crate) fn char_string(
+        &mut self,
+        t: &Token<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ParseError> {
         let len_at = out.len();
         out.push(0);
         unescape_into(t.text(), out)
