@@ -315,7 +315,8 @@ impl Client {
                 return Poll::Publish(job.challenges.iter().map(|c| c.record.clone()).collect());
             }
             State::CertificateReady(_) => {
-                let State::CertificateReady(certificate) = mem::replace(&mut self.state, State::Idle)
+                let State::CertificateReady(certificate) =
+                    mem::replace(&mut self.state, State::Idle)
                 else {
                     unreachable!("matched just above")
                 };
@@ -347,7 +348,9 @@ impl Client {
     }
 
     fn directory(&self) -> &Directory {
-        self.directory.as_ref().expect("states after the directory have one")
+        self.directory
+            .as_ref()
+            .expect("states after the directory have one")
     }
 
     fn intent(&self) -> Intent {
@@ -375,21 +378,31 @@ impl Client {
                 };
                 Intent {
                     signer: Some(Signer::Jwk),
-                    ..post("newAccount", &self.directory().new_account, Some(to_json(&payload)))
+                    ..post(
+                        "newAccount",
+                        &self.directory().new_account,
+                        Some(to_json(&payload)),
+                    )
                 }
             }
             State::ExpectOrder => {
                 let payload = NewOrder {
                     identifiers: &self.job().identifiers,
                 };
-                post("newOrder", &self.directory().new_order, Some(to_json(&payload)))
+                post(
+                    "newOrder",
+                    &self.directory().new_order,
+                    Some(to_json(&payload)),
+                )
             }
             State::ExpectAuthorization(i) | State::ExpectAuthorizationValid(i) => {
                 post("authorization", &self.job().authorizations[i], None)
             }
-            State::ExpectChallengeAccepted(i) => {
-                post("challenge", &self.job().challenges[i].url, Some(b"{}".to_vec()))
-            }
+            State::ExpectChallengeAccepted(i) => post(
+                "challenge",
+                &self.job().challenges[i].url,
+                Some(b"{}".to_vec()),
+            ),
             State::ExpectOrderReady | State::ExpectOrderValid => {
                 post("order", &self.job().url, None)
             }
@@ -614,7 +627,8 @@ impl Client {
             // nonce this refusal carried (or a new one from newNonce).
             return Ok(());
         }
-        if problem.is_acme("accountDoesNotExist") && matches!(self.state, State::ExpectExistingAccount)
+        if problem.is_acme("accountDoesNotExist")
+            && matches!(self.state, State::ExpectExistingAccount)
         {
             self.state = State::ExpectNewAccount;
             return Ok(());
@@ -646,7 +660,9 @@ impl Client {
             }
         }
         let Some(challenge) = authz.challenges.into_iter().find(|c| c.kind == "dns-01") else {
-            return Err(Error::NoDns01Challenge { identifier: ordered });
+            return Err(Error::NoDns01Challenge {
+                identifier: ordered,
+            });
         };
         let token = challenge.token.unwrap_or_default();
         if !is_base64url(&token) {
@@ -681,7 +697,12 @@ impl Client {
     }
 
     /// Goes on from an order's status.
-    fn order_status(&mut self, order: Order, now: Instant, response: &Response) -> Result<(), Error> {
+    fn order_status(
+        &mut self,
+        order: Order,
+        now: Instant,
+        response: &Response,
+    ) -> Result<(), Error> {
         let request = "order";
         let finalized = matches!(self.state, State::ExpectFinalized | State::ExpectOrderValid);
         match order.status.as_str() {
@@ -722,7 +743,12 @@ impl Client {
 
     /// Schedules the next poll: `Retry-After` (at most
     /// [`MAX_POLL_INTERVAL`]) or the default interval; bounded in count.
-    fn wait(&mut self, now: Instant, response: &Response, request: &'static str) -> Result<(), Error> {
+    fn wait(
+        &mut self,
+        now: Instant,
+        response: &Response,
+        request: &'static str,
+    ) -> Result<(), Error> {
         self.polls += 1;
         if self.polls > self.config.max_polls {
             return Err(Error::PollLimit { request });

@@ -103,7 +103,10 @@ impl fmt::Display for Error {
             }
             Error::AccountStatus(status) => write!(f, "the ACME account is {status}"),
             Error::NoDns01Challenge { identifier } => {
-                write!(f, "the authorisation of {identifier} offers no dns-01 challenge")
+                write!(
+                    f,
+                    "the authorisation of {identifier} offers no dns-01 challenge"
+                )
             }
             Error::AuthorizationFailed {
                 identifier,

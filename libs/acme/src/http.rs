@@ -81,16 +81,17 @@ impl Response {
             // in <> holds no unescaped comma that matters here.
             for link in value.split(',') {
                 let link = link.trim();
-                let Some(rest) = link.strip_prefix('<') else { continue };
-                let Some((target, params)) = rest.split_once('>') else { continue };
+                let Some(rest) = link.strip_prefix('<') else {
+                    continue;
+                };
+                let Some((target, params)) = rest.split_once('>') else {
+                    continue;
+                };
                 let has_rel = params.split(';').any(|param| {
-                    param
-                        .trim()
-                        .split_once('=')
-                        .is_some_and(|(name, value)| {
-                            name.trim().eq_ignore_ascii_case("rel")
-                                && value.trim().trim_matches('"').eq_ignore_ascii_case(rel)
-                        })
+                    param.trim().split_once('=').is_some_and(|(name, value)| {
+                        name.trim().eq_ignore_ascii_case("rel")
+                            && value.trim().trim_matches('"').eq_ignore_ascii_case(rel)
+                    })
                 });
                 if has_rel {
                     targets.push(String::from(target));
@@ -141,7 +142,11 @@ fn parse_http_date(text: &str) -> Option<u64> {
         return None;
     }
     // Days from civil (Howard Hinnant's algorithm), years from March.
-    let (y, m) = if month <= 2 { (year - 1, month + 9) } else { (year, month - 3) };
+    let (y, m) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
     let era = y / 400;
     let year_of_era = y - era * 400;
     let day_of_year = (153 * m + 2) / 5 + day - 1;
@@ -158,7 +163,10 @@ mod tests {
     fn response(headers: &[(&str, &str)]) -> Response {
         Response {
             status: 200,
-            headers: headers.iter().map(|(n, v)| ((*n).into(), (*v).into())).collect(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).into(), (*v).into()))
+                .collect(),
             body: Vec::new(),
         }
     }
@@ -178,17 +186,29 @@ mod tests {
             Some(Duration::from_secs(67))
         );
         assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
-        assert_eq!(parse_http_date("Tue, 29 Feb 2000 12:00:00 GMT"), Some(951_825_600));
+        assert_eq!(
+            parse_http_date("Tue, 29 Feb 2000 12:00:00 GMT"),
+            Some(951_825_600)
+        );
         assert_eq!(response(&[("Retry-After", "soon")]).retry_after(), None);
-        assert_eq!(response(&[("Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT")]).retry_after(), None);
+        assert_eq!(
+            response(&[("Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT")]).retry_after(),
+            None
+        );
         assert_eq!(response(&[]).retry_after(), None);
     }
 
     #[test]
     fn links_by_relation() {
         let r = response(&[
-            ("Link", r#"<https://example.com/acme/directory>;rel="index""#),
-            ("link", r#"<https://example.com/cert/alt/1>; rel="alternate", <https://example.com/cert/alt/2>;rel=alternate"#),
+            (
+                "Link",
+                r#"<https://example.com/acme/directory>;rel="index""#,
+            ),
+            (
+                "link",
+                r#"<https://example.com/cert/alt/1>; rel="alternate", <https://example.com/cert/alt/2>;rel=alternate"#,
+            ),
         ]);
         assert_eq!(
             r.links("alternate"),
@@ -197,7 +217,10 @@ mod tests {
                 String::from("https://example.com/cert/alt/2")
             ]
         );
-        assert_eq!(r.links("index"), vec![String::from("https://example.com/acme/directory")]);
+        assert_eq!(
+            r.links("index"),
+            vec![String::from("https://example.com/acme/directory")]
+        );
         assert!(r.links("up").is_empty());
     }
 }

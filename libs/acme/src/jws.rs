@@ -72,7 +72,7 @@ mod tests {
         )
         .unwrap();
         let jws: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        let field = |name: &str| jws[name].as_str().unwrap().to_owned();
+        let field = |name: &str| alloc::string::String::from(jws[name].as_str().unwrap());
         let protected: serde_json::Value =
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(field("protected")).unwrap()).unwrap();
         assert_eq!(protected["alg"], "ES256");
@@ -84,7 +84,9 @@ mod tests {
             URL_SAFE_NO_PAD.decode(field("payload")).unwrap(),
             br#"{"onlyReturnExisting":true}"#
         );
-        let Jwk::EcP256 { x, y } = key.jwk() else { panic!("an EC JWK") };
+        let Jwk::EcP256 { x, y } = key.jwk() else {
+            panic!("an EC JWK")
+        };
         assert_eq!(protected["jwk"]["x"], x.as_str());
         let mut sec1 = alloc::vec![4u8];
         sec1.extend(URL_SAFE_NO_PAD.decode(x).unwrap());
@@ -99,11 +101,20 @@ mod tests {
     #[test]
     fn post_as_get_has_empty_payload_and_kid() {
         let key = AccountKey::from_seed(b"jws", KeyType::EcdsaP256).unwrap();
-        let body = sign(&key, Signer::Kid("https://x/acct/1"), "n", "https://x/o/1", None).unwrap();
+        let body = sign(
+            &key,
+            Signer::Kid("https://x/acct/1"),
+            "n",
+            "https://x/o/1",
+            None,
+        )
+        .unwrap();
         let jws: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(jws["payload"], "");
         let protected: serde_json::Value = serde_json::from_slice(
-            &URL_SAFE_NO_PAD.decode(jws["protected"].as_str().unwrap()).unwrap(),
+            &URL_SAFE_NO_PAD
+                .decode(jws["protected"].as_str().unwrap())
+                .unwrap(),
         )
         .unwrap();
         assert_eq!(protected["kid"], "https://x/acct/1");

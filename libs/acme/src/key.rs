@@ -114,6 +114,17 @@ impl Jwk {
     }
 }
 
+/// The RSA key of [`AccountKey::from_seed`], any size (the tests use
+/// small ones: a 2048-bit key takes minutes in an unoptimised build).
+fn rsa_from_hkdf(hkdf: &Hkdf<Sha256>, bits: usize) -> Result<AccountKey, KeyError> {
+    let mut rng_seed = [0u8; 32];
+    hkdf.expand(b"rsa", &mut rng_seed)
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    let mut rng = ChaCha20Rng::from_seed(rng_seed);
+    let key = rsa::RsaPrivateKey::new(&mut rng, bits).map_err(|_| KeyError::Rsa)?;
+    Ok(AccountKey::Rsa(key))
+}
+
 /// An ACME account key. Signing is deterministic (RFC 6979 for ECDSA,
 /// PKCS#1 v1.5 for RSA), so it needs no random numbers after creation.
 #[derive(Clone)]
@@ -168,12 +179,7 @@ impl AccountKey {
                 if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
                     return Err(KeyError::RsaBits(bits));
                 }
-                let mut rng_seed = [0u8; 32];
-                hkdf.expand(b"rsa", &mut rng_seed)
-                    .expect("32 bytes is a valid HKDF-SHA256 output length");
-                let mut rng = ChaCha20Rng::from_seed(rng_seed);
-                let key = rsa::RsaPrivateKey::new(&mut rng, bits).map_err(|_| KeyError::Rsa)?;
-                Ok(AccountKey::Rsa(key))
+                rsa_from_hkdf(&hkdf, bits)
             }
         }
     }
@@ -215,10 +221,7 @@ impl AccountKey {
                 Ok(signature.to_bytes().to_vec())
             }
             AccountKey::Rsa(key) => key
-                .sign(
-                    rsa::Pkcs1v15Sign::new::<Sha256>(),
-                    &Sha256::digest(message),
-                )
+                .sign(rsa::Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(message))
                 .map_err(|_| KeyError::Rsa),
         }
     }
@@ -235,7 +238,10 @@ mod tests {
             n: "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw".into(),
             e: "AQAB".into(),
         };
-        assert_eq!(jwk.thumbprint(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+        assert_eq!(
+            jwk.thumbprint(),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
     }
 
     #[test]
@@ -260,7 +266,9 @@ mod tests {
         let key = AccountKey::from_seed(b"verify me", KeyType::EcdsaP256).unwrap();
         let signature = key.sign(b"header.payload").unwrap();
         assert_eq!(signature.len(), 64);
-        let Jwk::EcP256 { x, y } = key.jwk() else { panic!("an EC JWK") };
+        let Jwk::EcP256 { x, y } = key.jwk() else {
+            panic!("an EC JWK")
+        };
         use base64::engine::general_purpose::URL_SAFE_NO_PAD;
         use base64::Engine;
         let mut sec1 = alloc::vec![4u8];
@@ -276,11 +284,18 @@ mod tests {
 
     #[test]
     fn rs256_from_seed_is_deterministic_and_verifies() {
-        let key = AccountKey::from_seed(b"rsa seed", KeyType::Rsa { bits: 2048 }).unwrap();
-        let again = AccountKey::from_seed(b"rsa seed", KeyType::Rsa { bits: 2048 }).unwrap();
+        // from_seed's path for a 2048-bit key, at 512 bits for speed.
+        let hkdf = |seed: &[u8]| Hkdf::<Sha256>::new(Some(SEED_SALT), seed);
+        let key = rsa_from_hkdf(&hkdf(b"rsa seed"), 512).unwrap();
+        let again = rsa_from_hkdf(&hkdf(b"rsa seed"), 512).unwrap();
+        let other = rsa_from_hkdf(&hkdf(b"rsa seed 2"), 512).unwrap();
         assert_eq!(key.jwk(), again.jwk());
-        let AccountKey::Rsa(private) = &key else { panic!("an RSA key") };
-        assert_eq!(private.n().bits(), 2048);
+        assert_ne!(key.jwk(), other.jwk());
+        assert_eq!(key.alg(), "RS256");
+        let AccountKey::Rsa(private) = &key else {
+            panic!("an RSA key")
+        };
+        assert_eq!(private.n().bits(), 512);
         let signature = key.sign(b"header.payload").unwrap();
         private
             .to_public_key()

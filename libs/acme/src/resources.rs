@@ -67,11 +67,18 @@ pub(crate) struct Challenge {
     #[serde(rename = "type")]
     pub kind: String,
     pub url: String,
+    /// Required by §7.1.5, yet missing in §7.5's example: a challenge
+    /// without one has not been answered, so it is pending.
+    #[serde(default = "pending")]
     pub status: String,
     #[serde(default)]
     pub token: Option<String>,
     #[serde(default)]
     pub error: Option<Problem>,
+}
+
+fn pending() -> String {
+    String::from("pending")
 }
 
 /// An account (§7.1.2): only its status matters to us.
