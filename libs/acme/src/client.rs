@@ -192,7 +192,6 @@ pub struct Client {
 
 /// The state's request: where, signed how, with what payload.
 struct Intent {
-    request: &'static str,
     url: String,
     signer: Option<Signer<'static>>,
     payload: Option<Vec<u8>>,
@@ -354,8 +353,7 @@ impl Client {
     }
 
     fn intent(&self) -> Intent {
-        let post = |request, url: &str, payload: Option<Vec<u8>>| Intent {
-            request,
+        let post = |url: &str, payload: Option<Vec<u8>>| Intent {
             url: String::from(url),
             signer: Some(Signer::Kid("")),
             payload,
@@ -363,7 +361,6 @@ impl Client {
         };
         match self.state {
             State::ExpectDirectory => Intent {
-                request: "directory",
                 url: self.config.directory_url.clone(),
                 signer: None,
                 payload: None,
@@ -378,42 +375,30 @@ impl Client {
                 };
                 Intent {
                     signer: Some(Signer::Jwk),
-                    ..post(
-                        "newAccount",
-                        &self.directory().new_account,
-                        Some(to_json(&payload)),
-                    )
+                    ..post(&self.directory().new_account, Some(to_json(&payload)))
                 }
             }
             State::ExpectOrder => {
                 let payload = NewOrder {
                     identifiers: &self.job().identifiers,
                 };
-                post(
-                    "newOrder",
-                    &self.directory().new_order,
-                    Some(to_json(&payload)),
-                )
+                post(&self.directory().new_order, Some(to_json(&payload)))
             }
             State::ExpectAuthorization(i) | State::ExpectAuthorizationValid(i) => {
-                post("authorization", &self.job().authorizations[i], None)
+                post(&self.job().authorizations[i], None)
             }
-            State::ExpectChallengeAccepted(i) => post(
-                "challenge",
-                &self.job().challenges[i].url,
-                Some(b"{}".to_vec()),
-            ),
-            State::ExpectOrderReady | State::ExpectOrderValid => {
-                post("order", &self.job().url, None)
+            State::ExpectChallengeAccepted(i) => {
+                post(&self.job().challenges[i].url, Some(b"{}".to_vec()))
             }
+            State::ExpectOrderReady | State::ExpectOrderValid => post(&self.job().url, None),
             State::ExpectFinalized => {
                 let csr = b64::url(&self.job().csr);
                 let payload = to_json(&Finalize { csr: &csr });
-                post("finalize", &self.job().finalize, Some(payload))
+                post(&self.job().finalize, Some(payload))
             }
             State::ExpectCertificate => Intent {
                 accept_pem: true,
-                ..post("certificate", &self.job().certificate, None)
+                ..post(&self.job().certificate, None)
             },
             State::Idle | State::ExpectPublication { .. } | State::CertificateReady(_) => {
                 unreachable!("no request in this state")
@@ -421,8 +406,19 @@ impl Client {
         }
     }
 
+    /// The name of the state's request, for errors.
     fn request_name(&self) -> &'static str {
-        self.intent().request
+        match self.state {
+            State::ExpectDirectory => "directory",
+            State::ExpectExistingAccount | State::ExpectNewAccount => "newAccount",
+            State::ExpectOrder => "newOrder",
+            State::ExpectAuthorization(_) | State::ExpectAuthorizationValid(_) => "authorization",
+            State::ExpectChallengeAccepted(_) => "challenge",
+            State::ExpectOrderReady | State::ExpectOrderValid => "order",
+            State::ExpectFinalized => "finalize",
+            State::ExpectCertificate => "certificate",
+            State::Idle | State::ExpectPublication { .. } | State::CertificateReady(_) => "none",
+        }
     }
 
     fn request(&mut self) -> Result<Request, Error> {

@@ -260,6 +260,7 @@ impl FakeCa {
         }
     }
 
+    #[allow(clippy::result_large_err)]
     /// Drives `client` until it is idle, has a certificate, fails or waits
     /// for publication; `script` answers each request (the harness adds
     /// the nonce). Returns the outcome and the instant reached.
