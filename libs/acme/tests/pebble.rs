@@ -568,3 +568,63 @@ fn one_seed_is_one_account_across_runs() {
     assert_ne!(first, other);
     assert!(first.starts_with("https://127.0.0.1:"), "{first}");
 }
+
+/// The check is real: a TXT value that is not the client's fails pebble's
+/// validation, and the client reports pebble's problem document.
+#[test]
+fn wrong_txt_value_fails_validation_with_pebbles_problem() {
+    let dns = TxtServer::start();
+    let pebble = Pebble::start("wrong-txt", &dns.address, &[]);
+    let mut https = Https::new(&pebble.ca_pem());
+    let key = AccountKey::from_seed(b"pebble wrong txt", KeyType::EcdsaP256).unwrap();
+    let mut config = ClientConfig::new(&pebble.directory, key);
+    config.poll_interval = Duration::from_millis(200);
+    let mut client = Client::new(config);
+    let scratch = TempDir::new("wrong-txt-csr");
+    let csr = make_csr(&scratch.0, &["bad.example.org"]);
+    client.start_order(&["bad.example.org"], csr).unwrap();
+    let origin = StdInstant::now();
+    let error = loop {
+        assert!(origin.elapsed() < ORDER_DEADLINE, "the order took too long");
+        match client.poll(now(origin)) {
+            Poll::Send(request) => {
+                let response = https.call(&request);
+                if let Err(e) = client.handle_response(&response, now(origin)) {
+                    break e;
+                }
+            }
+            Poll::WaitUntil(at) => {
+                let wait = at.millis().saturating_sub(now(origin).millis());
+                thread::sleep(Duration::from_millis(wait.min(10_000)));
+            }
+            Poll::Publish(records) => {
+                let mut table = dns.records.lock().unwrap();
+                for record in records {
+                    // One character off.
+                    let mut value = record.value.into_bytes();
+                    value[0] = if value[0] == b'A' { b'B' } else { b'A' };
+                    table.insert(record.name, vec![String::from_utf8(value).unwrap()]);
+                }
+                drop(table);
+                client.challenges_published(now(origin)).unwrap();
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    let acme::Error::AuthorizationFailed {
+        identifier,
+        status,
+        problem,
+    } = &error
+    else {
+        panic!("expected a failed authorisation, got: {error}")
+    };
+    assert_eq!(
+        (identifier.as_str(), status.as_str()),
+        ("bad.example.org", "invalid")
+    );
+    let problem = problem.as_ref().expect("pebble says why");
+    assert!(problem.is_acme("unauthorized"), "{problem}");
+    eprintln!("pebble refused as expected: {error}");
+    assert!(client.is_idle());
+}
