@@ -628,3 +628,27 @@ fn wrong_txt_value_fails_validation_with_pebbles_problem() {
     eprintln!("pebble refused as expected: {error}");
     assert!(client.is_idle());
 }
+
+/// RS256: an RSA-2048 account key from a seed is accepted by pebble and
+/// orders a certificate. Ignored by default: generating the key takes one
+/// to two minutes in an unoptimised build (`cargo nextest run -p acme
+/// --run-ignored all` runs it).
+#[test]
+#[ignore = "RSA-2048 key generation takes minutes in a debug build"]
+fn rs256_account_orders_from_pebble() {
+    let dns = TxtServer::start();
+    let pebble = Pebble::start("rs256", &dns.address, &[]);
+    let mut https = Https::new(&pebble.ca_pem());
+    let key = AccountKey::from_seed(b"pebble rs256", KeyType::Rsa { bits: 2048 }).unwrap();
+    assert_eq!(key.alg(), "RS256");
+    let mut config = ClientConfig::new(&pebble.directory, key);
+    config.poll_interval = Duration::from_millis(200);
+    let mut client = Client::new(config);
+    let scratch = TempDir::new("rs256-csr");
+    let csr = make_csr(&scratch.0, &["rsa.example.org"]);
+    client
+        .start_order(&["rsa.example.org"], csr.clone())
+        .unwrap();
+    let chain = drive(&mut client, &mut https, &dns).expect("a certificate");
+    check_chain(&chain, &csr, &pebble, &mut https, &scratch.0);
+}
