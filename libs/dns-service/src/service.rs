@@ -134,9 +134,11 @@ struct Client {
     transfer: Option<dns_xfr::Transfer>,
 }
 
-/// Most transfer messages made for one connection in one poll, so that
-/// over a fast socket one transfer does not hold up the others.
-const TRANSFER_MESSAGES_PER_POLL: usize = 16;
+/// Most transfer messages made for one connection in one poll: a poll
+/// stays short, so that one transfer over a fast socket does not hold up
+/// other clients, and the poll's time, which starts each message's I/O
+/// timer, stays close to when the message was really queued.
+const TRANSFER_MESSAGES_PER_POLL: usize = 1;
 
 /// A netstack time as the duration since boot, for [`TcpClock`].
 fn since_boot(now: netstack::Instant) -> Duration {
@@ -588,7 +590,8 @@ fn flush_tcp(
     unix_time: u64,
 ) -> bool {
     let now = since_boot(net.now());
-    for _ in 0..TRANSFER_MESSAGES_PER_POLL {
+    let mut made = 0;
+    loop {
         if !client.out.is_empty() {
             match net.tcp_write(client.handle, &client.out) {
                 Ok(written) => {
@@ -605,10 +608,14 @@ fn flush_tcp(
         let Some(transfer) = client.transfer.as_mut() else {
             return false;
         };
+        if made == TRANSFER_MESSAGES_PER_POLL {
+            return true;
+        }
         let apex = transfer.apex();
         let (zone, journal) = (server.catalog().get(apex), control.journals.get(apex));
         match transfer.next_message(zone, journal, unix_time) {
             Some(message) => {
+                made += 1;
                 // Transfer messages are packed to fit a length prefix.
                 if let Some(framed) = frame(&message) {
                     client.out.extend_from_slice(&framed);
@@ -621,7 +628,6 @@ fn flush_tcp(
             }
         }
     }
-    client.transfer.is_some()
 }
 
 /// Reads queries, queues answers, writes; false when the client is gone.
@@ -697,13 +703,16 @@ impl Service for DnsService {
             return Poll::Exit(1);
         };
         self.serve_udp(net, udp);
-        self.expire_tcp(net);
         self.accept(net, listener);
         self.send_pending(net, udp);
         let (server, control, buf) = (&self.server, &mut self.control, &mut self.buf);
         let mut more = false;
         self.clients
             .retain_mut(|client| serve_tcp(net, server, control, client, buf, &mut more));
+        // After reading and writing: what the sockets took in this poll
+        // counts before a timer is judged (a poll can take long while
+        // transfer messages are made).
+        self.expire_tcp(net);
         for line in core::mem::take(&mut self.control.log) {
             self.logger()
                 .at(LogLevel::Info, format_args!("dns: {line}"));
