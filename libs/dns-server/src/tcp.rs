@@ -6,8 +6,9 @@
 //! [`TcpFramer::push`], take complete messages with
 //! [`TcpFramer::next_message`], and frame responses with [`frame`].
 //!
-//! Connection management (RFC 7766 §6.2.3: a server must not let clients
-//! hold connections at will) is sans-IO too: a [`TcpClock`] per connection
+//! Connection management (RFC 7766 §6.2.2, §6.2.3: limits per client,
+//! idle timeouts of seconds, closing idle connections under load) is
+//! sans-IO too: a [`TcpClock`] per connection
 //! says when it is to be closed under [`TcpLimits`] (an idle timeout
 //! between messages, and a deadline for each whole message in either
 //! direction that later octets of the message do not extend), and
@@ -327,10 +328,12 @@ pub fn same_source(a: IpAddr, b: IpAddr) -> bool {
 }
 
 /// Decides about a new connection from `source` given the connections
-/// holding slots (NSD and Knot stop accepting when full, which lets idle
-/// or trickling clients lock everyone else out; here the one idle
-/// longest gives way, as RFC 7766 §6.2.3 suggests for a server short of
-/// connections).
+/// holding slots. A source over its limit is refused (RFC 7766 §6.2.2
+/// lets servers limit connections per client address or subnet). When
+/// every slot is taken, the connection idle longest gives way (§6.2.3
+/// lets a server under load close idle connections at once); NSD and
+/// Knot stop accepting when full instead, which lets idle or trickling
+/// clients lock everyone else out until their timeouts.
 pub fn admit<K: Copy>(
     limits: &TcpLimits,
     source: IpAddr,

@@ -6,7 +6,11 @@
 //! [`handle`] checks a received request (TSIG, zone, key permission) and
 //! returns a [`Responder`] that produces the messages of the transfer one
 //! at a time (packed up to 64 KiB, each signed), so a large zone is never
-//! encoded at once. AXFR sends SOA, every record, SOA. IXFR answers from
+//! encoded at once. A server that sends each message only when the
+//! connection has taken the last one keeps the [`Transfer`] inside it
+//! ([`Responder::into_transfer`]): it holds a cursor, not the zone, and is
+//! given the zone as served at every step (a zone whose serial changed
+//! meanwhile ends the stream with SERVFAIL). AXFR sends SOA, every record, SOA. IXFR answers from
 //! the zone's [`Journal`] (a bounded history of [`dns_zone::ZoneDiff`]s):
 //! the diffs from the client's serial if the journal reaches back that far,
 //! else the whole zone AXFR-style; over UDP it sends the answer if it fits
