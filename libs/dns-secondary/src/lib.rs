@@ -285,9 +285,10 @@ pub enum RefreshError {
     Connect(NetError),
     /// No connection within [`CONNECT_TIMEOUT`].
     ConnectTimeout,
-    /// Nothing received for [`TRANSFER_IDLE_TIMEOUT`], or the refresh took
-    /// longer than [`TRANSFER_TIME_LIMIT`].
-    Timeout,
+    /// Nothing received for [`TRANSFER_IDLE_TIMEOUT`]: the transfer stalled.
+    Stalled,
+    /// The refresh took longer than [`TRANSFER_TIME_LIMIT`].
+    TookTooLong,
     /// The primary closed the connection before the answer was complete.
     ConnectionLost,
     /// The answer was refused (signature, serial, format).
@@ -298,8 +299,21 @@ impl fmt::Display for RefreshError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Connect(e) => write!(f, "cannot connect: {e}"),
-            Self::ConnectTimeout => write!(f, "no connection within {CONNECT_TIMEOUT:?}"),
-            Self::Timeout => f.write_str("the primary stopped answering"),
+            Self::ConnectTimeout => write!(
+                f,
+                "timed out: no connection within {} s (primary down or unreachable)",
+                CONNECT_TIMEOUT.as_secs()
+            ),
+            Self::Stalled => write!(
+                f,
+                "no data from the primary for {} s",
+                TRANSFER_IDLE_TIMEOUT.as_secs()
+            ),
+            Self::TookTooLong => write!(
+                f,
+                "the transfer took longer than {} s",
+                TRANSFER_TIME_LIMIT.as_secs()
+            ),
             Self::ConnectionLost => f.write_str("the primary closed the connection early"),
             Self::Session(e) => e.fmt(f),
         }
@@ -849,12 +863,14 @@ fn pump_fetch(
             Ok(n) => fetch.session.consume_output(n),
         }
     }
-    if matches!(status, TcpStatus::Closed | TcpStatus::PeerClosed) {
+    // The idle check comes first: the stack closes the socket after the
+    // same idle time, and a stall must not read as a closed connection.
+    if now.since(fetch.last_input) >= TRANSFER_IDLE_TIMEOUT {
+        Some(Err(RefreshError::Stalled))
+    } else if now.since(fetch.started) >= TRANSFER_TIME_LIMIT {
+        Some(Err(RefreshError::TookTooLong))
+    } else if matches!(status, TcpStatus::Closed | TcpStatus::PeerClosed) {
         Some(Err(RefreshError::ConnectionLost))
-    } else if now.since(fetch.last_input) >= TRANSFER_IDLE_TIMEOUT
-        || now.since(fetch.started) >= TRANSFER_TIME_LIMIT
-    {
-        Some(Err(RefreshError::Timeout))
     } else {
         None
     }

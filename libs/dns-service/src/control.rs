@@ -76,7 +76,7 @@ pub(crate) struct Control {
     pub(crate) notifier: Notifier<SocketAddr>,
     pub(crate) pending: BTreeMap<UpdateId, Pending>,
     /// UPDATEs received while another was pending, in order.
-    deferred: VecDeque<(Vec<u8>, ReplyTo)>,
+    deferred: VecDeque<(Vec<u8>, ReplyTo, SocketAddr)>,
     pub(crate) events: Vec<ControlEvent>,
     next_id: u64,
     /// Our own addresses, never notified.
@@ -166,7 +166,7 @@ impl Control {
             }
         }
         let outcome = match header.opcode() {
-            opcode::UPDATE => Some(self.update(catalog, msg, from, unix_time)),
+            opcode::UPDATE => Some(self.update(catalog, msg, from, peer, unix_time)),
             opcode::NOTIFY if self.fetch_on_notify => {
                 Some(self.notify_primary(msg, peer, from, unix_time, true))
             }
@@ -326,19 +326,26 @@ impl Control {
         Some(Outcome::Now(alloc::vec![answer]))
     }
 
-    fn update(&mut self, catalog: &Catalog, msg: &[u8], from: ReplyTo, unix_time: u64) -> Outcome {
+    fn update(
+        &mut self,
+        catalog: &Catalog,
+        msg: &[u8],
+        from: ReplyTo,
+        peer: SocketAddr,
+        unix_time: u64,
+    ) -> Outcome {
         if !self.pending.is_empty() {
             // One change at a time: the next applies to the zone the
             // previous one left (RFC 2136 §3.7), so it waits.
             if self.deferred.len() < MAX_DEFERRED_UPDATES {
-                self.deferred.push_back((msg.to_vec(), from));
+                self.deferred.push_back((msg.to_vec(), from, peer));
             } else {
                 // Dropped unhandled: the client's retry must count as new.
                 self.replay.forget(&self.keys, msg, unix_time);
             }
             return Outcome::Nothing;
         }
-        self.update_now(catalog, msg, from, unix_time)
+        self.update_now(catalog, msg, from, peer, unix_time)
     }
 
     /// Handles the UPDATEs that waited for the previous one, until one of
@@ -350,10 +357,10 @@ impl Control {
     ) -> Vec<(ReplyTo, Vec<u8>)> {
         let mut answers = Vec::new();
         while self.pending.is_empty() {
-            let Some((msg, from)) = self.deferred.pop_front() else {
+            let Some((msg, from, peer)) = self.deferred.pop_front() else {
                 break;
             };
-            if let Outcome::Now(messages) = self.update_now(catalog, &msg, from, unix_time) {
+            if let Outcome::Now(messages) = self.update_now(catalog, &msg, from, peer, unix_time) {
                 answers.extend(messages.into_iter().map(|m| (from, m)));
             }
         }
@@ -365,11 +372,20 @@ impl Control {
         catalog: &Catalog,
         msg: &[u8],
         from: ReplyTo,
+        peer: SocketAddr,
         unix_time: u64,
     ) -> Outcome {
         match dns_update::handle(msg, unix_time, &self.keys, |apex| catalog.get(apex)) {
             dns_update::Handled::Drop => Outcome::Nothing,
-            dns_update::Handled::Respond { response, .. } => Outcome::Now(alloc::vec![response]),
+            dns_update::Handled::Respond { response, reason } => {
+                if let Some(reason) = reason {
+                    self.log.push(alloc::format!(
+                        "UPDATE for {} from {peer} refused: {reason}",
+                        question_name(msg)
+                    ));
+                }
+                Outcome::Now(alloc::vec![response])
+            }
             dns_update::Handled::Changed(change) => {
                 let id = UpdateId(self.next_id);
                 self.next_id += 1;
@@ -478,19 +494,25 @@ impl Control {
         match dns_xfr::handle(msg, unix_time, transport, &self.keys, find) {
             dns_xfr::Handled::NotTransfer => None,
             dns_xfr::Handled::Drop => Some(Outcome::Nothing),
-            dns_xfr::Handled::Respond { response, .. } => Some(Outcome::Now(alloc::vec![response])),
+            dns_xfr::Handled::Respond { response, reason } => {
+                if let Some(reason) = reason {
+                    self.log.push(alloc::format!(
+                        "transfer of {} to {peer} refused: {reason}",
+                        question_name(msg)
+                    ));
+                }
+                Some(Outcome::Now(alloc::vec![response]))
+            }
             dns_xfr::Handled::Transfer(responder) => {
                 let what = match responder.plan() {
                     dns_xfr::Plan::Full => alloc::string::String::from("full zone"),
                     dns_xfr::Plan::Incremental { diffs } => alloc::format!("IXFR, {diffs} diffs"),
                     _ => alloc::string::String::from("up to date"),
                 };
-                let zone = dns_wire::Message::parse(msg)
-                    .ok()
-                    .and_then(|m| m.questions.first().map(|q| q.name.to_ascii()))
-                    .unwrap_or_default();
-                self.log
-                    .push(alloc::format!("transfer of {zone} to {peer}: {what}"));
+                self.log.push(alloc::format!(
+                    "transfer of {} to {peer}: {what}",
+                    question_name(msg)
+                ));
                 Some(Outcome::Transfer(alloc::boxed::Box::new(
                     responder.into_transfer(),
                 )))
@@ -525,6 +547,15 @@ impl Control {
         self.notifier
             .notify(new, targets, dns_notify::Instant::from_millis(now_ms));
     }
+}
+
+/// The zone (first question) a request names, for the log; empty if it
+/// names none.
+fn question_name(msg: &[u8]) -> alloc::string::String {
+    dns_wire::Message::parse(msg)
+        .ok()
+        .and_then(|m| m.questions.first().map(|q| q.name.to_ascii()))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -600,6 +631,30 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn refused_updates_and_transfers_are_logged_with_peer_key_and_reason() {
+        let known = key("admin._update.example.com.", 1);
+        let stranger = key("stranger._update.example.com.", 2);
+        let mut control = control(core::slice::from_ref(&known));
+        let update = dns_update::UpdateBuilder::new(name("example.com."))
+            .build_signed(9, &stranger, NOW)
+            .expect("an update")
+            .0;
+        let answers = handle(&mut control, &update);
+        assert_eq!(rcode_of(&answers[0]), rcode::NOTAUTH);
+        let mut axfr = dns_xfr::axfr_query(&name("example.com."), 10);
+        tsig::sign_request(&mut axfr, &stranger, NOW);
+        let outcome = control.handle(&catalog(), &axfr, ReplyTo::Udp(peer()), peer(), true, NOW);
+        assert!(matches!(outcome, Some(Outcome::Now(_))), "refused at once");
+        let log = control.log.join("\n");
+        for wanted in [
+            "UPDATE for example.com. from 10.53.0.9:5300 refused: TSIG: unknown TSIG key stranger._update.example.com.",
+            "transfer of example.com. to 10.53.0.9:5300 refused: TSIG: unknown TSIG key stranger._update.example.com.",
+        ] {
+            assert!(log.contains(wanted), "{wanted} not in:\n{log}");
+        }
     }
 
     #[test]

@@ -46,6 +46,16 @@ pub enum HandleError {
     Update(Refusal),
 }
 
+impl core::fmt::Display for HandleError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Tsig(e) => write!(f, "TSIG: {e}"),
+            Self::NotUpdate => f.write_str("not an UPDATE"),
+            Self::Update(refusal) => write!(f, "{refusal}"),
+        }
+    }
+}
+
 /// An applied change waiting to be made durable.
 #[derive(Debug)]
 pub struct Change {

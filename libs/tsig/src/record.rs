@@ -49,6 +49,17 @@ pub enum FormatError {
     BadRecord,
 }
 
+impl core::fmt::Display for FormatError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Malformed => "the message cannot be read",
+            Self::NotLast => "the TSIG record is not the last record",
+            Self::Multiple => "more than one TSIG record",
+            Self::BadRecord => "the TSIG record does not parse",
+        })
+    }
+}
+
 /// A TSIG record and where it sits in the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Located {

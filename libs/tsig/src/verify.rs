@@ -258,7 +258,7 @@ impl RequestError {
 impl fmt::Display for RequestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::FormErr(e) => write!(f, "malformed TSIG ({e:?})"),
+            Self::FormErr(e) => write!(f, "malformed TSIG: {e}"),
             Self::BadKey(t) => write!(f, "unknown TSIG key {}", name_to_string(&t.key_name)),
             Self::BadSig(t) => write!(
                 f,
@@ -406,7 +406,7 @@ pub enum ResponseError {
 impl fmt::Display for ResponseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::FormErr(e) => write!(f, "malformed TSIG in the response ({e:?})"),
+            Self::FormErr(e) => write!(f, "malformed TSIG in the response: {e}"),
             Self::Unsigned => f.write_str("the response is not signed"),
             Self::TooManyUnsigned => f.write_str("more than 99 unsigned messages in a row"),
             Self::UnsignedEnd => f.write_str("the last message of the response is not signed"),
