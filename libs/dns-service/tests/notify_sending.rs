@@ -120,7 +120,7 @@ fn first_notify_id(seed: Option<u64>) -> u16 {
     }
     dns.set_own_addresses(vec!["127.0.0.1".parse().expect("address")]);
     let one = files(&["127.0.0.2"]);
-    dns.replace_keys(load_keys(&one).0);
+    dns.replace_keys(load_keys(&one).0, 0);
     dns.reload(&mut ZoneSet::new(), &one);
     let mut stack = OsStack::new(Some("127.0.0.1:0".parse().expect("address"))).expect("stack");
     let mut scenario = Scenario {

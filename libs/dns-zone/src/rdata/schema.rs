@@ -549,13 +549,16 @@ pub(crate) static TYPES: &[TypeInfo] = &[
 /// with RDATA in the generic form only.
 static OTHER_MNEMONICS: &[(u16, &str)] = &[
     (41, "OPT"),
-    (10, "NULL"),
     (249, "TKEY"),
     (250, "TSIG"),
     (251, "IXFR"),
     (252, "AXFR"),
     (255, "ANY"),
 ];
+
+/// Mnemonics read but never printed: Knot 3.2 does not know `NULL` (BIND
+/// and NSD do), so it is printed `TYPE10` for every peer to load the file.
+static READ_ONLY_MNEMONICS: &[(u16, &str)] = &[(10, "NULL")];
 
 /// The schema of a type, if it has one.
 pub(crate) fn info(code: u16) -> Option<&'static TypeInfo> {
@@ -573,6 +576,7 @@ pub fn type_from_mnemonic(text: &[u8]) -> Option<RecordType> {
     }
     if let Some((code, _)) = OTHER_MNEMONICS
         .iter()
+        .chain(READ_ONLY_MNEMONICS)
         .find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(text))
     {
         return Some(RecordType::from(*code));
