@@ -76,6 +76,9 @@ pub struct Diagnostic {
     pub column: u32,
     /// What is wrong.
     pub message: String,
+    /// The `$INCLUDE`d file the message is about (its path in the tree),
+    /// or `None` for the zone's own file.
+    pub file: Option<String>,
 }
 
 /// Warnings are diagnostics that do not reject the zone.
@@ -87,6 +90,17 @@ impl Diagnostic {
             line,
             column,
             message,
+            file: None,
+        }
+    }
+
+    /// A message about the record `entry`, in its file.
+    pub(crate) fn of(entry: &Entry, message: String) -> Self {
+        Self {
+            line: entry.line,
+            column: entry.column,
+            message,
+            file: entry.file.as_deref().map(String::from),
         }
     }
 
@@ -95,19 +109,22 @@ impl Diagnostic {
             line: 0,
             column: 0,
             message,
+            file: None,
         }
     }
 
     /// Formats as `file:line:column: message` (or `file: message` for the
-    /// whole zone).
+    /// whole zone), where `file` is the included file the message is about,
+    /// or else `file`.
     pub fn display_in<'a>(&'a self, file: &'a str) -> impl fmt::Display + 'a {
         struct In<'a>(&'a Diagnostic, &'a str);
         impl fmt::Display for In<'_> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let file = self.0.file.as_deref().unwrap_or(self.1);
                 if self.0.line == 0 {
-                    write!(f, "{}: {}", self.1, self.0.message)
+                    write!(f, "{file}: {}", self.0.message)
                 } else {
-                    write!(f, "{}:{}", self.1, self.0)
+                    write!(f, "{file}:{}", self.0)
                 }
             }
         }
@@ -128,6 +145,7 @@ impl From<ParseError> for Diagnostic {
             line: e.line,
             column: e.column,
             message: e.kind.to_string(),
+            file: e.file.as_deref().map(String::from),
         }
     }
 }
