@@ -58,7 +58,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 pub use hickory_proto::rr::{DNSClass, Name, RecordType};
-pub use parser::{Entry, ParseError, ParseErrorKind, ZoneParser};
+pub use parser::{Entry, IncludeError, IncludeFiles, ParseError, ParseErrorKind, ZoneParser};
 pub use printer::print_zone;
 pub use rdata::text::parse_ttl;
 pub use rdata::{type_from_mnemonic, type_mnemonic, Rdata, RdataError};
@@ -166,7 +166,26 @@ impl Zone {
     /// line); validation runs only on a syntactically clean file, so that a
     /// broken SOA line is not also reported as a missing SOA.
     pub fn parse(text: &[u8], origin: Name) -> Result<(Zone, Vec<Warning>), ZoneErrors> {
-        let mut parser = ZoneParser::new(text, origin.clone());
+        Self::parse_from(ZoneParser::new(text, origin.clone()), origin)
+    }
+
+    /// As [`Zone::parse`], with `$INCLUDE` reading from `files`, in which
+    /// the zone's own file is at `own_path` (see [`parser::include`]).
+    /// Diagnostics about included files name them ([`Diagnostic::file`]).
+    pub fn parse_with_includes(
+        text: &[u8],
+        origin: Name,
+        files: &mut dyn IncludeFiles,
+        own_path: &str,
+    ) -> Result<(Zone, Vec<Warning>), ZoneErrors> {
+        let parser = ZoneParser::new(text, origin.clone()).with_includes(files, own_path);
+        Self::parse_from(parser, origin)
+    }
+
+    fn parse_from(
+        mut parser: ZoneParser<'_>,
+        origin: Name,
+    ) -> Result<(Zone, Vec<Warning>), ZoneErrors> {
         let mut entries = Vec::new();
         let mut errors = Vec::new();
         for item in parser.by_ref() {

@@ -65,7 +65,11 @@ pub(crate) fn count(start: u64, stop: u64, step: u64) -> u64 {
 
 /// `template` with `$` replaced by `value`; the error says what is wrong
 /// with a `${…}` modifier.
-pub(crate) fn substitute(template: &[u8], value: u64, out: &mut Vec<u8>) -> Result<(), &'static str> {
+pub(crate) fn substitute(
+    template: &[u8],
+    value: u64,
+    out: &mut Vec<u8>,
+) -> Result<(), &'static str> {
     out.clear();
     let mut i = 0;
     while i < template.len() {
@@ -83,8 +87,8 @@ pub(crate) fn substitute(template: &[u8], value: u64, out: &mut Vec<u8>) -> Resu
                     .iter()
                     .position(|&b| b == b'}')
                     .ok_or("a `}` closing the `${` modifier")?;
-                let inner = core::str::from_utf8(&template[i + 2..i + close])
-                    .map_err(|_| MODIFIER)?;
+                let inner =
+                    core::str::from_utf8(&template[i + 2..i + close]).map_err(|_| MODIFIER)?;
                 format(inner, value, out)?;
                 i += close + 1;
             }
@@ -110,9 +114,11 @@ fn format(inner: &str, value: u64, out: &mut Vec<u8>) -> Result<(), &'static str
     let offset = parts.next().ok_or(MODIFIER)?;
     let offset: i64 = parse_signed(offset).ok_or(MODIFIER)?;
     let width: usize = match parts.next() {
-        Some(w) if !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit()) => {
-            w.parse().ok().filter(|&w| w <= 255).ok_or("a width of at most 255")?
-        }
+        Some(w) if !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit()) => w
+            .parse()
+            .ok()
+            .filter(|&w| w <= 255)
+            .ok_or("a width of at most 255")?,
         Some(_) => return Err(MODIFIER),
         None => 0,
     };
@@ -179,7 +185,10 @@ fn push_radix(mut n: u32, radix: u32, upper: bool, width: usize, out: &mut Vec<u
             break;
         }
     }
-    out.extend(core::iter::repeat_n(b'0', width.saturating_sub(digits.len())));
+    out.extend(core::iter::repeat_n(
+        b'0',
+        width.saturating_sub(digits.len()),
+    ));
     out.extend(digits.iter().rev());
 }
 
@@ -239,7 +248,14 @@ mod tests {
     #[test]
     fn bad_modifiers_and_ranges() {
         let mut out = Vec::new();
-        for bad in ["${", "${x}", "${1,2,q}", "${1,,d}", "${1,2,d,4}", "${99999999999}"] {
+        for bad in [
+            "${",
+            "${x}",
+            "${1,2,q}",
+            "${1,,d}",
+            "${1,2,d,4}",
+            "${99999999999}",
+        ] {
             assert!(substitute(bad.as_bytes(), 1, &mut out).is_err(), "{bad}");
         }
         assert_eq!(parse_range(b"1-10"), Ok((1, 10, 1)));

@@ -104,7 +104,10 @@ impl core::fmt::Display for IncludeProblem {
                 }
                 Ok(())
             }
-            Self::TooDeep => write!(f, "more than {MAX_INCLUDE_DEPTH} files included in each other"),
+            Self::TooDeep => write!(
+                f,
+                "more than {MAX_INCLUDE_DEPTH} files included in each other"
+            ),
             Self::TooMany => write!(f, "more than {MAX_INCLUDES} $INCLUDEs in one zone"),
         }
     }
@@ -160,15 +163,24 @@ mod tests {
 
     #[test]
     fn readings_root_first_then_the_including_directory() {
-        assert_eq!(candidates("example.com", "keys/k"), Ok(vec!["keys/k".into()]));
+        assert_eq!(
+            candidates("example.com", "keys/k"),
+            Ok(vec!["keys/k".into()])
+        );
         assert_eq!(
             candidates("sub/zone", "inc"),
             Ok(vec!["inc".into(), "sub/inc".into()])
         );
         assert_eq!(candidates("sub/zone", "../inc"), Ok(vec!["inc".into()]));
         assert_eq!(candidates("a", "./b/../c"), Ok(vec!["c".into()]));
-        assert_eq!(candidates("a", "../etc/passwd"), Err(IncludeProblem::Escapes));
-        assert_eq!(candidates("a", "/etc/passwd"), Err(IncludeProblem::Absolute));
+        assert_eq!(
+            candidates("a", "../etc/passwd"),
+            Err(IncludeProblem::Escapes)
+        );
+        assert_eq!(
+            candidates("a", "/etc/passwd"),
+            Err(IncludeProblem::Absolute)
+        );
         assert_eq!(candidates("a", "b/../../c"), Err(IncludeProblem::Escapes));
     }
 }

@@ -128,7 +128,11 @@ struct Generator {
 /// What reading a line produced.
 enum Step {
     Record(Entry),
-    Include { path: Vec<u8>, origin: Option<Name>, at: (u32, u32) },
+    Include {
+        path: Vec<u8>,
+        origin: Option<Name>,
+        at: (u32, u32),
+    },
     /// A directive that changed the state, or a `$GENERATE` to expand.
     Directive,
     End,
@@ -414,8 +418,8 @@ impl<'a> State<'a> {
             }
         };
         let range = word(lx, "a range start-stop[/step] after $GENERATE")?;
-        let (start, stop, step) = generate::parse_range(range.text())
-            .map_err(|what| expected(&range, what))?;
+        let (start, stop, step) =
+            generate::parse_range(range.text()).map_err(|what| expected(&range, what))?;
         let lhs = word(lx, "an owner name template after the $GENERATE range")?;
         let mut ttl = None;
         let mut class_seen = false;
@@ -423,7 +427,10 @@ impl<'a> State<'a> {
         let rtype = loop {
             let w = next.text();
             if w[0].is_ascii_digit() && ttl.is_none() {
-                ttl = Some(parse_ttl(w).ok_or_else(|| expected(&next, "a TTL (seconds, or units like 1h30m)"))?);
+                ttl = Some(
+                    parse_ttl(w)
+                        .ok_or_else(|| expected(&next, "a TTL (seconds, or units like 1h30m)"))?,
+                );
             } else if let Some(class) = class_from_mnemonic(w).filter(|_| !class_seen) {
                 class_seen = true;
                 if class != self.class {
@@ -443,7 +450,10 @@ impl<'a> State<'a> {
             next = word(lx, "a type")?;
         };
         if is_meta(rtype) {
-            return Err(expected(&next, "a type that can appear in a zone (not a meta-type)"));
+            return Err(expected(
+                &next,
+                "a type that can appear in a zone (not a meta-type)",
+            ));
         }
         let rhs = lx.next_token()?;
         if rhs.is_end() {
