@@ -6,6 +6,7 @@
 //! puts the tenders on `PATH`.
 #![warn(missing_docs)]
 
+pub mod debsrc;
 pub mod dns;
 pub mod gitserver;
 pub mod net;
