@@ -39,7 +39,7 @@ fn is_zone_file(name: &str) -> bool {
 /// The repository as `$INCLUDE` sees it; remembers what was read.
 struct Includes<'f> {
     files: &'f [ZoneFile],
-    read: Vec<(String, Vec<u8>)>,
+    read: Vec<FileContents>,
 }
 
 impl dns_zone::IncludeFiles for Includes<'_> {
@@ -90,7 +90,7 @@ pub struct ZoneSet {
     sources: Vec<(String, Vec<u8>)>,
     /// (zone file name, (path, contents) of each file it included) of each
     /// zone's last good version: a change to one of them reloads the zone.
-    included: Vec<(String, Vec<(String, Vec<u8>)>)>,
+    included: Vec<(String, Vec<FileContents>)>,
     /// (old version or none, apex) of the zones the last reload replaced,
     /// for journaling and NOTIFY.
     pub(crate) replaced: Vec<(Option<Zone>, Name)>,
@@ -203,8 +203,11 @@ fn file_apex(file: &str) -> Option<Name> {
     Some(apex)
 }
 
+/// A file's path and contents.
+type FileContents = (String, Vec<u8>);
+
 /// A zone loaded: the zone, its warnings, and the files it included.
-type Loaded = (Zone, Vec<String>, Vec<(String, Vec<u8>)>);
+type Loaded = (Zone, Vec<String>, Vec<FileContents>);
 
 fn load_zone(file: &ZoneFile, files: &[ZoneFile]) -> Result<Loaded, Vec<String>> {
     let origin = Name::from_ascii(&file.name)
