@@ -56,7 +56,7 @@ fn a_push_to_an_included_file_reloads_the_zone_that_includes_it() {
     std::fs::create_dir_all(work.join("hosts")).expect("create hosts/");
     server.push_file(
         "hosts/www",
-        "www A 192.0.2.201\n",
+        "included A 192.0.2.201\n",
         "hosts in a file of their own",
     );
     server.edit_file(
@@ -81,16 +81,16 @@ fn a_push_to_an_included_file_reloads_the_zone_that_includes_it() {
     );
     primary.wait_for("serving 2 zones from commit", READY);
     assert_eq!(
-        short(&net, PRIMARY, "www.example.com", "A").join("\n"),
+        short(&net, PRIMARY, "included.example.com", "A").join("\n"),
         "192.0.2.201"
     );
 
     // Only the included file changes (the zone file, serial included, does
     // not): the NOTIFY reloads example.com.
-    server.push_file("hosts/www", "www A 192.0.2.202\n", "www moves");
+    server.push_file("hosts/www", "included A 192.0.2.202\n", "www moves");
     let asked = Instant::now();
     notify(&net);
-    wait_answer(&net, "www.example.com", "192.0.2.202");
+    wait_answer(&net, "included.example.com", "192.0.2.202");
     println!(
         "push of the included file to new answer: {:?}",
         asked.elapsed()
@@ -99,17 +99,17 @@ fn a_push_to_an_included_file_reloads_the_zone_that_includes_it() {
 
     // A broken included file: reported under its path, with line and
     // column; the last good version keeps serving.
-    server.push_file("hosts/www", "www A 192.0.2.300\n", "a typo");
+    server.push_file("hosts/www", "included A 192.0.2.300\n", "a typo");
     notify(&net);
     let line = primary.wait_for("hosts/www:", READY);
     assert!(
-        line.contains("hosts/www:1:7:") && line.contains("192.0.2.300"),
+        line.contains("hosts/www:1:12:") && line.contains("192.0.2.300"),
         "{line}"
     );
     primary.wait_for("example.com keeps serving its last good version", READY);
 
     // An include that leaves the tree is refused, naming the path.
-    server.push_file("hosts/www", "www A 192.0.2.203\n", "fixed");
+    server.push_file("hosts/www", "included A 192.0.2.203\n", "fixed");
     server.edit_file(
         "example.com",
         |zone| {
@@ -125,7 +125,7 @@ fn a_push_to_an_included_file_reloads_the_zone_that_includes_it() {
     assert!(line.contains("the path leaves the zone tree"), "{line}");
     primary.wait_for("example.com keeps serving its last good version", READY);
     assert_eq!(
-        short(&net, PRIMARY, "www.example.com", "A").join("\n"),
+        short(&net, PRIMARY, "included.example.com", "A").join("\n"),
         "192.0.2.202"
     );
 }
