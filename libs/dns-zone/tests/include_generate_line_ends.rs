@@ -339,5 +339,15 @@ fn a_byte_order_mark_is_refused_at_the_start() {
          BIND and NSD do not accept either: save it without one"
     );
     assert!(Zone::parse(&text.as_bytes()[3..], origin()).is_ok());
+    // In an included file too.
+    let mut tree = Tree::default().with("inc", "\u{feff}x A 192.0.2.1\n");
+    let (_, errors) = parse(&mut tree, "example.com", "$INCLUDE inc\n");
+    assert_eq!(
+        errors,
+        [
+            "example.com:1:10: $INCLUDE inc: inc: the file starts with a UTF-8 byte-order mark \
+          (bytes EF BB BF), which BIND and NSD do not accept either: save it without one"
+        ]
+    );
     let _ = RecordType::A;
 }

@@ -234,6 +234,12 @@ impl<'a> ZoneParser<'a> {
                 return Err(IncludeProblem::Loop(chain()));
             }
             match files.read(reading) {
+                Ok(text) if text.starts_with(BYTE_ORDER_MARK) => {
+                    return Err(IncludeProblem::Refused(alloc::format!(
+                        "{reading}: {}",
+                        ParseErrorKind::ByteOrderMark
+                    )))
+                }
                 Ok(text) => {
                     found = Some((reading.clone(), text));
                     break;
