@@ -299,6 +299,7 @@ impl KeyStore {
                     line: 0,
                     column: 0,
                     message: format!("'{file_name}': the file name is not <zone>._keys"),
+                    file: None,
                 }],
                 warnings: Vec::new(),
             })?,
@@ -309,6 +310,7 @@ impl KeyStore {
                         line: 0,
                         column: 0,
                         message: format!("'{file_name}' is neither _keys nor <zone>._keys"),
+                        file: None,
                     }],
                     warnings: Vec::new(),
                 })
@@ -322,6 +324,7 @@ impl KeyStore {
             line: e.line,
             column: e.column,
             message,
+            file: None,
         };
         for item in parser.by_ref() {
             let e = match item {

@@ -180,7 +180,13 @@ impl Server {
             AnyPolicy::Full => true,
             AnyPolicy::Rfc8482 => transport == Transport::Tcp,
         };
-        let mut ans = lookup::answer(zone, &q.qname, q.qtype, full_any);
+        // A chain goes on in another zone we serve, unless that one expired.
+        let other_zone = |target: &dns_zone::Name| {
+            self.catalog
+                .find(target)
+                .filter(|z| !self.catalog.is_expired(z.origin()))
+        };
+        let mut ans = lookup::answer(zone, &q.qname, q.qtype, full_any, &other_zone);
         if q.qclass == CLASS_ANY {
             // "When processing queries with QCLASS=*, ... the response
             // should never be authoritative unless the server can guarantee

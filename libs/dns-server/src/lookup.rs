@@ -1,7 +1,16 @@
 //! The authoritative lookup inside one zone: RFC 1034 §4.3.2 steps 3 and 4,
 //! with RFC 2308 negative answers, RFC 4592 wildcards, RFC 6672 DNAME,
-//! referrals and DS at a delegation (RFC 4035 §3.1.4.1), CNAME chains inside
-//! the zone, and RFC 8482 for ANY.
+//! referrals and DS at a delegation (RFC 4035 §3.1.4.1), CNAME chains, and
+//! RFC 8482 for ANY.
+//!
+//! A CNAME (or DNAME-synthesized CNAME) whose target is in another zone we
+//! serve is followed there: RFC 1034 §4.3.2 step 3.a goes "back to step
+//! 1", which searches all the zones available. NSD and BIND do so; Knot
+//! follows chains only inside the zone of the question (checked with NSD
+//! 4.6 and Knot 3.2: see tests/e2e/tests/differential_cname_zones.rs). We
+//! follow NSD and BIND, the servers operators move from, and save the
+//! resolver a query per zone. The rcode and the authority section are the
+//! last name's (RFC 6604 §2.1), AA stays set: every record is ours.
 
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
@@ -9,7 +18,7 @@ use alloc::vec::Vec;
 use dns_zone::name::{name_from_wire, name_to_wire, MAX_NAME_WIRE_LEN};
 use dns_zone::{Name, Node, RRset, RecordType, Zone};
 
-/// Longest CNAME/DNAME chain followed inside a zone; NSD and Knot stop
+/// Longest CNAME/DNAME chain followed, across zones; NSD and Knot stop
 /// well before this on real zones, and loops are cut off earlier by
 /// remembering the names seen.
 pub const MAX_CHAIN: usize = 16;
@@ -77,12 +86,14 @@ fn push_set<'z>(section: &mut Vec<Rr<'z>>, owner: Cow<'z, Name>, set: &'z RRset)
     }
 }
 
-/// Answers `qname`/`qtype` from `zone` (which contains `qname`).
+/// Answers `qname`/`qtype` from `zone` (which contains `qname`); a chain
+/// leaving it goes on in the zone `other_zone` gives for the target, if any.
 pub(crate) fn answer<'z>(
-    zone: &'z Zone,
+    mut zone: &'z Zone,
     qname: &Name,
     qtype: RecordType,
     full_any: bool,
+    other_zone: &dyn Fn(&Name) -> Option<&'z Zone>,
 ) -> Answer<'z> {
     let mut ans = Answer {
         aa: true,
@@ -95,8 +106,14 @@ pub(crate) fn answer<'z>(
         match step(zone, &name, qtype, full_any, &mut ans, &mut referral) {
             Step::Done => break,
             Step::Follow(target) => {
-                if !zone.contains(&target) || seen.contains(&target) || target == name {
+                if seen.contains(&target) || target == name {
                     break;
+                }
+                if !zone.contains(&target) {
+                    match other_zone(&target) {
+                        Some(next) => zone = next,
+                        None => break,
+                    }
                 }
                 seen.push(core::mem::replace(&mut name, target));
             }

@@ -1,4 +1,11 @@
 //! Zones from a zone repository (OCaml-DNS layout), reloaded file by file.
+//!
+//! Zones are the files of the top directory; a zone file may `$INCLUDE`
+//! any file of the repository, subdirectories included (paths relative to
+//! the repository root, then to the including file: see
+//! `dns_zone::parser::include`), except `_keys` files (TSIG secrets,
+//! never served). A zone is parsed again when its file or any file it
+//! included changed.
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -6,10 +13,12 @@ use alloc::vec::Vec;
 use dns_server::catalog::Catalog;
 use dns_zone::{Name, Zone};
 
-/// One file of the repository: its name (no directories) and contents.
+/// One file of the repository: its path and contents.
 #[derive(Clone, Debug)]
 pub struct ZoneFile {
-    /// File name, e.g. `example.com` or `_keys`.
+    /// Path from the repository root, `/` between directories, e.g.
+    /// `example.com`, `_keys` or `keys/example.com.key`; only files of the
+    /// top directory are zones or key files.
     pub name: String,
     /// Contents.
     pub contents: Vec<u8>,
@@ -17,7 +26,44 @@ pub struct ZoneFile {
 
 /// Whether a file holds keys (`_keys`, `<zone>._keys`), never served.
 pub fn is_key_file(name: &str) -> bool {
-    name == "_keys" || name.ends_with("._keys")
+    let base = name.rsplit('/').next().unwrap_or(name);
+    base == "_keys" || base.ends_with("._keys")
+}
+
+/// Whether a file of the repository is a zone: a top-level file that is
+/// neither a key file nor hidden.
+fn is_zone_file(name: &str) -> bool {
+    !name.contains('/') && !is_key_file(name) && !name.starts_with('.')
+}
+
+/// The repository as `$INCLUDE` sees it; remembers what was read.
+struct Includes<'f> {
+    files: &'f [ZoneFile],
+    read: Vec<FileContents>,
+}
+
+impl dns_zone::IncludeFiles for Includes<'_> {
+    fn read(&mut self, path: &str) -> Result<Vec<u8>, dns_zone::IncludeError> {
+        if is_key_file(path) {
+            return Err(dns_zone::IncludeError::Refused(
+                "a file of TSIG keys, which is never served, cannot be included".into(),
+            ));
+        }
+        let Some(file) = self.files.iter().find(|f| f.name == path) else {
+            let is_dir = self.files.iter().any(|f| {
+                f.name.len() > path.len()
+                    && f.name.starts_with(path)
+                    && (path.is_empty() || f.name.as_bytes()[path.len()] == b'/')
+            });
+            return Err(if is_dir {
+                dns_zone::IncludeError::Refused("a directory, not a file".into())
+            } else {
+                dns_zone::IncludeError::NotFound
+            });
+        };
+        self.read.push((file.name.clone(), file.contents.clone()));
+        Ok(file.contents.clone())
+    }
 }
 
 /// What a (re)load did.
@@ -42,6 +88,9 @@ pub struct ZoneSet {
     /// (file name, contents) of each zone's last good version, to skip
     /// unchanged files on reload.
     sources: Vec<(String, Vec<u8>)>,
+    /// (zone file name, (path, contents) of each file it included) of each
+    /// zone's last good version: a change to one of them reloads the zone.
+    included: Vec<(String, Vec<FileContents>)>,
     /// (old version or none, apex) of the zones the last reload replaced,
     /// for journaling and NOTIFY.
     pub(crate) replaced: Vec<(Option<Zone>, Name)>,
@@ -83,6 +132,28 @@ impl ZoneSet {
             Some(source) => source.1 = contents,
             None => self.sources.push((file.into(), contents)),
         }
+        // The printed zone holds every record itself: it includes nothing.
+        self.included.retain(|(name, _)| name != file);
+    }
+
+    /// Whether the zone of `file` was loaded from these contents, and
+    /// every file it included is unchanged in `files`.
+    fn unchanged(&self, file: &ZoneFile, files: &[ZoneFile]) -> bool {
+        let same_text = self
+            .sources
+            .iter()
+            .any(|(name, contents)| *name == file.name && *contents == file.contents);
+        let includes = self
+            .included
+            .iter()
+            .find(|(name, _)| *name == file.name)
+            .map_or(&[][..], |(_, included)| included.as_slice());
+        same_text
+            && includes.iter().all(|(path, contents)| {
+                files
+                    .iter()
+                    .any(|f| f.name == *path && f.contents == *contents)
+            })
     }
 
     /// Brings `catalog` in line with `files`, the whole repository: every
@@ -92,36 +163,32 @@ impl ZoneSet {
         let mut report = LoadReport::default();
         let mut present: Vec<String> = Vec::new();
         for file in files {
-            if is_key_file(&file.name) || file.name.starts_with('.') {
+            if !is_zone_file(&file.name) {
                 continue;
             }
             present.push(file.name.clone());
-            if self
-                .sources
-                .iter()
-                .any(|(name, contents)| *name == file.name && *contents == file.contents)
-            {
+            if self.unchanged(file, files) {
                 // Back at its last good version, if it was broken.
                 self.broken.retain(|(name, _)| *name != file.name);
                 continue;
             }
             let had_old = self.sources.iter().any(|(name, _)| *name == file.name);
             self.broken.retain(|(name, _)| *name != file.name);
-            let loaded = load_zone(file).and_then(|(zone, warnings)| {
+            let loaded = load_zone(file, files).and_then(|(zone, warnings, included)| {
                 // A changed zone must come with a greater serial: under the
                 // old one, secondaries would keep their copy, and the next
                 // IXFR would build on data they never had.
                 match catalog.get(zone.origin()).filter(|_| had_old) {
-                    Some(old) if *old == zone => Ok((zone, warnings, false)),
+                    Some(old) if *old == zone => Ok((zone, warnings, included, false)),
                     Some(old) => match zone.check_successor(old) {
-                        Ok(()) => Ok((zone, warnings, true)),
+                        Ok(()) => Ok((zone, warnings, included, true)),
                         Err(error) => Err(alloc::vec![format!("{}: {error}", file.name)]),
                     },
-                    None => Ok((zone, warnings, true)),
+                    None => Ok((zone, warnings, included, true)),
                 }
             });
             match loaded {
-                Ok((zone, warnings, changed)) => {
+                Ok((zone, warnings, included, changed)) => {
                     report.warnings.extend(warnings);
                     if changed {
                         report.loaded.push((file.name.clone(), zone.serial().0));
@@ -132,6 +199,8 @@ impl ZoneSet {
                     self.sources.retain(|(name, _)| *name != file.name);
                     self.sources
                         .push((file.name.clone(), file.contents.clone()));
+                    self.included.retain(|(name, _)| *name != file.name);
+                    self.included.push((file.name.clone(), included));
                 }
                 Err(errors) => {
                     if let Some(first) = errors.first() {
@@ -158,6 +227,7 @@ impl ZoneSet {
                 catalog.remove(&apex);
             }
             self.sources.retain(|(source, _)| *source != name);
+            self.included.retain(|(source, _)| *source != name);
             report.removed.push(name);
         }
         let vanished: Vec<String> = self
@@ -183,7 +253,13 @@ fn file_apex(file: &str) -> Option<Name> {
     Some(apex)
 }
 
-fn load_zone(file: &ZoneFile) -> Result<(Zone, Vec<String>), Vec<String>> {
+/// A file's path and contents.
+type FileContents = (String, Vec<u8>);
+
+/// A zone loaded: the zone, its warnings, and the files it included.
+type Loaded = (Zone, Vec<String>, Vec<FileContents>);
+
+fn load_zone(file: &ZoneFile, files: &[ZoneFile]) -> Result<Loaded, Vec<String>> {
     let origin = Name::from_ascii(&file.name)
         .map(|mut name| {
             name.set_fqdn(true);
@@ -195,13 +271,18 @@ fn load_zone(file: &ZoneFile) -> Result<(Zone, Vec<String>), Vec<String>> {
                 file.name
             )]
         })?;
-    match Zone::parse(&file.contents, origin) {
+    let mut includes = Includes {
+        files,
+        read: Vec::new(),
+    };
+    match Zone::parse_with_includes(&file.contents, origin, &mut includes, &file.name) {
         Ok((zone, warnings)) => Ok((
             zone,
             warnings
                 .iter()
                 .map(|w| w.display_in(&file.name).to_string())
                 .collect(),
+            includes.read,
         )),
         Err(errors) => Err(errors
             .errors
@@ -217,7 +298,10 @@ fn load_zone(file: &ZoneFile) -> Result<(Zone, Vec<String>), Vec<String>> {
 pub fn load_keys(files: &[ZoneFile]) -> (dns_keys::KeyStore, Vec<String>) {
     let mut keys = dns_keys::KeyStore::new();
     let mut problems = Vec::new();
-    for file in files.iter().filter(|f| is_key_file(&f.name)) {
+    for file in files
+        .iter()
+        .filter(|f| is_key_file(&f.name) && !f.name.contains('/'))
+    {
         match keys.load_keys_file(&file.name, &file.contents) {
             Ok(warnings) => problems.extend(
                 warnings
@@ -388,6 +472,73 @@ mod tests {
             report.errors[0].starts_with("bad..name: "),
             "{}",
             report.errors[0]
+        );
+    }
+
+    const WITH_INCLUDE: &str = "$TTL 300\n@ SOA ns hostmaster 1 7200 3600 1209600 300\n@ NS ns\nns A 192.0.2.1\n$INCLUDE hosts/www\n";
+
+    fn www(catalog: &Catalog) -> Option<Vec<u8>> {
+        let zone = catalog.zones().next()?;
+        let name: Name = "www.example.com.".parse().ok()?;
+        let set = zone.node(&name)?.rrset(dns_zone::RecordType::A)?;
+        Some(set.rdatas()[0].as_bytes().to_vec())
+    }
+
+    #[test]
+    fn a_change_to_an_included_file_reloads_the_zone_that_includes_it() {
+        let (mut set, mut catalog) = (ZoneSet::new(), Catalog::new());
+        let v1 = [
+            file("example.com", WITH_INCLUDE),
+            file("hosts/www", "www A 192.0.2.2\n"),
+        ];
+        let report = set.reload(&mut catalog, &v1);
+        assert_eq!(report.loaded, vec![("example.com".into(), 1)], "{report:?}");
+        assert_eq!(www(&catalog), Some(vec![192, 0, 2, 2]));
+        assert!(set.reload(&mut catalog, &v1).loaded.is_empty(), "unchanged");
+        let v2 = [
+            file("example.com", WITH_INCLUDE),
+            file("hosts/www", "www A 192.0.2.3\n"),
+        ];
+        let report = set.reload(&mut catalog, &v2);
+        assert_eq!(report.loaded, vec![("example.com".into(), 1)], "{report:?}");
+        assert_eq!(www(&catalog), Some(vec![192, 0, 2, 3]));
+        // A broken included file: reported under its own path, the last
+        // good version keeps serving.
+        let v3 = [
+            file("example.com", WITH_INCLUDE),
+            file("hosts/www", "www A 192.0.2.300\n"),
+        ];
+        let report = set.reload(&mut catalog, &v3);
+        assert_eq!(report.kept, vec!["example.com".to_string()]);
+        assert!(
+            report.errors[0].starts_with("hosts/www:1:7: "),
+            "{report:?}"
+        );
+        assert_eq!(www(&catalog), Some(vec![192, 0, 2, 3]));
+        // Subdirectories are not zones.
+        assert_eq!(catalog.len(), 1);
+    }
+
+    #[test]
+    fn key_files_cannot_be_included() {
+        let (mut set, mut catalog) = (ZoneSet::new(), Catalog::new());
+        let zone = WITH_INCLUDE.replace("hosts/www", "example.com._keys");
+        let report = set.reload(
+            &mut catalog,
+            &[file("example.com", &zone), file("example.com._keys", "")],
+        );
+        assert_eq!(
+            report.errors,
+            vec!["example.com:5:10: $INCLUDE example.com._keys: example.com._keys: a file of TSIG keys, which is never served, cannot be included".to_string()]
+        );
+        let zone = WITH_INCLUDE.replace("hosts/www", "hosts");
+        let report = set.reload(
+            &mut catalog,
+            &[file("example.com", &zone), file("hosts/www", "")],
+        );
+        assert!(
+            report.errors[0].ends_with("hosts: a directory, not a file"),
+            "{report:?}"
         );
     }
 

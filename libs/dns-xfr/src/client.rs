@@ -228,6 +228,7 @@ fn record_to_entry(r: Record) -> Entry {
         rdata: r.rdata,
         line: 0,
         column: 0,
+        file: None,
     }
 }
 

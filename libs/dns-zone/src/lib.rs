@@ -177,7 +177,9 @@ use alloc::vec::Vec;
 use core::fmt;
 
 pub use hickory_proto::rr::{DNSClass, Name, RecordType};
-pub use parser::{is_meta_type, Entry, ParseError, ParseErrorKind, ZoneParser, MAX_TTL};
+pub use parser::{
+    is_meta_type, Entry, IncludeError, IncludeFiles, ParseError, ParseErrorKind, ZoneParser, MAX_TTL,
+};
 pub use printer::print_zone;
 pub use rdata::text::parse_ttl;
 pub use rdata::{type_from_mnemonic, type_mnemonic, Rdata, RdataError};
@@ -195,6 +197,9 @@ pub struct Diagnostic {
     pub column: u32,
     /// What is wrong.
     pub message: String,
+    /// The `$INCLUDE`d file the message is about (its path in the tree),
+    /// or `None` for the zone's own file.
+    pub file: Option<String>,
 }
 
 /// Warnings are diagnostics that do not reject the zone.
@@ -206,6 +211,17 @@ impl Diagnostic {
             line,
             column,
             message,
+            file: None,
+        }
+    }
+
+    /// A message about the record `entry`, in its file.
+    pub(crate) fn of(entry: &Entry, message: String) -> Self {
+        Self {
+            line: entry.line,
+            column: entry.column,
+            message,
+            file: entry.file.as_deref().map(String::from),
         }
     }
 
@@ -214,19 +230,22 @@ impl Diagnostic {
             line: 0,
             column: 0,
             message,
+            file: None,
         }
     }
 
     /// Formats as `file:line:column: message` (or `file: message` for the
-    /// whole zone).
+    /// whole zone), where `file` is the included file the message is about,
+    /// or else `file`.
     pub fn display_in<'a>(&'a self, file: &'a str) -> impl fmt::Display + 'a {
         struct In<'a>(&'a Diagnostic, &'a str);
         impl fmt::Display for In<'_> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let file = self.0.file.as_deref().unwrap_or(self.1);
                 if self.0.line == 0 {
-                    write!(f, "{}: {}", self.1, self.0.message)
+                    write!(f, "{file}: {}", self.0.message)
                 } else {
-                    write!(f, "{}:{}", self.1, self.0)
+                    write!(f, "{file}:{}", self.0)
                 }
             }
         }
@@ -247,6 +266,7 @@ impl From<ParseError> for Diagnostic {
             line: e.line,
             column: e.column,
             message: e.kind.to_string(),
+            file: e.file.as_deref().map(String::from),
         }
     }
 }
@@ -267,7 +287,26 @@ impl Zone {
     /// line); validation runs only on a syntactically clean file, so that a
     /// broken SOA line is not also reported as a missing SOA.
     pub fn parse(text: &[u8], origin: Name) -> Result<(Zone, Vec<Warning>), ZoneErrors> {
-        let mut parser = ZoneParser::new(text, origin.clone());
+        Self::parse_from(ZoneParser::new(text, origin.clone()), origin)
+    }
+
+    /// As [`Zone::parse`], with `$INCLUDE` reading from `files`, in which
+    /// the zone's own file is at `own_path` (see [`parser::include`]).
+    /// Diagnostics about included files name them ([`Diagnostic::file`]).
+    pub fn parse_with_includes(
+        text: &[u8],
+        origin: Name,
+        files: &mut dyn IncludeFiles,
+        own_path: &str,
+    ) -> Result<(Zone, Vec<Warning>), ZoneErrors> {
+        let parser = ZoneParser::new(text, origin.clone()).with_includes(files, own_path);
+        Self::parse_from(parser, origin)
+    }
+
+    fn parse_from(
+        mut parser: ZoneParser<'_>,
+        origin: Name,
+    ) -> Result<(Zone, Vec<Warning>), ZoneErrors> {
         let mut entries = Vec::new();
         let mut errors = Vec::new();
         for item in parser.by_ref() {

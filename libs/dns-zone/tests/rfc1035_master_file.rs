@@ -150,11 +150,11 @@ const ERRORS: &[(&str, &str)] = &[
     ("@ A 192.0.2.1 )", "2:15: unbalanced parenthesis"),
     (
         "$INCLUDE other.zone",
-        "2:1: unsupported: $INCLUDE (no file system here)",
+        "2:10: $INCLUDE other.zone: there is no file tree to include from here",
     ),
     (
         "$FOO bar",
-        "2:1: expected $ORIGIN, $TTL or $INCLUDE, found \"$FOO\"",
+        "2:1: expected $ORIGIN, $TTL, $INCLUDE or $GENERATE, found \"$FOO\"",
     ),
     (
         "a..b A 192.0.2.1",

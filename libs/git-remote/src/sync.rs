@@ -25,10 +25,10 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(120);
 /// Idle timeout of the TCP connection to the git server.
 const TCP_IDLE: Duration = Duration::from_secs(60);
 
-/// A file of the repository's top directory.
+/// A file of the repository.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RepoFile {
-    /// File name.
+    /// Path from the repository root (`/` between directories).
     pub name: String,
     /// Contents.
     pub contents: Vec<u8>,
@@ -69,11 +69,12 @@ impl fmt::Display for SyncError {
 /// What a poll of [`Sync`] produced.
 #[derive(Debug)]
 pub enum SyncEvent {
-    /// A new commit: the files of its top directory.
+    /// A new commit: its files.
     Updated {
         /// The commit.
         head: ObjectId,
-        /// Its top-level files (subdirectories are not zones).
+        /// Its files, subdirectories included (zone files may `$INCLUDE`
+        /// them).
         files: Vec<RepoFile>,
     },
     /// The branch had not moved.
@@ -449,9 +450,11 @@ impl Sync {
             .add_pack(&fetched.pack, &Limits::default())
             .map_err(|e| objects(&e))?;
         let files = self.store.files(&fetched.head).map_err(|e| objects(&e))?;
-        let top: Vec<RepoFile> = files
+        // Symbolic links below the top are left out: their blob is the
+        // link's target, not a file of the tree to include.
+        let all: Vec<RepoFile> = files
             .iter()
-            .filter(|f| !f.path.contains(&b'/'))
+            .filter(|f| f.mode.is_file() || !f.path.contains(&b'/'))
             .map(|f| RepoFile {
                 name: String::from_utf8_lossy(&f.path).into_owned(),
                 contents: f.data.to_vec(),
@@ -465,7 +468,7 @@ impl Sync {
         self.refname = Some(fetched.refname);
         Ok(SyncEvent::Updated {
             head: fetched.head,
-            files: top,
+            files: all,
         })
     }
 

@@ -7,6 +7,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod debsrc;
 pub mod dns;
 pub mod gitserver;
 pub mod net;

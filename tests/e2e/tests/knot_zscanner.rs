@@ -3,11 +3,9 @@
 //!
 //! The cases (`tests/libzscanner/data/*.in` with the expected `*.out`) are
 //! GPL, so they are not in this repository: the test fetches the `knot`
-//! Debian source package with `apt-get source`, from a `deb-src` entry
-//! derived from the machine's configured Debian mirror, with a private
-//! sources list, list directory and cache (the system's apt configuration
-//! and state are not touched), and keeps the extracted cases under
-//! `target/knot-zscanner/` so that later runs are offline and fast.
+//! Debian source package with `apt-get source` ([`e2e::debsrc`]) and keeps
+//! the extracted cases under `target/knot-zscanner/` so that later runs are
+//! offline and fast.
 //!
 //! Knot's `zscanner-tool -m 2 . FILE` prints, for each record, its owner,
 //! class, TTL, type and RDATA in hex, and for each rejected line `WARNG=`
@@ -16,28 +14,18 @@
 //! `.`, default TTL 0 as the tool has) and compare the sequence: the same
 //! records with the same bytes, and an error wherever Knot reports one.
 //! Error codes are not compared (ours are messages, not Knot's codes).
+//!
+//! `$INCLUDE` cases read the case directory as the zone tree (Knot's test
+//! copies `includes/` next to the cases). Their absolute paths
+//! (`@TMPDIR@/…`, the test's temporary directory) become `./…`: we refuse
+//! absolute paths by design (the tree is the only file system), and the
+//! point of those lines is the inclusion, which this keeps comparable.
 
-use dns_zone::{Name, ZoneParser};
-use e2e::repo_root;
-use std::fs::File;
-use std::os::fd::AsRawFd;
+use dns_zone::{IncludeError, IncludeFiles, Name, ZoneParser};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-const UNSUPPORTED_TYPE: &str = "a record type our parser does not support (it is not in \
-     the list of issue 5, and the parser rejects its mnemonic rather than guessing)";
-
-const INCLUDE: &str = "$INCLUDE of a file: the parser has no file system (a unikernel \
-     reads zones from git), so it reports $INCLUDE as unsupported; the case's expected \
-     output needs the included records";
 
 /// Cases not run, each with the reason. Every other case must agree.
 const SKIPPED: &[(&str, &str)] = &[
-    (
-        "00-2_general",
-        "CR LF line ends: Knot stops at the first CR (ZS_DOS_NEWLINE); RFC 1035 \
-      §5.1 says nothing of CR, and BIND and we read CR LF files",
-    ),
     (
         "04-1_ORIGIN",
         "a relative $ORIGIN: Knot stops (ZS_BAD_ORIGIN); BIND and we append the \
@@ -48,14 +36,10 @@ const SKIPPED: &[(&str, &str)] = &[
         "an unescaped `%` in $ORIGIN: Knot stops (ZS_BAD_ORIGIN); RFC 1035 \
       §5.1 does not reserve `%`, and BIND and we accept it",
     ),
-    ("06-0_INCLUDE", INCLUDE),
-    ("06-5_INCLUDE", INCLUDE),
-    ("06-6_INCLUDE", INCLUDE),
-    ("06-8_INCLUDE", INCLUDE),
-    ("20_RT", UNSUPPORTED_TYPE),
-    ("23_MINFO", UNSUPPORTED_TYPE),
-    ("30_KEY", UNSUPPORTED_TYPE),
-    ("32_APL", UNSUPPORTED_TYPE),
+    ("20_RT", "type RT: added by the types work"),
+    ("23_MINFO", "type MINFO: added by the types work"),
+    ("30_KEY", "type KEY: added by the types work"),
+    ("32_APL", "type APL: added by the types work"),
     (
         "36_RRSIG",
         "RRSIG (and the other DNSSEC-signing types) only in RFC 3597 generic form: \
@@ -65,7 +49,7 @@ const SKIPPED: &[(&str, &str)] = &[
         "37_NSEC",
         "NSEC only in RFC 3597 generic form (see 36_RRSIG)",
     ),
-    ("38_DHCID", UNSUPPORTED_TYPE),
+    ("38_DHCID", "type DHCID: added by the types work"),
     (
         "39_NSEC3",
         "NSEC3 only in RFC 3597 generic form (see 36_RRSIG)",
@@ -74,20 +58,46 @@ const SKIPPED: &[(&str, &str)] = &[
         "40_NSEC3PARAM",
         "NSEC3PARAM only in RFC 3597 generic form (see 36_RRSIG)",
     ),
-    ("42_LOC", UNSUPPORTED_TYPE),
-    ("43_EUI48", UNSUPPORTED_TYPE),
-    ("44_EUI64", UNSUPPORTED_TYPE),
-    ("45_NID", UNSUPPORTED_TYPE),
-    ("46_L32", UNSUPPORTED_TYPE),
-    ("47_L64", UNSUPPORTED_TYPE),
-    ("48_LP", UNSUPPORTED_TYPE),
-    ("55_CSYNC", UNSUPPORTED_TYPE),
+    ("42_LOC", "type LOC: added by the types work"),
+    ("43_EUI48", "type EUI48: added by the types work"),
+    ("44_EUI64", "type EUI64: added by the types work"),
+    ("45_NID", "type NID: added by the types work"),
+    ("46_L32", "type L32: added by the types work"),
+    ("47_L64", "type L64: added by the types work"),
+    ("48_LP", "type LP: added by the types work"),
+    ("55_CSYNC", "type CSYNC: added by the types work"),
 ];
 
 /// Single outcomes where we knowingly decide otherwise than Knot: (case,
 /// 1-based outcome, reason). A listed outcome that agrees fails the test,
-/// so the list stays true.
+/// so the list stays true. Where Knot's outcome is a fatal error (it stops
+/// reading), the comparison ends there.
 const DEVIATIONS: &[(&str, usize, &str)] = &[
+    (
+        "00-2_general",
+        1,
+        "CR LF line ends: Knot stops at the first CR (ZS_DOS_NEWLINE); BIND reads \
+      CR LF files (a CR ends a line there) and so do we (issue 13: zone files edited on Windows)",
+    ),
+    (
+        "06-1_INCLUDE",
+        1,
+        "a relative origin in $INCLUDE: Knot stops; BIND and we append the current \
+      origin, as for $ORIGIN (see 04-1_ORIGIN)",
+    ),
+    (
+        "06-2_INCLUDE",
+        1,
+        "an unescaped `%` in the $INCLUDE origin: as 04-2_ORIGIN",
+    ),
+    ("06-0_INCLUDE", 8, TTL_AFTER_INCLUDE),
+    ("06-0_INCLUDE", 11, TTL_AFTER_INCLUDE),
+    ("06-0_INCLUDE", 14, TTL_AFTER_INCLUDE),
+    ("06-0_INCLUDE", 17, TTL_AFTER_INCLUDE),
+    ("06-0_INCLUDE", 20, TTL_AFTER_INCLUDE),
+    ("06-0_INCLUDE", 23, TTL_AFTER_INCLUDE),
+    ("06-6_INCLUDE", 2, INCLUDED_ERROR),
+    ("06-7_INCLUDE", 2, INCLUDED_ERROR),
     (
         "00-0_general",
         13,
@@ -170,6 +180,15 @@ const DEVIATIONS: &[(&str, usize, &str)] = &[
       BIND and we reject it, Knot (and NSD) accept it",
     ),
 ];
+
+const TTL_AFTER_INCLUDE: &str = "a $TTL set inside an included file: Knot restores the \
+     including file's default TTL after the $INCLUDE; BIND and NSD keep the included file's \
+     (checked with named-checkzone 9.18 and nsd-checkzone 4.6), and so do we (RFC 1035 §5.1 \
+     restores only the origin)";
+
+const INCLUDED_ERROR: &str = "after an error inside an included file, Knot reports a \
+     second, fatal error at the $INCLUDE line (ZS_UNPROCESSED_INCLUDE) and stops; we report the \
+     error once, where it is in the included file (file:line:column), and read on";
 
 const DOUBLE_AT: &str = "`@@`: only a lone `@` stands for the origin (RFC 1035 §5.1); \
      BIND, NSD and we read `@@` as a label of two `@`, Knot rejects it";
@@ -266,10 +285,34 @@ fn expected(out: &str) -> Vec<Outcome> {
     outcomes
 }
 
-/// What our parser makes of an `.in` file, with the source line of each item.
-fn ours(input: &[u8]) -> Vec<(Outcome, u32)> {
+/// The case directory as the tree `$INCLUDE` reads.
+struct CaseDir<'a>(&'a Path);
+
+impl IncludeFiles for CaseDir<'_> {
+    fn read(&mut self, path: &str) -> Result<Vec<u8>, IncludeError> {
+        let at = self.0.join(path);
+        if at.is_dir() {
+            return Err(IncludeError::Refused("a directory".into()));
+        }
+        std::fs::read(&at).map_err(|_| IncludeError::NotFound)
+    }
+}
+
+/// What our parser makes of an `.in` file in `dir` (its `$INCLUDE` tree),
+/// with the source line of each item.
+fn ours(input: &[u8], dir: &Path, own_path: &str) -> Vec<(Outcome, u32)> {
+    let text = String::from_utf8_lossy(input).replace("@TMPDIR@", ".");
+    let input = if text.as_bytes() == input {
+        input.to_vec()
+    } else {
+        text.into_bytes()
+    };
+    let mut tree = CaseDir(dir);
     let mut outcomes = Vec::new();
-    for item in ZoneParser::new(input, Name::root()).with_default_ttl(0) {
+    for item in ZoneParser::new(&input, Name::root())
+        .with_default_ttl(0)
+        .with_includes(&mut tree, own_path)
+    {
         match item {
             Ok(entry) => {
                 let mut owner = Vec::new();
@@ -299,11 +342,18 @@ fn ours(input: &[u8]) -> Vec<(Outcome, u32)> {
 
 /// Compares one case; `Ok` counts the outcomes compared and the
 /// deviations used, `Err` describes the first disagreement.
-fn check_case(name: &str, input: &[u8], out: &str) -> Result<(usize, usize), String> {
+fn check_case(name: &str, input: &[u8], dir: &Path, out: &str) -> Result<(usize, usize), String> {
     let want = expected(out);
-    let got = ours(input);
+    let got = ours(input, dir, &format!("{name}.in"));
     let mut deviations = 0;
     for (i, w) in want.iter().enumerate() {
+        let deviation = DEVIATIONS
+            .iter()
+            .any(|(case, outcome, _)| *case == name && *outcome == i + 1);
+        if deviation && matches!(w, Outcome::Error { fatal: true, .. }) {
+            // Knot stops here, we read on: nothing more to compare.
+            return Ok((i + 1, deviations + 1));
+        }
         let Some((g, line)) = got.get(i) else {
             return Err(format!(
                 "{name}: Knot has {} outcomes, we stop after {}; next expected: {w}",
@@ -315,9 +365,6 @@ fn check_case(name: &str, input: &[u8], out: &str) -> Result<(usize, usize), Str
             (Outcome::Error { .. }, Outcome::Error { .. }) => true,
             (a, b) => a == b,
         };
-        let deviation = DEVIATIONS
-            .iter()
-            .any(|(case, outcome, _)| *case == name && *outcome == i + 1);
         if deviation {
             if agree {
                 return Err(format!(
@@ -351,191 +398,10 @@ fn check_case(name: &str, input: &[u8], out: &str) -> Result<(usize, usize), Str
     Ok((want.len(), deviations))
 }
 
-// ---------------------------------------------------------------------------
-// Fetching the cases
-
-/// The Debian mirror and keyring of the machine's first `deb` source for
-/// the main archive of its release, as a `deb-src` line for `main`.
-fn deb_src_line() -> String {
-    let os_release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
-    let codename = os_release
-        .lines()
-        .find_map(|l| l.strip_prefix("VERSION_CODENAME="))
-        .map(|c| c.trim_matches('"').to_string())
-        .expect("VERSION_CODENAME in /etc/os-release (a Debian machine)");
-    // (types, uris, suites, signed-by) of every configured source.
-    type Source = (Vec<String>, Vec<String>, Vec<String>, Option<String>);
-    let mut sources: Vec<Source> = Vec::new();
-    let mut files = vec![PathBuf::from("/etc/apt/sources.list")];
-    if let Ok(dir) = std::fs::read_dir("/etc/apt/sources.list.d") {
-        let mut more: Vec<PathBuf> = dir.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        more.sort();
-        files.extend(more);
-    }
-    for file in files {
-        let Ok(text) = std::fs::read_to_string(&file) else {
-            continue;
-        };
-        let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("");
-        if ext == "sources" {
-            // deb822 stanzas, separated by blank lines.
-            for stanza in text.split("\n\n") {
-                let field = |key: &str| {
-                    stanza.lines().find_map(|l| {
-                        let (k, v) = l.split_once(':')?;
-                        k.trim()
-                            .eq_ignore_ascii_case(key)
-                            .then(|| v.split_whitespace().map(str::to_string).collect::<Vec<_>>())
-                    })
-                };
-                if field("Enabled").is_some_and(|v| v.first().is_some_and(|v| v == "no")) {
-                    continue;
-                }
-                sources.push((
-                    field("Types").unwrap_or_default(),
-                    field("URIs").unwrap_or_default(),
-                    field("Suites").unwrap_or_default(),
-                    field("Signed-By").and_then(|v| v.first().cloned()),
-                ));
-            }
-        } else if ext == "list" || file.ends_with("sources.list") {
-            for line in text.lines().map(str::trim) {
-                if line.starts_with('#') || line.is_empty() {
-                    continue;
-                }
-                let mut words: Vec<&str> = line.split_whitespace().collect();
-                let kind = words.remove(0).to_string();
-                let mut signed_by = None;
-                if words.first().is_some_and(|w| w.starts_with('[')) {
-                    while let Some(w) = (!words.is_empty()).then(|| words.remove(0)) {
-                        let w = w.trim_start_matches('[');
-                        if let Some(k) = w.strip_prefix("signed-by=") {
-                            signed_by = Some(k.trim_end_matches(']').to_string());
-                        }
-                        if w.ends_with(']') {
-                            break;
-                        }
-                    }
-                }
-                if words.len() >= 2 {
-                    sources.push((
-                        vec![kind],
-                        vec![words[0].to_string()],
-                        vec![words[1].to_string()],
-                        signed_by,
-                    ));
-                }
-            }
-        }
-    }
-    let (uri, signed_by) = sources
-        .iter()
-        .filter(|(types, ..)| types.iter().any(|t| t == "deb" || t == "deb-src"))
-        .find_map(|(_, uris, suites, signed_by)| {
-            let uri = uris.first()?;
-            suites
-                .contains(&codename)
-                .then(|| (uri.clone(), signed_by.clone()))
-        })
-        .unwrap_or_else(|| {
-            panic!("no Debian source for `{codename}` in /etc/apt/sources.list{{,.d/*}}")
-        });
-    let keyring = signed_by
-        .filter(|k| Path::new(k).exists())
-        .unwrap_or_else(|| "/usr/share/keyrings/debian-archive-keyring.gpg".to_string());
-    format!("deb-src [signed-by={keyring}] {uri} {codename} main\n")
-}
-
-fn run(command: &mut Command, what: &str) {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("run {what}: {e}"));
-    assert!(
-        output.status.success(),
-        "{what} failed ({}):\n{}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// The `tests/libzscanner` directory of the knot source package, fetched
-/// once into `target/knot-zscanner/`.
+/// The `tests/libzscanner` directory of the knot source package.
 fn zscanner_cases() -> PathBuf {
-    let cache = repo_root().join("target/knot-zscanner");
-    std::fs::create_dir_all(&cache).expect("create the cache directory");
-    // One fetch at a time, across test processes.
-    let lock = File::create(cache.join(".lock")).expect("create the lock file");
-    // SAFETY: flock on a file descriptor we own; released when `lock` drops.
-    assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
-    let done = cache.join("libzscanner");
-    if done.join("data").is_dir() {
-        return done;
-    }
-    let apt = cache.join("apt");
-    let _ = std::fs::remove_dir_all(&apt);
-    for dir in ["lists/partial", "cache/archives/partial", "download"] {
-        std::fs::create_dir_all(apt.join(dir)).expect("create apt dirs");
-    }
-    let sources = apt.join("sources.list");
-    std::fs::write(&sources, deb_src_line()).expect("write the private sources list");
-    let options = [
-        format!("Dir::Etc::SourceList={}", sources.display()),
-        "Dir::Etc::SourceParts=/dev/null".to_string(),
-        format!("Dir::State::Lists={}", apt.join("lists").display()),
-        format!("Dir::Cache={}", apt.join("cache").display()),
-        // Downloads go to our directory as root; apt's _apt user cannot
-        // write there.
-        "APT::Sandbox::User=root".to_string(),
-    ];
-    let apt_get = |args: &[&str]| {
-        let mut command = Command::new("apt-get");
-        command.arg("-q");
-        for o in &options {
-            command.arg("-o").arg(o);
-        }
-        command.args(args).current_dir(apt.join("download"));
-        command
-    };
-    run(
-        &mut apt_get(&["update"]),
-        "apt-get update (private sources list)",
-    );
-    run(
-        &mut apt_get(&["source", "--download-only", "knot"]),
-        "apt-get source --download-only knot",
-    );
-    let orig = std::fs::read_dir(apt.join("download"))
-        .expect("read the download dir")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.contains(".orig.tar."))
-                && p.extension().and_then(|e| e.to_str()) != Some("asc")
-        })
-        .expect("the knot source package has an .orig tarball");
-    let extract = cache.join("extract");
-    let _ = std::fs::remove_dir_all(&extract);
-    std::fs::create_dir_all(&extract).expect("create the extract dir");
-    run(
-        Command::new("tar")
-            .arg("-xf")
-            .arg(&orig)
-            .arg("-C")
-            .arg(&extract)
-            .args(["--wildcards", "*/tests/libzscanner/*"]),
-        "tar (extract tests/libzscanner)",
-    );
-    let source_dir = std::fs::read_dir(&extract)
-        .expect("read the extract dir")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .next()
-        .expect("the tarball has a top directory");
-    std::fs::rename(source_dir.join("tests/libzscanner"), &done).expect("move the cases");
-    let _ = std::fs::remove_dir_all(&extract);
-    let _ = std::fs::remove_dir_all(&apt);
-    done
+    e2e::debsrc::source_members("knot", "knot-zscanner", &["*/tests/libzscanner/*"])
+        .join("tests/libzscanner")
 }
 
 #[test]
@@ -561,7 +427,7 @@ fn knot_zscanner_cases_agree() {
         let input = std::fs::read(dir.join("data").join(format!("{case}.in"))).expect("case .in");
         let out =
             std::fs::read_to_string(dir.join("data").join(format!("{case}.out"))).expect(".out");
-        match check_case(case, &input, &out) {
+        match check_case(case, &input, &dir.join("data"), &out) {
             Ok((n, d)) => {
                 passed += 1;
                 outcomes += n;
@@ -577,4 +443,49 @@ fn knot_zscanner_cases_agree() {
         failures.len()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Issue 13: zone files edited on Windows. Every case with its line ends
+/// turned into CR LF reads as the original does (BIND reads CR LF files;
+/// Knot stops at the first CR, see 00-2_general). Cases with a string
+/// running over lines are left out: a CR inside quotes is kept, as BIND
+/// keeps it.
+#[test]
+fn knot_cases_with_crlf_line_ends_read_as_with_lf() {
+    let dir = zscanner_cases();
+    let list = std::fs::read_to_string(dir.join("TESTS")).expect("the TESTS list");
+    let data = dir.join("data");
+    let (mut compared, mut outcomes) = (0, 0);
+    for case in list.split_whitespace() {
+        let input = std::fs::read(data.join(format!("{case}.in"))).expect("case .in");
+        let lf = ours(&input, &data, &format!("{case}.in"));
+        let spans_lines = lf.iter().any(|(o, _)| match o {
+            Outcome::Record { rdata, .. } => rdata.contains(&b'\n'),
+            Outcome::Error { .. } => false,
+        });
+        if spans_lines {
+            continue;
+        }
+        let crlf: Vec<u8> = input
+            .iter()
+            .flat_map(|&b| {
+                if b == b'\n' {
+                    vec![b'\r', b'\n']
+                } else {
+                    vec![b]
+                }
+            })
+            .collect();
+        let with_cr = ours(&crlf, &data, &format!("{case}.in"));
+        let lines = |v: &[(Outcome, u32)]| {
+            v.iter()
+                .map(|(o, l)| format!("{l}: {o}"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(lines(&with_cr), lines(&lf), "{case} with CR LF");
+        compared += 1;
+        outcomes += lf.len();
+    }
+    println!("{compared} knot cases read the same with CR LF line ends ({outcomes} outcomes)");
+    assert!(compared > 70, "only {compared} cases compared");
 }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use dns_zone::{Name, Zone, ZoneErrors};
+use dns_zone::{IncludeError, IncludeFiles, Name, Zone, ZoneErrors};
 
 /// Zone-file subcommands.
 #[derive(Debug, Subcommand)]
@@ -20,18 +20,26 @@ pub enum ZoneCommand {
         /// The previous version of the zone file.
         #[arg(long)]
         old: Option<PathBuf>,
+        /// The tree `$INCLUDE` may read from (paths relative to it first,
+        /// then to the including file; nothing outside it is read); defaults
+        /// to the zone file's directory.
+        #[arg(long)]
+        root: Option<PathBuf>,
     },
 }
 
 /// Runs a zone subcommand.
 pub fn run(cmd: ZoneCommand) -> ExitCode {
     match cmd {
-        ZoneCommand::Check { file, origin, old } => {
-            match check(&file, origin.as_deref(), old.as_deref()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(()) => ExitCode::FAILURE,
-            }
-        }
+        ZoneCommand::Check {
+            file,
+            origin,
+            old,
+            root,
+        } => match check(&file, origin.as_deref(), old.as_deref(), root.as_deref()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(()) => ExitCode::FAILURE,
+        },
     }
 }
 
@@ -55,8 +63,62 @@ fn origin_for(file: &Path, origin: Option<&str>) -> Result<Name, String> {
         .map_err(|e| format!("{}: bad origin {text:?}: {e}", file.display()))
 }
 
+/// A directory as the tree `$INCLUDE` reads from: no symbolic link is
+/// followed, so nothing outside it is read.
+struct Directory<'a>(&'a Path);
+
+impl IncludeFiles for Directory<'_> {
+    fn read(&mut self, path: &str) -> Result<Vec<u8>, IncludeError> {
+        let mut at = self.0.to_path_buf();
+        for component in path.split('/') {
+            at.push(component);
+            match std::fs::symlink_metadata(&at) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(IncludeError::Refused(
+                        "a symbolic link (not followed: it could lead outside the tree)".into(),
+                    ))
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(IncludeError::NotFound)
+                }
+                Err(e) => return Err(IncludeError::Refused(e.to_string())),
+            }
+        }
+        if at.is_dir() {
+            return Err(IncludeError::Refused("a directory, not a file".into()));
+        }
+        std::fs::read(&at).map_err(|e| IncludeError::Refused(e.to_string()))
+    }
+}
+
+/// The tree for `$INCLUDE` and the file's path in it: `root`, or the
+/// file's directory.
+fn tree_of(file: &Path, root: Option<&Path>) -> Result<(PathBuf, String), String> {
+    let absolute = std::fs::canonicalize(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let root = match root {
+        Some(r) => std::fs::canonicalize(r).map_err(|e| format!("--root {}: {e}", r.display()))?,
+        None => absolute
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("/")),
+    };
+    let inside = absolute.strip_prefix(&root).map_err(|_| {
+        format!(
+            "{}: the zone file is not inside --root {}",
+            file.display(),
+            root.display()
+        )
+    })?;
+    let own: Vec<String> = inside
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Ok((root, own.join("/")))
+}
+
 /// Reads, parses and validates; prints diagnostics. `None` when it failed.
-fn load(file: &Path, origin: &Name) -> Option<Zone> {
+fn load(file: &Path, origin: &Name, root: Option<&Path>) -> Option<Zone> {
     let shown = file.display().to_string();
     let text = match std::fs::read(file) {
         Ok(t) => t,
@@ -65,19 +127,35 @@ fn load(file: &Path, origin: &Name) -> Option<Zone> {
             return None;
         }
     };
-    match Zone::parse(&text, origin.clone()) {
+    let (root, own) = match tree_of(file, root) {
+        Ok(tree) => tree,
+        Err(e) => {
+            eprintln!("{e}");
+            return None;
+        }
+    };
+    // Included files are shown as paths under the root.
+    let place = |d: &dns_zone::Diagnostic| match &d.file {
+        Some(f) => root.join(f).display().to_string(),
+        None => shown.clone(),
+    };
+    let mut tree = Directory(&root);
+    match Zone::parse_with_includes(&text, origin.clone(), &mut tree, &own) {
         Ok((zone, warnings)) => {
             for w in &warnings {
-                eprintln!("{}", warning(w, &shown));
+                eprintln!("{}", warning(w, &place(w)));
             }
             Some(zone)
         }
         Err(ZoneErrors { errors, warnings }) => {
             for w in &warnings {
-                eprintln!("{}", warning(w, &shown));
+                eprintln!("{}", warning(w, &place(w)));
             }
             for e in &errors {
-                eprintln!("{}", e.display_in(&shown));
+                let mut e = e.clone();
+                let file = place(&e);
+                e.file = None;
+                eprintln!("{}", e.display_in(&file));
             }
             None
         }
@@ -92,11 +170,16 @@ fn warning(w: &dns_zone::Diagnostic, file: &str) -> String {
     }
 }
 
-fn check(file: &Path, origin: Option<&str>, old: Option<&Path>) -> Result<(), ()> {
+fn check(
+    file: &Path,
+    origin: Option<&str>,
+    old: Option<&Path>,
+    root: Option<&Path>,
+) -> Result<(), ()> {
     let origin = origin_for(file, origin).map_err(|e| eprintln!("{e}"))?;
-    let zone = load(file, &origin).ok_or(())?;
+    let zone = load(file, &origin, root).ok_or(())?;
     if let Some(old_file) = old {
-        let old_zone = load(old_file, &origin).ok_or(())?;
+        let old_zone = load(old_file, &origin, None).ok_or(())?;
         if let Err(error) = zone.check_successor(&old_zone) {
             eprintln!(
                 "{}: the zone {error}; the old version is {}",

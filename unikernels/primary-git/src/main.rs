@@ -91,7 +91,7 @@ mod host {
     const HOST_ARGS: &[ArgSpec] = &[ArgSpec {
         name: "zones-dir",
         kind: ArgKind::Value { metavar: "DIR", default: None },
-        help: "host-process build: serve the zone files in DIR (one file per zone, named after it; _keys files are not served) instead of --remote",
+        help: "host-process build: serve the zone files in DIR (one file per zone, named after it; _keys files are not served; files in subdirectories may be $INCLUDEd) instead of --remote",
     }];
 
     /// Every line the process prints, prefixed with the wall-clock time.
@@ -107,17 +107,38 @@ mod host {
         std::process::exit(bootargs::EXIT_USAGE)
     }
 
-    /// Every regular file directly in `dir`.
+    /// Deepest directory read under `--zones-dir` (as git trees are bounded).
+    const MAX_DIR_DEPTH: usize = 16;
+
+    /// Every regular file under `dir`, with its path from `dir`: the zones
+    /// are the top-level ones, the rest may be `$INCLUDE`d. Hidden entries
+    /// (`.git`, editors' files) are skipped, and symbolic links are never
+    /// followed, so nothing outside `dir` is read.
     fn read_repository(dir: &Path) -> std::io::Result<Vec<ZoneFile>> {
         let mut files = Vec::new();
-        for entry in std::fs::read_dir(dir)? {
-            let entry = entry?;
-            if entry.file_type()?.is_file() {
+        let mut pending = vec![(dir.to_path_buf(), String::new())];
+        while let Some((path, prefix)) = pending.pop() {
+            for entry in std::fs::read_dir(&path)? {
+                let entry = entry?;
                 let name = entry.file_name().to_string_lossy().into_owned();
-                files.push(ZoneFile {
-                    name,
-                    contents: std::fs::read(entry.path())?,
-                });
+                if !prefix.is_empty() && name.starts_with('.') {
+                    continue;
+                }
+                let kind = entry.file_type()?;
+                let relative = format!("{prefix}{name}");
+                if kind.is_file() {
+                    files.push(ZoneFile {
+                        name: relative,
+                        contents: std::fs::read(entry.path())?,
+                    });
+                } else if kind.is_dir() && !name.starts_with('.') {
+                    if prefix.matches('/').count() >= MAX_DIR_DEPTH {
+                        return Err(std::io::Error::other(format!(
+                            "{relative}: more than {MAX_DIR_DEPTH} directories deep"
+                        )));
+                    }
+                    pending.push((entry.path(), format!("{relative}/")));
+                }
             }
         }
         files.sort_by(|a, b| a.name.cmp(&b.name));

@@ -1,7 +1,10 @@
 //! Errors of the master-file parser.
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use core::fmt;
+
+use super::include::IncludeProblem;
 
 use crate::name::NameError;
 use crate::rdata::RdataError;
@@ -19,6 +22,9 @@ pub struct ParseError {
     pub column: u32,
     /// What went wrong.
     pub kind: ParseErrorKind,
+    /// The `$INCLUDE`d file the error is in (its path in the tree), or
+    /// `None` for the file being parsed.
+    pub file: Option<Arc<str>>,
 }
 
 /// What went wrong while parsing.
@@ -58,19 +64,49 @@ pub enum ParseErrorKind {
     NoOwner,
     /// No TTL in the record, no `$TTL` and no earlier TTL to inherit.
     NoTtl,
+    /// An `$INCLUDE` that cannot be followed.
+    Include {
+        /// The path as written.
+        path: String,
+        /// What is wrong with it.
+        problem: IncludeProblem,
+    },
+    /// A `$GENERATE` template that does not expand, or expands to a bad
+    /// record.
+    Generate {
+        /// What is wrong.
+        problem: String,
+    },
+    /// A `$GENERATE` that would make more records than allowed
+    /// ([`super::generate::MAX_GENERATE`] per directive,
+    /// [`super::generate::MAX_GENERATED_PER_ZONE`] per zone).
+    TooManyGenerated {
+        /// Records the directive would make.
+        count: u64,
+        /// Records it may make.
+        limit: u64,
+    },
+    /// The file starts with a UTF-8 byte-order mark.
+    ByteOrderMark,
 }
 
 impl ParseError {
     pub(crate) fn new(line: u32, column: u32, kind: ParseErrorKind) -> Self {
-        Self { line, column, kind }
+        Self {
+            line,
+            column,
+            kind,
+            file: None,
+        }
     }
 
-    /// Formats as `file:line:column: message`.
+    /// Formats as `file:line:column: message`, where `file` is the
+    /// included file the error is in, or else `file`.
     pub fn display_in<'a>(&'a self, file: &'a str) -> impl fmt::Display + 'a {
         struct In<'a>(&'a ParseError, &'a str);
         impl fmt::Display for In<'_> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}:{}", self.1, self.0)
+                write!(f, "{}:{}", self.0.file.as_deref().unwrap_or(self.1), self.0)
             }
         }
         In(self, file)
@@ -97,6 +133,16 @@ impl fmt::Display for ParseErrorKind {
             }
             Self::NoOwner => f.write_str("no owner name: the first record must not be indented"),
             Self::NoTtl => f.write_str("no TTL: give one in the record or with $TTL"),
+            Self::Include { path, problem } => write!(f, "$INCLUDE {path}: {problem}"),
+            Self::Generate { problem } => write!(f, "$GENERATE: {problem}"),
+            Self::TooManyGenerated { count, limit } => write!(
+                f,
+                "$GENERATE: the range makes {count} records, more than the {limit} allowed"
+            ),
+            Self::ByteOrderMark => f.write_str(
+                "the file starts with a UTF-8 byte-order mark (bytes EF BB BF), which BIND and \
+                 NSD do not accept either: save it without one",
+            ),
         }
     }
 }

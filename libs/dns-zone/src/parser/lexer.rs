@@ -69,7 +69,66 @@ pub(crate) struct Lexer<'a> {
     pending: Option<ParseError>,
 }
 
+/// Where a lexer stands in its input, kept while another input is read
+/// (the parser reads an `$INCLUDE`d file, then comes back).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LexState {
+    pos: usize,
+    line: u32,
+    line_start: usize,
+    depth: u32,
+    open_paren: (u32, u32),
+    at_line_start: bool,
+    pending: Option<ParseError>,
+}
+
+impl LexState {
+    /// The state at the start of an input.
+    pub fn start() -> Self {
+        Self {
+            line: 1,
+            at_line_start: true,
+            ..Self::default()
+        }
+    }
+
+    /// The unbalanced-parenthesis error met by the last skip, if any.
+    pub fn take_pending(&mut self) -> Option<ParseError> {
+        self.pending.take()
+    }
+}
+
 impl<'a> Lexer<'a> {
+    /// Goes on lexing `src` from `state` (taken from a lexer of the same
+    /// `src` by [`Lexer::suspend`]).
+    pub fn resume(src: &'a [u8], state: LexState) -> Self {
+        Self {
+            src,
+            pos: state.pos,
+            line: state.line,
+            line_start: state.line_start,
+            depth: state.depth,
+            open_paren: state.open_paren,
+            at_line_start: state.at_line_start,
+            peeked: None,
+            pending: state.pending,
+        }
+    }
+
+    /// Where this lexer stands, between two logical lines (nothing peeked).
+    pub fn suspend(self) -> LexState {
+        debug_assert!(self.peeked.is_none(), "suspended between lines");
+        LexState {
+            pos: self.pos,
+            line: self.line,
+            line_start: self.line_start,
+            depth: self.depth,
+            open_paren: self.open_paren,
+            at_line_start: self.at_line_start,
+            pending: self.pending,
+        }
+    }
+
     pub fn new(src: &'a [u8]) -> Self {
         Self {
             src,

@@ -89,9 +89,8 @@ impl Zone {
         entries.retain(|e| {
             let inside = origin.zone_of(&e.owner);
             if !inside {
-                errors.push(Diagnostic::at(
-                    e.line,
-                    e.column,
+                errors.push(Diagnostic::of(
+                    e,
                     format!(
                         "{} is outside the zone {}",
                         name_to_string(&e.owner),
@@ -103,13 +102,15 @@ impl Zone {
         });
 
         // Canonical order of owners, then types, then file order (so the
-        // first record of each RRset in the file comes first). The name keys
+        // first record of each RRset in the file comes first: the sort is
+        // stable, and entries come in file order, included files in place).
+        // The name keys
         // are computed once: comparing hickory names label by label is
         // several times slower on large zones.
         let mut key = Vec::new();
         entries.sort_by_cached_key(|e| {
             canonical_key(&e.owner, &mut key);
-            (key.clone(), code(e.rtype), e.line, e.column)
+            (key.clone(), code(e.rtype))
         });
 
         let mut nodes: Vec<(Name, Node)> = Vec::new();
@@ -131,9 +132,8 @@ impl Zone {
                 let first = &group[0];
                 for e in group {
                     if e.ttl != first.ttl {
-                        warnings.push(Diagnostic::at(
-                            e.line,
-                            e.column,
+                        warnings.push(Diagnostic::of(
+                            e,
                             format!(
                                 "TTL {} differs from TTL {} of the first {} record of {}; using {}",
                                 e.ttl,
@@ -155,30 +155,26 @@ impl Zone {
                     RecordType::SOA => {
                         soa_count += rdatas.len();
                         if owner != origin {
-                            errors.push(Diagnostic::at(
-                                first.line,
-                                first.column,
+                            errors.push(Diagnostic::of(
+                                first,
                                 format!("SOA record at {}, not at the zone apex", label()),
                             ));
                         } else if rdatas.len() > 1 {
-                            errors.push(Diagnostic::at(
-                                group[1].line,
-                                group[1].column,
+                            errors.push(Diagnostic::of(
+                                &group[1],
                                 "more than one SOA record at the apex".into(),
                             ));
                         }
                     }
                     RecordType::CNAME if rdatas.len() > 1 => {
-                        errors.push(Diagnostic::at(
-                            first.line,
-                            first.column,
+                        errors.push(Diagnostic::of(
+                            first,
                             format!("more than one CNAME record at {}", label()),
                         ));
                     }
                     RecordType::DNAME if rdatas.len() > 1 => {
-                        errors.push(Diagnostic::at(
-                            first.line,
-                            first.column,
+                        errors.push(Diagnostic::of(
+                            first,
                             format!("more than one DNAME record at {}", label()),
                         ));
                     }
@@ -199,9 +195,8 @@ impl Zone {
                         .rev()
                         .find(|e| e.owner == owner && e.rtype == other.rtype)
                         .expect("entry of the set");
-                    errors.push(Diagnostic::at(
-                        e.line,
-                        e.column,
+                    errors.push(Diagnostic::of(
+                        e,
                         format!(
                             "CNAME and other data ({}) at {}",
                             crate::type_mnemonic(other.rtype),
@@ -361,7 +356,7 @@ impl Zone {
         if errors.is_empty() {
             Ok((zone, warnings))
         } else {
-            errors.sort_by_key(|d| (d.line, d.column));
+            errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
             Err(ZoneErrors { errors, warnings })
         }
     }
