@@ -149,7 +149,7 @@ impl Control {
             _ => None,
         };
         if let Some(Outcome::Now(answers)) = &outcome {
-            self.replay.answered(answers);
+            self.replay.answered(answers, Some(peer));
         }
         outcome
     }
