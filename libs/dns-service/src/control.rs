@@ -178,8 +178,8 @@ impl Control {
             _ => None,
         };
         match &outcome {
-            Some(Outcome::Now(answers)) => self.replay.answered(answers),
-            Some(Outcome::Transfer(_)) => self.replay.streamed(msg),
+            Some(Outcome::Now(answers)) => self.replay.answered(answers, Some(peer)),
+            Some(Outcome::Transfer(_)) => self.replay.streamed(msg, peer),
             _ => {}
         }
         outcome

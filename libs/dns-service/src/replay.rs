@@ -107,8 +107,9 @@ impl ReplayGuard {
 
     /// Records the answers sent to a request (all of them: the first
     /// message of a transfer, or the one answer of an UPDATE or NOTIFY),
-    /// found by the key and message ID its TSIG carries.
-    pub(crate) fn answered(&mut self, answers: &[Vec<u8>]) {
+    /// found by the key and message ID its TSIG carries and, when known
+    /// (UDP), the address it goes to.
+    pub(crate) fn answered(&mut self, answers: &[Vec<u8>], to: Option<SocketAddr>) {
         let Some(first) = answers.first() else {
             return;
         };
@@ -121,7 +122,9 @@ impl ReplayGuard {
             _ => Answered::NotKept,
         };
         if let Some(first) = self.cache.find_mut(&located.tsig.key_name, |f| {
-            f.id == id && matches!(f.answered, Answered::Pending)
+            f.id == id
+                && matches!(f.answered, Answered::Pending)
+                && to.is_none_or(|to| to == f.from)
         }) {
             first.answered = kept;
         }
@@ -129,13 +132,13 @@ impl ReplayGuard {
 
     /// Records that the request `msg` is answered by a streamed transfer:
     /// its answer is not kept, a retransmission is refused like a replay.
-    pub(crate) fn streamed(&mut self, msg: &[u8]) {
+    pub(crate) fn streamed(&mut self, msg: &[u8], from: SocketAddr) {
         let Ok(Some(located)) = tsig::Tsig::locate(msg) else {
             return;
         };
         let id = located.tsig.original_id;
         if let Some(first) = self.cache.find_mut(&located.tsig.key_name, |f| {
-            f.id == id && matches!(f.answered, Answered::Pending)
+            f.id == id && matches!(f.answered, Answered::Pending) && f.from == from
         }) {
             first.answered = Answered::NotKept;
         }
@@ -146,5 +149,64 @@ impl ReplayGuard {
         if let Ok(Some(signed)) = tsig::verify_request(msg, keys, now) {
             self.cache.forget(&signed);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    const NOW: u64 = 1_700_000_000;
+
+    fn keys() -> (KeyStore, tsig::Key) {
+        let key = dns_keys::parse_cli_key("admin._update.example.com:SHA256:c2VjcmV0c2VjcmV0")
+            .expect("key");
+        let mut keys = KeyStore::new();
+        keys.insert(key.clone());
+        (keys, key)
+    }
+
+    #[test]
+    fn retransmissions_get_the_first_answer_replays_a_badtime() {
+        let (keys, key) = keys();
+        let mut msg = vec![0x12, 0x34, 0x28, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        tsig::sign_request(&mut msg, &key, NOW);
+        let client: SocketAddr = "192.0.2.1:5000".parse().unwrap();
+        let other: SocketAddr = "192.0.2.1:5001".parse().unwrap();
+        let mut guard = ReplayGuard::default();
+        assert!(matches!(
+            guard.check(&keys, &msg, client, NOW),
+            Verdict::Fresh
+        ));
+        // Still being handled: the retransmission is dropped.
+        assert!(matches!(
+            guard.check(&keys, &msg, client, NOW + 3),
+            Verdict::Drop
+        ));
+        let answer = vec![0x12, 0x34, 0xa8, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        let mut signed_answer = answer.clone();
+        let signed = tsig::verify_request(&msg, &keys, NOW).unwrap().unwrap();
+        signed.response_signer().sign(&mut signed_answer, NOW + 4);
+        guard.answered(core::slice::from_ref(&signed_answer), Some(client));
+        match guard.check(&keys, &msg, client, NOW + 6) {
+            Verdict::Answer(a) => assert_eq!(a, signed_answer),
+            _ => panic!("the first answer again"),
+        }
+        match guard.check(&keys, &msg, other, NOW + 7) {
+            Verdict::Refuse(a, why) => {
+                assert_eq!(a[3] & 0x0f, rcode::NOTAUTH as u8);
+                assert!(why.contains("replay"), "{why}");
+            }
+            _ => panic!("a replay is refused"),
+        }
+        // Once the window closed the time check refuses it; the cache
+        // forgot it.
+        assert!(matches!(
+            guard.check(&keys, &msg, other, NOW + 301),
+            Verdict::Fresh
+        ));
+        guard.cache.expire(NOW + 301);
+        assert!(guard.cache.is_empty());
     }
 }

@@ -317,15 +317,20 @@ impl DnsService {
 
     /// Sends an UPDATE's answer and takes up the UPDATEs that waited for it.
     fn answer_update(&mut self, reply_to: ReplyTo, response: Vec<u8>, unix_time: u64) {
-        self.control
-            .replay
-            .answered(core::slice::from_ref(&response));
+        // The replay cache keeps the answer for a retransmission.
+        let udp = |to: &ReplyTo| match to {
+            ReplyTo::Udp(addr) => Some(*addr),
+            ReplyTo::Tcp(_) => None,
+        };
+        let replay = &mut self.control.replay;
+        replay.answered(core::slice::from_ref(&response), udp(&reply_to));
         self.outbox.push((reply_to, response));
         let answers = self
             .control
             .resume_deferred(self.server.catalog(), unix_time);
-        for (_, answer) in &answers {
-            self.control.replay.answered(core::slice::from_ref(answer));
+        for (to, answer) in &answers {
+            let replay = &mut self.control.replay;
+            replay.answered(core::slice::from_ref(answer), udp(to));
         }
         self.outbox.extend(answers);
     }

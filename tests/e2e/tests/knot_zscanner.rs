@@ -118,6 +118,21 @@ const DEVIATIONS: &[(&str, usize, &str)] = &[
       rejected and we did not",
     ),
     ("01_owner", 23, DOUBLE_AT),
+    ("03_rrttl", 3, TTL_TOP_BIT),
+    ("05-0_TTL", 3, TTL_TOP_BIT),
+    (
+        "28_TYPE",
+        1,
+        "TYPE0 (reserved, RFC 6895 §3.1): BIND refuses it in a master file \
+      (\"invalid use of a meta type\") and NSD does not know it, so we refuse it; \
+      Knot's scanner accepts it",
+    ),
+    (
+        "28_TYPE",
+        2,
+        "TYPE65535 (reserved, RFC 6895 §3.1): BIND, NSD and Knot load it; we \
+      refuse it like the other reserved and meta types, in files and in UPDATE",
+    ),
     (
         "02_class",
         4,
@@ -189,6 +204,10 @@ const TTL_AFTER_INCLUDE: &str = "a $TTL set inside an included file: Knot restor
 const INCLUDED_ERROR: &str = "after an error inside an included file, Knot reports a \
      second, fatal error at the $INCLUDE line (ZS_UNPROCESSED_INCLUDE) and stops; we report the \
      error once, where it is in the included file (file:line:column), and read on";
+
+const TTL_TOP_BIT: &str = "a TTL with the top bit set (4294967295): RFC 2181 §8 says \
+     to treat it as 0, and BIND loads it as 0 (\"> MAXTTL, setting TTL to 0\"); so do we. \
+     Knot's scanner keeps the value";
 
 const DOUBLE_AT: &str = "`@@`: only a lone `@` stands for the origin (RFC 1035 §5.1); \
      BIND, NSD and we read `@@` as a label of two `@`, Knot rejects it";
