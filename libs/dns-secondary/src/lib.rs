@@ -82,9 +82,11 @@ pub const ROOT_RETRY_MAX: Duration = Duration::from_secs(300);
 pub const MAX_FOLLOWED_ZONES: usize = 10_000;
 /// Default of `--transfer-max-records`. Measured (scripts/bench-xfr,
 /// spt): the first AXFR of 490 000 records from BIND needs `--mem=244`
-/// (fails at 236), about 520 bytes a record; a refresh holds the old copy
-/// beside the new one, so 500 000 records stay inside Solo5's default
-/// `--mem=512`. Unbounded, 3 000 000 records peaked at 1.96 GB.
+/// (fails at 236), about 520 bytes a record; a refresh by a full transfer,
+/// with the old copy serving beside the new one, needs `--mem=360` (fails
+/// at 300), about 740 bytes a record. So 500 000 records stay inside
+/// Solo5's default `--mem=512`. Unbounded, 3 000 000 records peaked at
+/// 1.96 GB.
 pub const DEFAULT_TRANSFER_MAX_RECORDS: &str = "500000";
 /// Default of `--transfer-max-bytes`: 64 MiB of DNS messages.
 pub const DEFAULT_TRANSFER_MAX_BYTES: &str = "67108864";
@@ -104,7 +106,7 @@ pub const SECONDARY_ARGS: &[ArgSpec] = &[
             metavar: "RECORDS",
             default: Some(DEFAULT_TRANSFER_MAX_RECORDS),
         },
-        help: "largest zone transfer taken, in records; a larger one is logged and dropped, the old copy keeps serving (a first transfer needs about 520 bytes of memory a record, a refresh twice that)",
+        help: "largest zone transfer taken, in records; a larger one is logged and dropped, the old copy keeps serving (a refresh by full transfer needs about 740 bytes of memory a record)",
     },
     ArgSpec {
         name: "transfer-max-bytes",
