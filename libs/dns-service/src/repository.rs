@@ -421,7 +421,7 @@ mod tests {
             );
             assert_eq!(set.broken(&apex), Some(report.errors[0].as_str()));
             let served = catalog.get(&apex).expect("still served");
-            assert_eq!(served, &load_zone(&file("example.com", GOOD)).unwrap().0);
+            assert_eq!(served, &load_zone(&file("example.com", GOOD), &[]).unwrap().0);
             assert!(set.replaced.is_empty(), "nothing to journal or notify");
             // The next real bump loads, and the zone is no longer broken.
             let report = set.reload(&mut catalog, &[file("example.com", NEWER)]);
@@ -495,17 +495,27 @@ mod tests {
         assert_eq!(report.loaded, vec![("example.com".into(), 1)], "{report:?}");
         assert_eq!(www(&catalog), Some(vec![192, 0, 2, 2]));
         assert!(set.reload(&mut catalog, &v1).loaded.is_empty(), "unchanged");
-        let v2 = [
+        // Only the included file changed: without a new serial in the
+        // including file that is refused like any change under one serial.
+        let unbumped = [
             file("example.com", WITH_INCLUDE),
             file("hosts/www", "www A 192.0.2.3\n"),
         ];
+        let report = set.reload(&mut catalog, &unbumped);
+        assert_eq!(report.kept, vec!["example.com".to_string()], "{report:?}");
+        assert_eq!(www(&catalog), Some(vec![192, 0, 2, 2]));
+        let bumped = WITH_INCLUDE.replace("hostmaster 1 ", "hostmaster 2 ");
+        let v2 = [
+            file("example.com", &bumped),
+            file("hosts/www", "www A 192.0.2.3\n"),
+        ];
         let report = set.reload(&mut catalog, &v2);
-        assert_eq!(report.loaded, vec![("example.com".into(), 1)], "{report:?}");
+        assert_eq!(report.loaded, vec![("example.com".into(), 2)], "{report:?}");
         assert_eq!(www(&catalog), Some(vec![192, 0, 2, 3]));
         // A broken included file: reported under its own path, the last
         // good version keeps serving.
         let v3 = [
-            file("example.com", WITH_INCLUDE),
+            file("example.com", &bumped.replace("hostmaster 2 ", "hostmaster 3 ")),
             file("hosts/www", "www A 192.0.2.300\n"),
         ];
         let report = set.reload(&mut catalog, &v3);
