@@ -85,9 +85,22 @@ fn a_push_to_an_included_file_reloads_the_zone_that_includes_it() {
         "192.0.2.201"
     );
 
-    // Only the included file changes (the zone file, serial included, does
-    // not): the NOTIFY reloads example.com.
+    // Only the included file changes: the zone changed under its old
+    // serial, which is refused like any such change; with the serial of
+    // the including file bumped, the NOTIFY reloads example.com.
     server.push_file("hosts/www", "included A 192.0.2.202\n", "www moves");
+    notify(&net);
+    let line = primary.wait_for("changed but serial", READY);
+    assert!(line.contains("example.com"), "{line}");
+    assert_eq!(
+        short(&net, PRIMARY, "included.example.com", "A").join("\n"),
+        "192.0.2.201"
+    );
+    server.edit_file(
+        "example.com",
+        |zone| with_serial(zone, 2026112303),
+        "serial for the www move",
+    );
     let asked = Instant::now();
     notify(&net);
     wait_answer(&net, "included.example.com", "192.0.2.202");
@@ -95,7 +108,7 @@ fn a_push_to_an_included_file_reloads_the_zone_that_includes_it() {
         "push of the included file to new answer: {:?}",
         asked.elapsed()
     );
-    primary.wait_for("loaded example.com serial 2026112302", READY);
+    primary.wait_for("loaded example.com serial 2026112303", READY);
 
     // A broken included file: reported under its path, with line and
     // column; the last good version keeps serving.
@@ -115,7 +128,7 @@ fn a_push_to_an_included_file_reloads_the_zone_that_includes_it() {
         |zone| {
             format!(
                 "{}\n$INCLUDE ../../etc/passwd\n",
-                with_serial(zone, 2026112303).trim_end()
+                with_serial(zone, 2026112304).trim_end()
             )
         },
         "escape",
