@@ -184,12 +184,23 @@ fn host_echo(extra: &[&str]) -> Guest {
     guest
 }
 
+/// A port free for both UDP and TCP on 127.0.0.1, below Linux's ephemeral
+/// range (32768-60999): a port the kernel picked would be free only until
+/// another test's outbound connection (300 of them in slow_tcp_clients)
+/// takes it as its source port.
 fn free_port() -> u16 {
-    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
-    let tcp = TcpListener::bind(socket.local_addr().expect("addr")).ok();
-    let port = socket.local_addr().expect("addr").port();
-    drop(tcp);
-    port
+    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+    let base = 20_000 + (std::process::id() % 500) as u16 * 20;
+    for _ in 0..10_000 {
+        let offset = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 12_000;
+        let port = 20_000 + (base - 20_000 + offset) % 12_000;
+        let udp = std::net::UdpSocket::bind(("127.0.0.1", port));
+        let tcp = TcpListener::bind(("127.0.0.1", port));
+        if udp.is_ok() && tcp.is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port below the ephemeral range");
 }
 
 #[test]
