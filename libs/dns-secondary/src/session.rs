@@ -79,6 +79,11 @@ impl fmt::Display for SessionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::SoaTsig(e) => write!(f, "SOA query: TSIG: {e}"),
+            // Our primaries (and BIND, Knot, NSD) answer SERVFAIL for a
+            // zone they are configured for but have not loaded.
+            Self::SoaRcode(rcode::SERVFAIL) => f.write_str(
+                "SOA query answered SERVFAIL: the primary has not loaded the zone (yet), or it expired there",
+            ),
             Self::SoaRcode(rc) => match rcode::name(*rc) {
                 Some(name) => write!(f, "SOA query answered {name}"),
                 None => write!(f, "SOA query answered RCODE {rc}"),

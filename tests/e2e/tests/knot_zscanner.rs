@@ -36,36 +36,6 @@ const SKIPPED: &[(&str, &str)] = &[
         "an unescaped `%` in $ORIGIN: Knot stops (ZS_BAD_ORIGIN); RFC 1035 \
       §5.1 does not reserve `%`, and BIND and we accept it",
     ),
-    ("20_RT", "type RT: added by the types work"),
-    ("23_MINFO", "type MINFO: added by the types work"),
-    ("30_KEY", "type KEY: added by the types work"),
-    ("32_APL", "type APL: added by the types work"),
-    (
-        "36_RRSIG",
-        "RRSIG (and the other DNSSEC-signing types) only in RFC 3597 generic form: \
-      signatures are computed, not written in zone files, in this suite",
-    ),
-    (
-        "37_NSEC",
-        "NSEC only in RFC 3597 generic form (see 36_RRSIG)",
-    ),
-    ("38_DHCID", "type DHCID: added by the types work"),
-    (
-        "39_NSEC3",
-        "NSEC3 only in RFC 3597 generic form (see 36_RRSIG)",
-    ),
-    (
-        "40_NSEC3PARAM",
-        "NSEC3PARAM only in RFC 3597 generic form (see 36_RRSIG)",
-    ),
-    ("42_LOC", "type LOC: added by the types work"),
-    ("43_EUI48", "type EUI48: added by the types work"),
-    ("44_EUI64", "type EUI64: added by the types work"),
-    ("45_NID", "type NID: added by the types work"),
-    ("46_L32", "type L32: added by the types work"),
-    ("47_L64", "type L64: added by the types work"),
-    ("48_LP", "type LP: added by the types work"),
-    ("55_CSYNC", "type CSYNC: added by the types work"),
 ];
 
 /// Single outcomes where we knowingly decide otherwise than Knot: (case,

@@ -86,3 +86,42 @@ fn a_git_server_that_is_down_is_reported_as_timed_out() {
     assert!(line.contains("timed out: no answer within"), "{line}");
     assert_service_lines_are_timestamped(&mut guest);
 }
+
+/// A primary that takes the connection and then sends nothing: the
+/// secondary (host process) says the transfer stalled, not that the
+/// primary closed the connection.
+#[test]
+fn a_stalled_transfer_is_reported_as_no_data() {
+    use std::io::Read;
+    use std::net::TcpListener;
+    use std::process::Command;
+    let primary = TcpListener::bind("127.0.0.1:0").expect("bind a port");
+    let port = primary.local_addr().expect("address").port();
+    // Accept every connection and read what comes, answering nothing.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for mut stream in primary.incoming().flatten().take(8) {
+            let mut buf = [0u8; 512];
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+            let _ = stream.read(&mut buf);
+            held.push(stream);
+        }
+    });
+    let listen = std::net::UdpSocket::bind("127.0.0.2:0")
+        .expect("a port on 127.0.0.2")
+        .local_addr()
+        .expect("address");
+    let key = "127.0.0.1.127.0.0.2._transfer.example.com:SHA256:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0";
+    let mut command = Command::new(e2e::host_binary("secondary"));
+    command.args([
+        format!("--listen={listen}"),
+        format!("--primary-port={port}"),
+        format!("--keys={key}"),
+    ]);
+    let mut secondary = Guest::spawn(command);
+    let line = secondary.wait_for("failed", Duration::from_secs(60));
+    assert!(
+        line.contains("no data from the primary for 30 s"),
+        "{line}"
+    );
+}
