@@ -421,7 +421,10 @@ mod tests {
             );
             assert_eq!(set.broken(&apex), Some(report.errors[0].as_str()));
             let served = catalog.get(&apex).expect("still served");
-            assert_eq!(served, &load_zone(&file("example.com", GOOD), &[]).unwrap().0);
+            assert_eq!(
+                served,
+                &load_zone(&file("example.com", GOOD), &[]).unwrap().0
+            );
             assert!(set.replaced.is_empty(), "nothing to journal or notify");
             // The next real bump loads, and the zone is no longer broken.
             let report = set.reload(&mut catalog, &[file("example.com", NEWER)]);
@@ -515,7 +518,10 @@ mod tests {
         // A broken included file: reported under its own path, the last
         // good version keeps serving.
         let v3 = [
-            file("example.com", &bumped.replace("hostmaster 2 ", "hostmaster 3 ")),
+            file(
+                "example.com",
+                &bumped.replace("hostmaster 2 ", "hostmaster 3 "),
+            ),
             file("hosts/www", "www A 192.0.2.300\n"),
         ];
         let report = set.reload(&mut catalog, &v3);

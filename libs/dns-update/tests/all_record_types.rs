@@ -66,7 +66,8 @@ fn every_type_added_by_update_lands_unchanged() {
     // Every new type is there.
     for t in [29u16, 42, 11, 55, 38, 260, 24, 30, 50, 47, 108] {
         assert!(
-            new.records().any(|(_, s, _)| s.rtype() == RecordType::from(t)),
+            new.records()
+                .any(|(_, s, _)| s.rtype() == RecordType::from(t)),
             "type {t} missing"
         );
     }

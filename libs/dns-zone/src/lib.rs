@@ -178,7 +178,8 @@ use core::fmt;
 
 pub use hickory_proto::rr::{DNSClass, Name, RecordType};
 pub use parser::{
-    is_meta_type, Entry, IncludeError, IncludeFiles, ParseError, ParseErrorKind, ZoneParser, MAX_TTL,
+    is_meta_type, Entry, IncludeError, IncludeFiles, ParseError, ParseErrorKind, ZoneParser,
+    MAX_TTL,
 };
 pub use printer::print_zone;
 pub use rdata::text::parse_ttl;

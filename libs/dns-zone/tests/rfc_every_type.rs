@@ -202,6 +202,7 @@ fn canonical_form_lowercases_the_listed_types_only() {
 const ERRORS: &[(&str, &str)] = &[
     ("@ LOC 91 N 0 E 0", "2:7: expected a LOC latitude: degrees (0-90) [minutes [seconds]] N or S, found \"91\""),
     ("@ LOC 90 0 0.001 S 0 E 0", "2:7: expected a LOC latitude: degrees (0-90) [minutes [seconds]] N or S, found \"90\""),
+    ("@ LOC 0 N 0 E 0 90000000.01", "2:17: expected a LOC size or precision in metres (0 to 90000000.00, optional m), found \"90000000.01\""),
     ("@ LOC 42 21 54 X 71 06 18 W 0", "2:16: expected a LOC latitude: degrees (0-90) [minutes [seconds]] N or S, found \"X\""),
     ("@ LOC 42 N 181 E 0", "2:12: expected a LOC longitude: degrees (0-180) [minutes [seconds]] E or W, found \"181\""),
     ("@ LOC 42 N 71 W -100000.01m", "2:17: expected a LOC altitude in metres (-100000.00 to 42849672.95, optional m), found \"-100000.01m\""),

@@ -168,7 +168,11 @@ fn questions_from(zones: &[CorpusZone], mut rng: Rng, outside_names: bool) -> Ve
         let mut i = 0;
         for (name, node) in z.nodes() {
             i += 1;
-            if node.rrsets().iter().all(|s| matches!(u16::from(s.rtype()), 50 | 46)) {
+            if node
+                .rrsets()
+                .iter()
+                .all(|s| matches!(u16::from(s.rtype()), 50 | 46))
+            {
                 // A name that owns only NSEC3 (and RRSIG) records: NSD and
                 // Knot keep NSEC3 records out of the zone's name tree and
                 // answer NXDOMAIN for their owner (RFC 5155 §7.2.8); our

@@ -93,12 +93,7 @@ fn show(r: &Record) -> String {
 }
 
 /// Compares and returns one message per zone that differs.
-fn compare(
-    zone: &CorpusZone,
-    who: Peer,
-    peer: &str,
-    theirs: &BTreeSet<Record>,
-) -> Option<String> {
+fn compare(zone: &CorpusZone, who: Peer, peer: &str, theirs: &BTreeSet<Record>) -> Option<String> {
     let ours = ours(zone, who);
     if &ours == theirs {
         return None;

@@ -120,8 +120,5 @@ fn a_stalled_transfer_is_reported_as_no_data() {
     ]);
     let mut secondary = Guest::spawn(command);
     let line = secondary.wait_for("failed", Duration::from_secs(60));
-    assert!(
-        line.contains("no data from the primary for 30 s"),
-        "{line}"
-    );
+    assert!(line.contains("no data from the primary for 30 s"), "{line}");
 }

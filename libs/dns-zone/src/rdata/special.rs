@@ -683,7 +683,10 @@ impl RdataText<'_, '_> {
                 break;
             }
             let t = self.word(PRECISION)?;
+            // Above 90000000.00 m the octet cannot hold it: refused, as
+            // BIND and Knot refuse it, not truncated.
             *p = parse_metres(t.text(), false)
+                .filter(|&cm| (0..=9_000_000_000).contains(&cm))
                 .and_then(|cm| encode_precision(cm as u64))
                 .ok_or_else(|| expected(&t, PRECISION))?;
         }
