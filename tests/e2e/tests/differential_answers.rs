@@ -143,6 +143,18 @@ fn questions(zones: &[CorpusZone]) -> Vec<Asked> {
     let mut asked = questions_from(&rest, Rng(0x5eed_d1ff_0001), true);
     let first_id = asked.len() as u16 + 1;
     let mut more = questions_from(&all_types, Rng(0x5eed_d1ff_0013), false);
+    // Every owner x type of the all-types zone also without EDNS (issue 13:
+    // UDP, TCP and no EDNS for each), beside its random EDNS variant.
+    let without_edns: Vec<Asked> = more
+        .iter()
+        .filter(|a| a.options.edns.is_some())
+        .cloned()
+        .map(|mut a| {
+            a.options.edns = None;
+            a
+        })
+        .collect();
+    more.extend(without_edns);
     for (i, a) in more.iter_mut().enumerate() {
         a.options.id = first_id.wrapping_add(i as u16);
     }
