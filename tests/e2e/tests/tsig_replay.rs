@@ -93,18 +93,25 @@ fn client() -> UdpSocket {
     socket
 }
 
-/// Sends `msg` from `socket`, returns the answer with its ID.
+/// Sends `msg` from `socket` and returns the answer with its ID; resends
+/// the same bytes every second, as nsupdate does (at most 5 s): the server
+/// must take such a retransmission for what it is.
 fn exchange(server: &Server, socket: &UdpSocket, msg: &[u8]) -> Vec<u8> {
     socket
-        .send_to(msg, ("127.0.0.1", server.port))
-        .expect("send");
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .expect("timeout");
     let mut buf = vec![0; 65535];
-    loop {
-        let (n, _) = socket.recv_from(&mut buf).expect("an answer within 5 s");
-        if buf[..2] == msg[..2] {
-            return buf[..n].to_vec();
+    for _ in 0..5 {
+        socket
+            .send_to(msg, ("127.0.0.1", server.port))
+            .expect("send");
+        while let Ok((n, _)) = socket.recv_from(&mut buf) {
+            if buf[..2] == msg[..2] {
+                return buf[..n].to_vec();
+            }
         }
     }
+    panic!("no answer within 5 s");
 }
 
 fn rcode_of(answer: &[u8]) -> u16 {
