@@ -6,15 +6,18 @@
 use std::process::{Command, Stdio};
 
 fn run_into_closed_pipe(args: &[&str]) -> (Option<i32>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_solodns"))
+    // The reading end is closed before the program starts, so that every
+    // write to stdout fails with EPIPE (closing it after the spawn races
+    // the program's first write into the pipe's buffer).
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let child = Command::new(env!("CARGO_BIN_EXE_solodns"))
         .args(args)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+        .stdout(writer)
         .stderr(Stdio::piped())
         .spawn()
         .expect("run solodns");
-    // Close the reading end: every write to stdout fails with EPIPE.
-    drop(child.stdout.take());
     let output = child.wait_with_output().expect("solodns ends");
     (
         output.status.code(),
