@@ -11,6 +11,7 @@ pub mod debsrc;
 pub mod dns;
 pub mod gitserver;
 pub mod net;
+pub mod pebble;
 pub mod peers;
 pub mod sshd;
 
