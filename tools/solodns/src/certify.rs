@@ -647,8 +647,8 @@ pub enum Found {
     /// A certificate for the key, valid now, covering the names, and its
     /// chain from its issuer up.
     Issued {
-        /// The certificate.
-        leaf: Certificate,
+        /// The certificate (boxed: the other variant is small).
+        leaf: Box<Certificate>,
         /// Its chain, issuer first.
         chain: Vec<Certificate>,
     },
@@ -761,7 +761,10 @@ pub fn find_certificate(records: &[Tlsa], wanted: &Wanted, now: u64) -> Found {
         ));
         return Found::NotYet(notes);
     }
-    Found::Issued { leaf, chain }
+    Found::Issued {
+        leaf: Box::new(leaf),
+        chain,
+    }
 }
 
 /// The chain of `leaf` among `cas`: its issuer, the issuer's issuer, … up
@@ -1045,6 +1048,16 @@ fn write_certificates(
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// A time span for people: days, or hours, or minutes when shorter.
+fn in_words(seconds: u64) -> String {
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match seconds {
+        s if s >= 2 * 86_400 => plural(s / 86_400, "day"),
+        s if s >= 2 * 3600 => plural(s / 3600, "hour"),
+        s => plural(s / 60, "minute"),
+    }
+}
+
 /// Prints each note once.
 fn note_once(seen: &mut BTreeSet<String>, notes: &[String]) {
     for n in notes {
@@ -1175,14 +1188,14 @@ fn certify(args: &CertifyArgs) -> Result<(), String> {
     let tbs = &leaf.tbs_certificate;
     let names = certificate_names(&leaf)?;
     let not_after = tbs.validity.not_after.to_unix_duration().as_secs();
-    let days = not_after.saturating_sub(net::unix_time(0)) / 86_400;
+    let left = in_words(not_after.saturating_sub(net::unix_time(0)));
     println!("certificate of {} ({})", args.host, names.join(", "));
     println!("  subject:     {}", tbs.subject);
     println!("  issuer:      {}", tbs.issuer);
     println!("  serial:      {}", tbs.serial_number);
     println!("  not before:  {}", tbs.validity.not_before);
     println!(
-        "  not after:   {} (expires in {days} days)",
+        "  not after:   {} (expires in {left})",
         tbs.validity.not_after
     );
     println!(
@@ -1249,6 +1262,16 @@ mod tests {
 
     fn names(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn spans_in_words() {
+        assert_eq!(in_words(90 * 86_400 + 5), "90 days");
+        assert_eq!(in_words(2 * 86_400), "2 days");
+        assert_eq!(in_words(86_399), "23 hours");
+        assert_eq!(in_words(7199), "119 minutes");
+        assert_eq!(in_words(60), "1 minute");
+        assert_eq!(in_words(0), "0 minutes");
     }
 
     #[test]
@@ -1355,7 +1378,7 @@ mod tests {
     fn a_long_host_name_has_no_common_name() {
         let key = PrivateKey::generate(KeyType::EcdsaP256).unwrap();
         let long = format!("{}.example.com", "a".repeat(60));
-        let csr = make_csr(&key, &[long.clone()]).unwrap();
+        let csr = make_csr(&key, std::slice::from_ref(&long)).unwrap();
         assert!(csr.info.subject.0.is_empty());
         assert_eq!(csr_names(&csr).unwrap(), vec![long]);
     }
