@@ -768,25 +768,23 @@ pub fn find_certificate(records: &[Tlsa], wanted: &Wanted, now: u64) -> Found {
 }
 
 /// The chain of `leaf` among `cas`: its issuer, the issuer's issuer, … up
-/// to a self-issued certificate or one whose issuer is not there.
+/// to a self-issued certificate or one whose issuer is not there. Issuers
+/// are found by name (the subject of one is the issuer of the next), as
+/// ocertify's `build_paths` links them; signatures are the TLS client's
+/// to check.
 fn chain_of(leaf: &Certificate, cas: &[Certificate]) -> Vec<Certificate> {
+    let self_issued = |c: &Certificate| c.tbs_certificate.issuer == c.tbs_certificate.subject;
     let mut chain: Vec<Certificate> = Vec::new();
     let mut current = leaf;
-    while chain.len() < MAX_CHAIN {
-        let tbs = &current.tbs_certificate;
-        if tbs.issuer == tbs.subject && !std::ptr::eq(current, leaf) {
-            break;
-        }
+    while chain.len() < MAX_CHAIN && !self_issued(current) {
         let issuer = cas.iter().find(|ca| {
-            ca.tbs_certificate.subject == tbs.issuer && !chain.contains(ca) && *ca != leaf
+            ca.tbs_certificate.subject == current.tbs_certificate.issuer
+                && *ca != leaf
+                && !chain.contains(ca)
         });
-        match issuer {
-            Some(ca) => {
-                chain.push(ca.clone());
-                current = chain.last().expect("just pushed");
-            }
-            None => break,
-        }
+        let Some(ca) = issuer else { break };
+        chain.push(ca.clone());
+        current = ca;
     }
     chain
 }
