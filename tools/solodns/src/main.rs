@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 mod axfr;
+mod certify;
 mod explain;
 mod keygen;
 mod net;
@@ -43,6 +44,11 @@ enum Command {
     Update(update::UpdateArgs),
     /// Transfer ZONE (AXFR over TCP, every message TSIG-verified) and print it.
     Axfr(axfr::AxfrArgs),
+    /// Get a TLS certificate for HOST through DNS (OCaml-DNS's ocertify):
+    /// publish a CSR as `_letsencrypt._tcp.HOST TLSA 3 255 0` by a signed
+    /// UPDATE, wait for the letsencrypt service to publish the certificate
+    /// (`TLSA 3 0 0`) and its chain (`TLSA 2 0 0`), and write HOST.pem.
+    Certify(certify::CertifyArgs),
 }
 
 /// How a signed request is sent: the key and the waiting.
@@ -169,6 +175,7 @@ fn main() -> ExitCode {
         Command::Notify(args) => notify::run(args),
         Command::Update(args) => update::run(args),
         Command::Axfr(args) => axfr::run(args),
+        Command::Certify(args) => certify::run(args),
     }
 }
 
