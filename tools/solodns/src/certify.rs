@@ -1632,14 +1632,15 @@ mod tests {
             public_key: key.public_key_info().unwrap(),
             names: host.clone(),
         };
-        let now = net::unix_time(0);
-
         let old_key = PrivateKey::generate(KeyType::EcdsaP256).unwrap();
         let stale = ca.sign(&make_csr(&old_key, &host).unwrap(), "stale", 1);
         let narrow = ca.sign(&make_csr(&key, &host[..1]).unwrap(), "narrow", 1);
         let expired = ca.sign(&csr, "expired", -1);
         let good = ca.sign(&csr, "good", 1);
         let (int, root) = (ca.der("int"), ca.der("root"));
+        // After the signing: openssl dates a certificate's notBefore at the
+        // second it signs, later than a clock read before (seconds under load).
+        let now = net::unix_time(0);
 
         // Nothing but the stale, narrow, expired and malformed ones: not yet.
         let mut records = vec![
