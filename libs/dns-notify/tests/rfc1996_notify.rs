@@ -421,7 +421,10 @@ fn a_redirected_notify_starts_again_at_its_new_target() {
     // Both transmissions to "stream" spent.
     let first = notifier.poll_transmit(t0, NOW).expect("first");
     let t1 = t0 + Duration::from_secs(2);
-    assert!(notifier.poll_transmit(t1, NOW).is_some(), "the retransmission");
+    assert!(
+        notifier.poll_transmit(t1, NOW).is_some(),
+        "the retransmission"
+    );
     let t2 = t1 + Duration::from_secs(1);
     let moved = notifier.redirect(|t| (*t == "stream").then_some("udp"), t2);
     assert_eq!(moved, 1);
@@ -438,6 +441,9 @@ fn a_redirected_notify_starts_again_at_its_new_target() {
     ));
     // Already pending at the new target: dropped, not doubled.
     notifier.notify(&zone(6), [("stream", None), ("udp", None)], t3);
-    assert_eq!(notifier.redirect(|t| (*t == "stream").then_some("udp"), t3), 0);
+    assert_eq!(
+        notifier.redirect(|t| (*t == "stream").then_some("udp"), t3),
+        0
+    );
     assert_eq!(notifier.pending(), 1);
 }

@@ -938,8 +938,12 @@ mod tests {
         // Asked again: a subscriber keeping its subscription, not new
         // NOTIFYs of every zone.
         let mut b = dns_wire::MessageBuilder::new(12, 0);
-        b.question(&Name::root(), dns_wire::RecordType::SOA, dns_wire::class::IN)
-            .unwrap();
+        b.question(
+            &Name::root(),
+            dns_wire::RecordType::SOA,
+            dns_wire::class::IN,
+        )
+        .unwrap();
         let mut later = b.finish();
         tsig::sign_request(&mut later, &root, NOW + 1);
         let again = self::answers(control.handle(
@@ -965,7 +969,12 @@ mod tests {
         let update = key("admin._update.example.com.", 8);
         let other = key("10.53.0.1._transfer.example.org.", 9);
         let notify_only = key("x._notify.example.com.", 10);
-        let mut control = control(&[transfer.clone(), update.clone(), other.clone(), notify_only.clone()]);
+        let mut control = control(&[
+            transfer.clone(),
+            update.clone(),
+            other.clone(),
+            notify_only.clone(),
+        ]);
         let soa = |zone: &str| {
             let mut b = dns_wire::MessageBuilder::new(13, 0);
             b.question(&name(zone), dns_wire::RecordType::SOA, dns_wire::class::IN)
@@ -976,14 +985,44 @@ mod tests {
         let from = ReplyTo::Udp(peer());
         // Another zone's key, a notify key, a zone we do not serve: no.
         assert!(!control.soa_queried(&catalog, &soa("example.com."), other.name(), from, peer()));
-        assert!(!control.soa_queried(&catalog, &soa("example.com."), notify_only.name(), from, peer()));
-        assert!(!control.soa_queried(&catalog, &soa("example.net."), transfer.name(), from, peer()));
-        assert!(!control.soa_queried(&catalog, &soa("example.com.")[..11], transfer.name(), from, peer()));
+        assert!(!control.soa_queried(
+            &catalog,
+            &soa("example.com."),
+            notify_only.name(),
+            from,
+            peer()
+        ));
+        assert!(!control.soa_queried(
+            &catalog,
+            &soa("example.net."),
+            transfer.name(),
+            from,
+            peer()
+        ));
+        assert!(!control.soa_queried(
+            &catalog,
+            &soa("example.com.")[..11],
+            transfer.name(),
+            from,
+            peer()
+        ));
         assert_eq!(control.subscriptions.len(), 0);
         // The transfer key, and an update key (it may transfer too): yes.
-        assert!(control.soa_queried(&catalog, &soa("example.com."), transfer.name(), from, peer()));
+        assert!(control.soa_queried(
+            &catalog,
+            &soa("example.com."),
+            transfer.name(),
+            from,
+            peer()
+        ));
         let second: SocketAddr = "10.53.0.10:4000".parse().unwrap();
-        assert!(control.soa_queried(&catalog, &soa("example.com."), update.name(), ReplyTo::Udp(second), second));
+        assert!(control.soa_queried(
+            &catalog,
+            &soa("example.com."),
+            update.name(),
+            ReplyTo::Udp(second),
+            second
+        ));
         assert_eq!(control.subscriptions.len(), 2);
         let zone = catalog.get(&name("example.com.")).unwrap();
         control.changed(None, zone, 0);

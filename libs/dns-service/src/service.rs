@@ -236,17 +236,19 @@ impl DnsService {
         // stops; unsigned ones (to the zone's NS) go on.
         // Subscribers' NOTIFYs stop with their key, or when it may no
         // longer transfer the zone.
-        self.control.notifier.retain(|zone, target, key| match target {
-            NotifyTarget::Secondary(_) => {
-                key.is_none_or(|key| keys.secondaries(zone).iter().any(|(k, _)| *k == key))
-            }
-            _ => key.is_some_and(|key| {
-                keys.get(key.name()) == Some(key)
-                    && keys
-                        .authorise(key.name(), dns_keys::Operation::Transfer, zone)
-                        .is_ok()
-            }),
-        });
+        self.control
+            .notifier
+            .retain(|zone, target, key| match target {
+                NotifyTarget::Secondary(_) => {
+                    key.is_none_or(|key| keys.secondaries(zone).iter().any(|(k, _)| *k == key))
+                }
+                _ => key.is_some_and(|key| {
+                    keys.get(key.name()) == Some(key)
+                        && keys
+                            .authorise(key.name(), dns_keys::Operation::Transfer, zone)
+                            .is_ok()
+                }),
+            });
         self.control.subscriptions.retain_keys(&keys);
         self.control.keys = keys;
         self.release_held_notifies(unix_time);
@@ -438,7 +440,9 @@ impl DnsService {
         let listener = net.tcp_listen(
             self.config.port,
             self.config.tcp_backlog,
-            self.config.tcp_idle_timeout.max(NOTIFY_CHANNEL_IDLE_TIMEOUT),
+            self.config
+                .tcp_idle_timeout
+                .max(NOTIFY_CHANNEL_IDLE_TIMEOUT),
         )?;
         self.udp = Some(udp);
         self.listener = Some(listener);
@@ -851,6 +855,11 @@ fn serve_tcp(
     *more |= flush_tcp(net, server, control, client, unix_time);
     match net.tcp_status(client.handle) {
         TcpStatus::PeerClosed if client.out.is_empty() && client.transfer.is_none() => {
+            // No answer to a NOTIFY can come any more.
+            if client.channel {
+                client.channel = false;
+                control.connection_closed(client.handle);
+            }
             net.tcp_close(client.handle);
             true
         }

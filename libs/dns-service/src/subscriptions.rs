@@ -218,9 +218,9 @@ impl Subscriptions {
 
     /// Whether `handle` carries a subscription.
     pub(crate) fn is_channel(&self, handle: TcpHandle) -> bool {
-        self.list.iter().any(
-            |s| matches!(s.target, NotifyTarget::Connection { handle: h, .. } if h == handle),
-        )
+        self.list
+            .iter()
+            .any(|s| matches!(s.target, NotifyTarget::Connection { handle: h, .. } if h == handle))
     }
 
     /// What is subscribed, for the owner.
