@@ -8,10 +8,12 @@
 //! embedding service that also uses sockets of its own, as the
 //! letsencrypt unikernel will.
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::time::Duration;
+extern crate alloc;
+
+use alloc::collections::VecDeque;
+use core::cell::RefCell;
+use core::net::{IpAddr, SocketAddr};
+use core::time::Duration;
 
 use dns_keys::KeyStore;
 use dns_secondary::{sooner, zones_from_keys, Secondary, SecondaryConfig};
@@ -215,8 +217,8 @@ impl Pair {
 
     /// Moves the frames each side sent to the other (NAT: no UDP in).
     fn carry(&mut self) {
-        let to_secondary = std::mem::take(&mut self.primary_stack.device_mut().sent);
-        let to_primary = std::mem::take(&mut self.secondary_stack.device_mut().sent);
+        let to_secondary = core::mem::take(&mut self.primary_stack.device_mut().sent);
+        let to_primary = core::mem::take(&mut self.secondary_stack.device_mut().sent);
         if self.cut {
             return;
         }
@@ -273,9 +275,7 @@ impl Pair {
         self.primary
             .subscribers()
             .iter()
-            .filter(|s| {
-                s.over_tcp && s.peer.ip() == "10.53.0.2".parse::<std::net::IpAddr>().unwrap()
-            })
+            .filter(|s| s.over_tcp && s.peer.ip() == "10.53.0.2".parse::<IpAddr>().unwrap())
             .count()
     }
 

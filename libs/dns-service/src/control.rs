@@ -614,6 +614,12 @@ impl Control {
         let Some(key) = self.keys.get(key_name).cloned() else {
             return false;
         };
+        // A configured secondary is notified as such; its SOA queries are
+        // its refresh checks.
+        let configured = self.keys.secondaries(&zone);
+        if configured.iter().any(|(_, ip)| *ip == peer.ip()) {
+            return false;
+        }
         self.subscriptions
             .subscribe(&zone, subscriber(from, peer), &key, self.now);
         true
@@ -1065,6 +1071,12 @@ mod tests {
                 ns_address(),
             ]
         );
+        // Its next SOA query does not subscribe it again: it is configured.
+        let again: SocketAddr = "10.53.0.9:5301".parse().unwrap();
+        let from = ReplyTo::Udp(again);
+        let soa = soa("example.com.");
+        assert!(!control.soa_queried(&catalog, &soa, named.name(), from, again));
+        assert!(!control.soa_queried(&catalog, &soa, transfer.name(), from, again));
     }
 
     /// The address of the test zones' NS.
