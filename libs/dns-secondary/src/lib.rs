@@ -955,7 +955,9 @@ impl Secondary {
             Some(fetch) => fetching(fetch),
             None => z.timer.deadline(now),
         });
-        let roots = self.roots.iter().map(|r| match &r.fetch {
+        // Hidden, the roots' subscriptions are the kept connections'.
+        let roots = self.roots.iter().filter(|_| self.hidden.is_empty());
+        let roots = roots.map(|r| match &r.fetch {
             Some(fetch) => fetching(fetch),
             None => r.next,
         });

@@ -53,13 +53,15 @@ fn name(text: &str) -> Name {
 }
 
 fn zone(serial: u32) -> Zone {
+    zone_of("example.com.", serial)
+}
+
+fn zone_of(apex: &str, serial: u32) -> Zone {
     // Refresh an hour: no timer refreshes the zone within these tests.
     let text = format!(
         "$TTL 300\n@ SOA ns hostmaster {serial} 3600 600 86400 300\n@ NS ns\nns A 10.53.0.1\nv TXT \"version {serial}\"\n"
     );
-    Zone::parse(text.as_bytes(), name("example.com."))
-        .expect("a zone")
-        .0
+    Zone::parse(text.as_bytes(), name(apex)).expect("a zone").0
 }
 
 /// One end of the wire.
@@ -120,11 +122,14 @@ struct Embedder {
     report: Option<UdpHandle>,
     /// (zone, serial) of every change seen.
     seen: Vec<(Name, u32)>,
+    /// What the secondary asked for at its last poll.
+    wanted: Poll,
 }
 
 impl Service for Embedder {
     fn poll(&mut self, net: &mut dyn Sockets) -> Poll {
         let wanted = self.secondary.poll(net);
+        self.wanted = wanted;
         let socket = match self.report {
             Some(socket) => socket,
             None => *self
@@ -161,6 +166,10 @@ struct Pair {
 
 impl Pair {
     fn new(hidden: bool) -> Pair {
+        Pair::with_key(KEY, hidden)
+    }
+
+    fn with_key(key: &str, hidden: bool) -> Pair {
         let now = Instant(0);
         let stack = |ip: &str, last: u8| {
             let ip = IpConfig {
@@ -180,11 +189,12 @@ impl Pair {
         };
         let mut primary_stack = stack("10.53.0.1/24", 1);
         let secondary_stack = stack("10.53.0.2/24", 2);
-        let key = dns_keys::parse_cli_key(KEY).expect("a key");
+        let key = dns_keys::parse_cli_key(key).expect("a key");
         let mut keys = KeyStore::new();
         keys.insert(key);
         let mut catalog = Catalog::new();
         catalog.insert(zone(1));
+        catalog.insert(zone_of("example.org.", 1));
         let mut primary = DnsService::new(catalog, ServiceConfig::default(), quiet);
         primary.set_keys(keys.clone(), 1, vec!["10.53.0.1".parse().unwrap()]);
         let ours = ["10.53.0.2".parse().unwrap()];
@@ -208,6 +218,7 @@ impl Pair {
                 secondary,
                 report: None,
                 seen: Vec::new(),
+                wanted: Poll::Until(None),
             },
             now,
             cut: false,
@@ -264,10 +275,23 @@ impl Pair {
     }
 
     fn serial(&self) -> Option<u32> {
+        self.serial_of("example.com.")
+    }
+
+    fn serial_of(&self, apex: &str) -> Option<u32> {
         self.embedder
             .secondary
-            .zone(&name("example.com."))
+            .zone(&name(apex))
             .map(|z| z.serial().0)
+    }
+
+    /// The secondary, idle, wants to be polled later than now (not at once,
+    /// which would spin the event loop).
+    fn assert_idle(&self) {
+        match self.embedder.wanted {
+            Poll::Until(Some(at)) => assert!(at > self.now, "{at:?} is not after {:?}", self.now),
+            other => panic!("{other:?}"),
+        }
     }
 
     /// The primary's subscribers on a TCP connection from the secondary.
@@ -329,6 +353,7 @@ fn a_hidden_secondary_hears_of_a_change_on_its_kept_connection() {
 
     pair.idle_for(Duration::from_secs(600));
     assert_eq!(pair.channels(), 1, "kept alive, one subscription");
+    pair.assert_idle();
     pair.change(3);
     assert!(pair.run_until(Duration::from_secs(10), |p| p.serial() == Some(3)));
 }
@@ -377,4 +402,41 @@ fn a_dropped_kept_connection_is_made_again() {
     assert!(logged(
         "example.com.: NOTIFY from 10.53.0.1:53 on the kept connection"
     ));
+}
+
+/// With a root key (`<primary>.<secondary>._transfer.`), the kept
+/// connection carries the SOA query for the root: the primary NOTIFYs
+/// every zone on it, the secondary follows both, and a later change of
+/// one arrives the same way. No subscription goes over a connection of
+/// its own (the primary's NOTIFYs to such would go nowhere).
+#[test]
+fn a_hidden_secondary_with_a_root_key_follows_every_zone() {
+    let root = "10.53.0.1.192.0.2.77._transfer.:SHA256:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0";
+    let mut pair = Pair::with_key(root, true);
+    assert!(pair.run_until(Duration::from_secs(20), |p| {
+        p.serial_of("example.com.") == Some(1) && p.serial_of("example.org.") == Some(1)
+    }));
+    // The refreshes' own connections subscribed too, until they closed.
+    assert!(
+        pair.run_until(Duration::from_secs(1), |p| p.channels() == 1),
+        "one subscription left, for the root"
+    );
+    assert!(logged("a new zone of 10.53.0.1:53"));
+    pair.idle_for(Duration::from_secs(120));
+    pair.assert_idle();
+    let now = pair.now;
+    pair.primary.install_zone(zone_of("example.org.", 2), now);
+    assert!(
+        pair.run_until(Duration::from_secs(10), |p| p.serial_of("example.org.")
+            == Some(2))
+    );
+    assert!(logged(
+        "example.org.: NOTIFY from 10.53.0.1:53 on the kept connection"
+    ));
+    for line in [
+        "took our SOA query for the root",
+        "SOA query for the root to",
+    ] {
+        assert!(!logged(line), "no subscription on a connection of its own");
+    }
 }
