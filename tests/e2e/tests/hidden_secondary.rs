@@ -131,4 +131,5 @@ fn a_hidden_secondary_gets_an_nsupdate_change_on_its_kept_connection() {
         dig("127.0.0.2", secondary_port, "hidden.example.com", "A"),
         "192.0.2.55"
     );
+    println!("secondary:\n{}", secondary.output());
 }
