@@ -21,7 +21,11 @@
 //! then NOTIFYs it on that connection ([`channel`]). The refresh a NOTIFY
 //! starts runs on a fresh connection, as any; the SOA timers go on as a
 //! fallback. A connection that drops is made again with backoff
-//! ([`CHANNEL_RETRY`] doubling up to [`CHANNEL_RETRY_MAX`]).
+//! ([`CHANNEL_RETRY`] doubling up to [`CHANNEL_RETRY_MAX`]); one the
+//! primary closes after answering on it, after [`CHANNEL_RETRY`]. Only a
+//! primary that notifies subscribers makes this worth it (ours and
+//! OCaml-DNS do; BIND, Knot and NSD close the idle connection within
+//! seconds to minutes and never send a NOTIFY on it).
 //!
 //! Embedding (the letsencrypt service wraps a [`Secondary`]): it is a
 //! [`netstack::Service`], so the embedder's own `Service::poll` calls
@@ -1069,12 +1073,23 @@ impl Secondary {
             net.tcp_release(tcp);
         }
         hidden.channel = None;
+        // A primary that answered and then closed the connection (one
+        // with a short TCP idle timeout: BIND 30 s, Knot 10 s; ours keeps
+        // channels 5 minutes) is no failure: connect again, no backoff.
+        let closed = error == RefreshError::ConnectionLost && hidden.answered;
         hidden.answered = false;
         let wait = hidden.retry;
         hidden.next_attempt = now.after(wait);
-        hidden.retry = (hidden.retry * 2).min(CHANNEL_RETRY_MAX);
+        if !closed {
+            hidden.retry = (hidden.retry * 2).min(CHANNEL_RETRY_MAX);
+        }
+        let level = if closed {
+            LogLevel::Info
+        } else {
+            LogLevel::Warn
+        };
         self.log.at(
-            LogLevel::Warn,
+            level,
             format_args!(
                 "secondary: kept connection to {} (hidden mode): {error}; connecting again in {} ms",
                 hidden.primary,

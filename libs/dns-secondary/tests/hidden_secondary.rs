@@ -161,6 +161,8 @@ struct Pair {
     now: Instant,
     /// The link is down: every frame is lost.
     cut: bool,
+    /// The NAT: no UDP reaches the secondary.
+    nat: bool,
     report: UdpHandle,
 }
 
@@ -189,6 +191,7 @@ impl Pair {
         };
         let mut primary_stack = stack("10.53.0.1/24", 1);
         let secondary_stack = stack("10.53.0.2/24", 2);
+        let warned = key.contains("192.0.2.77");
         let key = dns_keys::parse_cli_key(key).expect("a key");
         let mut keys = KeyStore::new();
         keys.insert(key);
@@ -199,7 +202,11 @@ impl Pair {
         primary.set_keys(keys.clone(), 1, vec!["10.53.0.1".parse().unwrap()]);
         let ours = ["10.53.0.2".parse().unwrap()];
         let sources = zones_from_keys(&keys, 53, &ours).expect("the key names a zone");
-        assert_eq!(sources.warnings.len(), 1, "192.0.2.77 is not ours");
+        assert_eq!(
+            sources.warnings.len(),
+            usize::from(warned),
+            "192.0.2.77 is not ours"
+        );
         let config = SecondaryConfig {
             zones: sources.zones,
             roots: sources.roots,
@@ -222,6 +229,7 @@ impl Pair {
             },
             now,
             cut: false,
+            nat: true,
             report,
         }
     }
@@ -234,7 +242,8 @@ impl Pair {
             return;
         }
         let inbox = &mut self.secondary_stack.device_mut().inbox;
-        inbox.extend(to_secondary.into_iter().filter(|f| !is_udp(f)));
+        let nat = self.nat;
+        inbox.extend(to_secondary.into_iter().filter(|f| !(nat && is_udp(f))));
         self.primary_stack.device_mut().inbox.extend(to_primary);
     }
 
@@ -439,4 +448,22 @@ fn a_hidden_secondary_with_a_root_key_follows_every_zone() {
     ] {
         assert!(!logged(line), "no subscription on a connection of its own");
     }
+}
+
+/// Not hidden, with a root key naming the secondary's real address and no
+/// NAT (the OCaml-DNS deployment, and `secondary_keys.rs` in the e2e
+/// tests): the subscription goes on a connection of its own, closed at
+/// once; the NOTIFYs of every zone the primary queued on it go to the
+/// secondary's DNS port instead, and it follows both zones.
+#[test]
+fn a_root_key_subscription_on_a_closed_connection_is_notified_by_udp() {
+    let root = "10.53.0.1.10.53.0.2._transfer.:SHA256:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0";
+    let mut pair = Pair::with_key(root, false);
+    pair.nat = false;
+    assert!(pair.run_until(Duration::from_secs(20), |p| {
+        p.serial_of("example.com.") == Some(1) && p.serial_of("example.org.") == Some(1)
+    }));
+    assert!(logged("took our SOA query for the root"));
+    assert!(logged("a new zone of 10.53.0.1:53"));
+    pair.assert_idle();
 }
