@@ -125,7 +125,10 @@ fn a_hidden_secondary_gets_an_nsupdate_change_on_its_kept_connection() {
                 primary.output()
             )
         });
-    assert!(line.contains("example.com.: NOTIFY from 127.0.0.1"), "{line}");
+    assert!(
+        line.contains("example.com.: NOTIFY from 127.0.0.1"),
+        "{line}"
+    );
     secondary.wait_for("by IXFR", PROPAGATION);
     assert_eq!(
         dig("127.0.0.2", secondary_port, "hidden.example.com", "A"),
