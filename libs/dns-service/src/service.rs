@@ -24,7 +24,9 @@ pub struct ServiceConfig {
     /// Port for UDP and TCP (53; the host-process build binds `--listen`).
     pub port: u16,
     /// Close TCP connections idle this long between messages (RFC 7766
-    /// §6.2.3 suggests seconds, not minutes, for a busy server).
+    /// §6.2.3 suggests seconds, not minutes, for a busy server); a
+    /// connection carrying a NOTIFY subscription is kept for
+    /// [`crate::NOTIFY_CHANNEL_IDLE_TIMEOUT`] instead.
     pub tcp_idle_timeout: Duration,
     /// A TCP message must arrive whole, and each answer (each message of
     /// a zone transfer) be taken, within this; zero: no limit.
@@ -50,7 +52,7 @@ pub const SERVICE_ARGS: &[bootargs::ArgSpec] = &[
             metavar: "SECONDS",
             default: Some("10"),
         },
-        help: "close DNS-over-TCP connections idle this long between messages (RFC 7766)",
+        help: "close DNS-over-TCP connections idle this long between messages (RFC 7766); one a NOTIFY subscriber keeps (its signed SOA queries) after 300 s",
     },
     bootargs::ArgSpec {
         name: "tcp-io-timeout",
