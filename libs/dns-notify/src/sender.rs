@@ -226,6 +226,71 @@ impl<A: Clone + PartialEq> Notifier<A> {
         }
     }
 
+    /// Schedules a NOTIFY of `zone`'s current version to each of `targets`
+    /// at `now`, like [`Notifier::notify`], but leaves the NOTIFYs pending
+    /// for the zone's other targets alone: for a target that asks on its
+    /// own (a subscription), not for a change of the zone. A NOTIFY still
+    /// pending for the same zone and target is replaced.
+    pub fn notify_also(
+        &mut self,
+        zone: &Zone,
+        targets: impl IntoIterator<Item = (A, Option<Key>)>,
+        now: Instant,
+    ) {
+        for (target, key) in targets {
+            self.pending
+                .retain(|p| !(p.zone == *zone.origin() && p.target == target));
+            let id = self.next_id();
+            self.pending.push(Pending {
+                zone: zone.origin().clone(),
+                serial: zone.serial(),
+                message: notify_message(zone, id),
+                target,
+                key,
+                id,
+                attempts: 0,
+                next_send: now,
+                timeout: self.config.initial_timeout,
+                verifiers: Vec::new(),
+            });
+        }
+    }
+
+    /// Sends the pending NOTIFYs whose target `redirect` maps to a new one
+    /// there instead, from `now` and with their attempts counted afresh
+    /// (the way they were to go is gone, e.g. a TCP connection closed
+    /// before the answer came). A NOTIFY whose zone is already pending at
+    /// the new target is dropped. Returns how many were redirected.
+    pub fn redirect(&mut self, mut redirect: impl FnMut(&A) -> Option<A>, now: Instant) -> usize {
+        let mut moved = 0;
+        let mut i = 0;
+        while i < self.pending.len() {
+            let Some(to) = redirect(&self.pending[i].target) else {
+                i += 1;
+                continue;
+            };
+            let zone = self.pending[i].zone.clone();
+            if self
+                .pending
+                .iter()
+                .any(|p| p.zone == zone && p.target == to)
+            {
+                self.pending.swap_remove(i);
+                continue;
+            }
+            let p = &mut self.pending[i];
+            p.target = to;
+            p.attempts = 0;
+            p.next_send = now;
+            p.timeout = self.config.initial_timeout;
+            // Answers to the earlier transmissions cannot come by the new way.
+            p.verifiers.clear();
+            moved += 1;
+            i += 1;
+        }
+        moved
+    }
+
     /// Keeps only the pending NOTIFYs for which `keep(zone, target, key)`
     /// holds (e.g. after the keys changed: those whose key is gone stop).
     pub fn retain(&mut self, mut keep: impl FnMut(&Name, &A, Option<&Key>) -> bool) {

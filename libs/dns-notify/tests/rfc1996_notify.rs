@@ -387,3 +387,63 @@ fn notifies_signed_with_a_removed_key_stop() {
     let tx = notifier.poll_transmit(t0, NOW).expect("one left");
     assert_eq!(tx.destination, "ns");
 }
+
+/// `notify_also` adds a target for one zone without touching the zone's
+/// other pending NOTIFYs (`notify` replaces them all): a subscriber asking
+/// for the zones must not cancel a change being notified to the others.
+#[test]
+fn a_notify_for_one_more_target_leaves_the_others_pending() {
+    let mut notifier: Notifier<&str> = Notifier::new(Config::default(), 5);
+    let t0 = Instant::from_millis(0);
+    notifier.notify(&zone(5), [("a", None), ("b", None)], t0);
+    notifier.notify_also(&zone(5), [("c", Some(xfr_key()))], t0);
+    assert_eq!(notifier.pending(), 3);
+    // Again for "c": replaced, not doubled.
+    notifier.notify_also(&zone(5), [("c", Some(xfr_key()))], t0);
+    assert_eq!(notifier.pending(), 3);
+    let mut sent: Vec<&str> = core::iter::from_fn(|| notifier.poll_transmit(t0, NOW))
+        .map(|tx| tx.destination)
+        .collect();
+    sent.sort_unstable();
+    assert_eq!(sent, ["a", "b", "c"]);
+}
+
+/// `redirect` moves pending NOTIFYs to another target, sent there at once
+/// with their attempts counted afresh; an answer to the old transmission
+/// no longer counts, one to the new does. A NOTIFY already pending at the
+/// new target is not doubled.
+#[test]
+fn a_redirected_notify_starts_again_at_its_new_target() {
+    let config = Config::default().with_max_attempts(2);
+    let mut notifier: Notifier<&str> = Notifier::new(config, 6);
+    let t0 = Instant::from_millis(0);
+    notifier.notify(&zone(5), [("stream", Some(xfr_key()))], t0);
+    // Both transmissions to "stream" spent.
+    let first = notifier.poll_transmit(t0, NOW).expect("first");
+    let t1 = t0 + Duration::from_secs(2);
+    assert!(
+        notifier.poll_transmit(t1, NOW).is_some(),
+        "the retransmission"
+    );
+    let t2 = t1 + Duration::from_secs(1);
+    let moved = notifier.redirect(|t| (*t == "stream").then_some("udp"), t2);
+    assert_eq!(moved, 1);
+    assert!(!notifier.handle_response(&"stream", &ack(&first.payload), NOW));
+    let tx = notifier.poll_transmit(t2, NOW).expect("sent again at once");
+    assert_eq!(tx.destination, "udp");
+    // Its second attempt is still to come: the count started again.
+    let t3 = t2 + Duration::from_secs(2);
+    let again = notifier.poll_transmit(t3, NOW).expect("a retransmission");
+    assert!(notifier.handle_response(&"udp", &ack(&again.payload), NOW));
+    assert!(matches!(
+        notifier.poll_event(),
+        Some(Event::Acknowledged { target: "udp", .. })
+    ));
+    // Already pending at the new target: dropped, not doubled.
+    notifier.notify(&zone(6), [("stream", None), ("udp", None)], t3);
+    assert_eq!(
+        notifier.redirect(|t| (*t == "stream").then_some("udp"), t3),
+        0
+    );
+    assert_eq!(notifier.pending(), 1);
+}

@@ -13,12 +13,38 @@
 //! later), and a NOTIFY signed with the root key for a zone we do not have
 //! yet adds that zone (OCaml-DNS `Dns_server.Secondary`).
 //!
+//! Hidden mode ([`SecondaryConfig::hidden`], boot argument `--hidden`):
+//! for a secondary in no NS record and at no address a key names (the
+//! letsencrypt unikernel; maybe behind NAT), which the primary cannot
+//! NOTIFY the usual way. It keeps one TCP connection per primary open and
+//! sends its signed SOA queries over it: an OCaml-DNS primary, and ours,
+//! then NOTIFYs it on that connection ([`channel`]). The refresh a NOTIFY
+//! starts runs on a fresh connection, as any; the SOA timers go on as a
+//! fallback. A connection that drops is made again with backoff
+//! ([`CHANNEL_RETRY`] doubling up to [`CHANNEL_RETRY_MAX`]); one the
+//! primary closes after answering on it, after [`CHANNEL_RETRY`]. Only a
+//! primary that notifies subscribers makes this worth it (ours and
+//! OCaml-DNS do; BIND, Knot and NSD close the idle connection within
+//! seconds to minutes and never send a NOTIFY on it).
+//!
+//! Embedding (the letsencrypt service wraps a [`Secondary`]): it is a
+//! [`netstack::Service`], so the embedder's own `Service::poll` calls
+//! [`Secondary::poll`](netstack::Service::poll) with the same
+//! `&mut dyn Sockets` it got, opens and drives its own sockets on that
+//! same `Sockets` (handles never clash: the stack hands them out), and
+//! returns the earlier of both deadlines ([`sooner`]). After each poll,
+//! [`Secondary::take_changed_zones`] names the zones whose new serial was
+//! installed since the last call and [`Secondary::zone`] gives their
+//! contents.
+//!
 //! Layers:
 //! - [`timers`]: the SOA refresh / retry / expire timers of one zone, with
 //!   jitter (sans-IO).
 //! - [`session`]: one refresh of one zone over one TCP stream: signed SOA
 //!   query, then IXFR from our copy (AXFR when we have none), verified
 //!   message by message (sans-IO).
+//! - [`channel`]: hidden mode's kept connection to one primary: SOA
+//!   queries as keepalive and subscription, NOTIFYs answered (sans-IO).
 //! - [`Secondary`]: the [`netstack::Service`] that owns a
 //!   [`dns_service::DnsService`] (queries, NOTIFY in, AXFR/IXFR out to our
 //!   own secondaries), opens the connections, bounds every wait, installs
@@ -37,6 +63,7 @@
 
 extern crate alloc;
 
+pub mod channel;
 pub mod session;
 pub mod timers;
 
@@ -56,6 +83,7 @@ use dns_zone::{Name, Zone};
 use netstack::{Instant, NetError, Poll, Service, Sockets, TcpHandle, TcpStatus};
 use tsig::Key;
 
+pub use channel::{Channel, ChannelError, ChannelEvent};
 pub use session::{Session, SessionError, Step};
 pub use timers::{Jitter, RefreshTimer, SoaTimers};
 
@@ -80,6 +108,13 @@ pub const ROOT_RETRY_MAX: Duration = Duration::from_secs(300);
 /// Zones a root key may add: a primary that NOTIFYs without end must not
 /// make us hold zones without end.
 pub const MAX_FOLLOWED_ZONES: usize = 10_000;
+/// The first wait before a hidden secondary makes its kept connection to
+/// a primary again; it doubles up to [`CHANNEL_RETRY_MAX`], and starts
+/// again once the primary answers on a new connection.
+pub const CHANNEL_RETRY: Duration = Duration::from_secs(5);
+/// The longest wait between attempts at a hidden secondary's kept
+/// connection.
+pub const CHANNEL_RETRY_MAX: Duration = Duration::from_secs(300);
 /// Default of `--transfer-max-records`. Measured (scripts/bench-xfr,
 /// spt): the first AXFR of 490 000 records from BIND needs `--mem=244`
 /// (fails at 236), about 520 bytes a record; a refresh by a full transfer,
@@ -115,6 +150,11 @@ pub const SECONDARY_ARGS: &[ArgSpec] = &[
             default: Some(DEFAULT_TRANSFER_MAX_BYTES),
         },
         help: "largest zone transfer taken, in bytes of DNS messages; a larger one is logged and dropped",
+    },
+    ArgSpec {
+        name: "hidden",
+        kind: ArgKind::Flag,
+        help: "hidden secondary (in no NS record, maybe behind NAT; a key need not name our address): keep a TCP connection to each primary, send the SOA queries over it every minute, and take the NOTIFYs the primary sends on it",
     },
     ArgSpec {
         name: "primary-port",
@@ -160,6 +200,9 @@ pub struct SecondaryConfig {
     pub keys: KeyStore,
     /// The largest transfer taken.
     pub limits: Limits,
+    /// Hidden mode (see the crate documentation): a kept connection to
+    /// each primary carries our SOA queries and its NOTIFYs.
+    pub hidden: bool,
 }
 
 /// The zones and primaries the keys name ([`zones_from_keys`]).
@@ -274,6 +317,7 @@ pub fn config_from_args(
         roots: sources.roots,
         keys,
         limits,
+        hidden: args.flag("hidden").map_err(|e| alloc::format!("{e}"))?,
     };
     Ok((config, sources.warnings))
 }
@@ -291,6 +335,8 @@ pub enum RefreshError {
     Stalled,
     /// The refresh took longer than [`TRANSFER_TIME_LIMIT`].
     TookTooLong,
+    /// A hidden secondary's kept connection failed.
+    Channel(ChannelError),
     /// The primary closed the connection before the answer was complete.
     ConnectionLost,
     /// The answer was refused (signature, serial, format).
@@ -317,6 +363,7 @@ impl fmt::Display for RefreshError {
                 TRANSFER_TIME_LIMIT.as_secs()
             ),
             Self::ConnectionLost => f.write_str("the primary closed the connection early"),
+            Self::Channel(e) => e.fmt(f),
             Self::Session(e) => e.fmt(f),
         }
     }
@@ -356,12 +403,49 @@ struct Root {
     retry: Duration,
 }
 
+/// Hidden mode's kept connection to one primary.
+struct Hidden {
+    primary: SocketAddr,
+    /// What is subscribed on it: zones with their keys, the root with a
+    /// root key.
+    zones: Vec<(Name, Key)>,
+    tcp: Option<TcpHandle>,
+    /// When the connection was started.
+    started: Instant,
+    /// The protocol on it, once established.
+    channel: Option<Channel>,
+    /// When to connect again (while `tcp` is `None`).
+    next_attempt: Instant,
+    /// The wait after the next failure.
+    retry: Duration,
+    /// The primary answered on this connection (logged once).
+    answered: bool,
+}
+
+/// The earlier of two services' wishes (an exit wins): what an embedder
+/// that polls a [`Secondary`] besides its own sockets returns.
+pub fn sooner(a: Poll, b: Poll) -> Poll {
+    match (a, b) {
+        (Poll::Exit(status), _) | (_, Poll::Exit(status)) => Poll::Exit(status),
+        (Poll::Until(a), Poll::Until(b)) => Poll::Until(match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }),
+    }
+}
+
 /// The secondary service (see the crate documentation). Poll it from the
 /// stack's event loop; it polls the DNS service it owns.
 pub struct Secondary {
     dns: DnsService,
     zones: Vec<SecondaryZone>,
     roots: Vec<Root>,
+    /// Hidden mode: one kept connection per primary.
+    hidden: Vec<Hidden>,
+    /// The keys, to verify NOTIFYs on kept connections.
+    keys: KeyStore,
+    /// Zones whose new serial was installed since the embedder last asked.
+    changed: Vec<Name>,
     limits: Limits,
     jitter: Jitter,
     log: Logger,
@@ -380,6 +464,37 @@ impl Secondary {
         ours: Vec<IpAddr>,
         seed: u64,
     ) -> Secondary {
+        let keys = config.keys.clone();
+        let mut hidden: Vec<Hidden> = Vec::new();
+        if config.hidden {
+            let zones = config
+                .zones
+                .iter()
+                .map(|z| (z.primary, z.zone.clone(), z.key.clone()));
+            let roots = config
+                .roots
+                .iter()
+                .map(|r| (r.primary, Name::root(), r.key.clone()));
+            for (primary, zone, key) in zones.chain(roots) {
+                let at = match hidden.iter().position(|h| h.primary == primary) {
+                    Some(at) => at,
+                    None => {
+                        hidden.push(Hidden {
+                            primary,
+                            zones: Vec::new(),
+                            tcp: None,
+                            started: Instant(0),
+                            channel: None,
+                            next_attempt: Instant(0),
+                            retry: CHANNEL_RETRY,
+                            answered: false,
+                        });
+                        hidden.len() - 1
+                    }
+                };
+                hidden[at].zones.push((zone, key));
+            }
+        }
         dns.set_keys(config.keys, seed, ours);
         for source in &config.zones {
             dns.accept_notify(source.zone.clone(), source.primary.ip());
@@ -414,6 +529,9 @@ impl Secondary {
                     retry: ROOT_RETRY,
                 })
                 .collect(),
+            hidden,
+            keys,
+            changed: Vec::new(),
             limits: config.limits,
             jitter: Jitter::new(seed ^ 0x5ec0_4da7),
             log,
@@ -425,6 +543,26 @@ impl Secondary {
     /// The DNS service (to inspect what is served).
     pub fn dns(&self) -> &DnsService {
         &self.dns
+    }
+
+    /// The copy of the zone at `apex` we hold (also while it is expired:
+    /// see [`dns_server::catalog::Catalog::is_expired`]), if one was
+    /// transferred.
+    pub fn zone(&self, apex: &Name) -> Option<&Zone> {
+        self.dns.catalog().get(apex)
+    }
+
+    /// The zones whose new serial (or first copy) was installed since the
+    /// last call, each once, in the order they changed; read them with
+    /// [`Secondary::zone`].
+    pub fn take_changed_zones(&mut self) -> Vec<Name> {
+        core::mem::take(&mut self.changed)
+    }
+
+    /// Whether every kept connection of hidden mode has been answered by
+    /// its primary since it was last made (true when not hidden).
+    pub fn channels_up(&self) -> bool {
+        self.hidden.iter().all(|h| h.answered)
     }
 
     /// A NOTIFY for a zone we do not serve from the primary of a root key
@@ -715,6 +853,9 @@ impl Secondary {
         let (serial, records) = (new.serial(), new.record_count());
         self.dns.install_zone(new, now);
         self.zones[index].expired = false;
+        if !self.changed.contains(&apex) {
+            self.changed.push(apex.clone());
+        }
         match old_serial {
             Some(old) => self.log.at(
                 LogLevel::Info,
@@ -818,12 +959,214 @@ impl Secondary {
             Some(fetch) => fetching(fetch),
             None => z.timer.deadline(now),
         });
-        let roots = self.roots.iter().map(|r| match &r.fetch {
+        // Hidden, the roots' subscriptions are the kept connections'.
+        let roots = self.roots.iter().filter(|_| self.hidden.is_empty());
+        let roots = roots.map(|r| match &r.fetch {
             Some(fetch) => fetching(fetch),
             None => r.next,
         });
-        zones.chain(roots).min()
+        let hidden = self.hidden.iter().map(|h| match (&h.tcp, &h.channel) {
+            (None, _) => h.next_attempt,
+            (Some(_), Some(channel)) => channel.deadline(),
+            (Some(_), None) => h.started.after(CONNECT_TIMEOUT).max(now),
+        });
+        zones.chain(roots).chain(hidden).min()
     }
+
+    /// Moves hidden mode's kept connections on: connects, reads, answers
+    /// NOTIFYs, sends the SOA queries due; acts on what they bring.
+    fn poll_hidden(&mut self, net: &mut dyn Sockets) {
+        let now = net.now();
+        for index in 0..self.hidden.len() {
+            let seed = self.jitter.next_u64();
+            let hidden = &mut self.hidden[index];
+            match pump_hidden(hidden, net, &mut self.buf, &self.keys, seed) {
+                Ok(events) => {
+                    let primary = hidden.primary;
+                    for event in events {
+                        self.channel_event(index, primary, event, now);
+                    }
+                }
+                Err(error) => self.channel_failed(index, net, error),
+            }
+        }
+    }
+
+    fn channel_event(
+        &mut self,
+        index: usize,
+        primary: SocketAddr,
+        event: ChannelEvent,
+        now: Instant,
+    ) {
+        if matches!(
+            event,
+            ChannelEvent::Serial { .. } | ChannelEvent::Subscribed
+        ) {
+            let hidden = &mut self.hidden[index];
+            hidden.retry = CHANNEL_RETRY;
+            if !hidden.answered {
+                hidden.answered = true;
+                self.log.at(
+                    LogLevel::Info,
+                    format_args!(
+                        "secondary: kept connection to {primary} up (hidden mode): its NOTIFYs for {} come on it",
+                        subscribed(&hidden.zones)
+                    ),
+                );
+            }
+        }
+        match event {
+            ChannelEvent::Serial { zone, serial } => self.primary_serial(&zone, serial, now),
+            ChannelEvent::Notified { zone } => {
+                self.log.at(
+                    LogLevel::Info,
+                    format_args!(
+                        "secondary: {}: NOTIFY from {primary} on the kept connection",
+                        zone.to_ascii()
+                    ),
+                );
+                self.notified(&zone, primary, now);
+            }
+            ChannelEvent::Refused { zone, error } => self.log.at(
+                LogLevel::Warn,
+                format_args!(
+                    "secondary: {}: SOA query on the kept connection to {primary}: {error}",
+                    zone.to_ascii()
+                ),
+            ),
+            ChannelEvent::NotifyRefused { reason } => self.log.at(
+                LogLevel::Warn,
+                format_args!(
+                    "secondary: NOTIFY from {primary} on the kept connection refused: {reason}"
+                ),
+            ),
+            _ => {}
+        }
+    }
+
+    /// The primary's serial of `apex`, from a keepalive SOA query: a newer
+    /// one starts a refresh, the same one counts as a successful check.
+    fn primary_serial(&mut self, apex: &Name, theirs: dns_zone::Serial, now: Instant) {
+        let Some(index) = self.zones.iter().position(|z| z.source.zone == *apex) else {
+            return;
+        };
+        if self.zones[index].fetch.is_some() {
+            return;
+        }
+        let ours = self.dns.catalog().get(apex).map(Zone::serial);
+        match ours.map(|ours| theirs.partial_cmp(&ours)) {
+            Some(Some(core::cmp::Ordering::Equal)) => self.succeeded(index, now),
+            // Newer, or we have none yet: refresh now.
+            None | Some(Some(core::cmp::Ordering::Greater)) => {
+                self.zones[index].timer.notified(now)
+            }
+            // Older or undefined: the refresh timers' check will say so.
+            _ => {}
+        }
+    }
+
+    fn channel_failed(&mut self, index: usize, net: &mut dyn Sockets, error: RefreshError) {
+        let now = net.now();
+        let hidden = &mut self.hidden[index];
+        if let Some(tcp) = hidden.tcp.take() {
+            net.tcp_release(tcp);
+        }
+        hidden.channel = None;
+        // A primary that answered and then closed the connection (one
+        // with a short TCP idle timeout: BIND 30 s, Knot 10 s; ours keeps
+        // channels 5 minutes) is no failure: connect again, no backoff.
+        let closed = error == RefreshError::ConnectionLost && hidden.answered;
+        hidden.answered = false;
+        let wait = hidden.retry;
+        hidden.next_attempt = now.after(wait);
+        if !closed {
+            hidden.retry = (hidden.retry * 2).min(CHANNEL_RETRY_MAX);
+        }
+        let level = if closed {
+            LogLevel::Info
+        } else {
+            LogLevel::Warn
+        };
+        self.log.at(
+            level,
+            format_args!(
+                "secondary: kept connection to {} (hidden mode): {error}; connecting again in {} ms",
+                hidden.primary,
+                wait.as_millis()
+            ),
+        );
+    }
+}
+
+/// The zones of a kept connection, for the log.
+fn subscribed(zones: &[(Name, Key)]) -> String {
+    if zones.iter().any(|(zone, _)| zone.is_root()) {
+        return String::from("every zone");
+    }
+    let names: Vec<String> = zones.iter().map(|(zone, _)| zone.to_ascii()).collect();
+    names.join(", ")
+}
+
+/// Moves one kept connection of hidden mode on; what it brought, or why
+/// it is to be made again.
+fn pump_hidden(
+    hidden: &mut Hidden,
+    net: &mut dyn Sockets,
+    buf: &mut [u8],
+    keys: &KeyStore,
+    seed: u64,
+) -> Result<Vec<ChannelEvent>, RefreshError> {
+    let now = net.now();
+    let unix_time = net.unix_time();
+    let tcp = match hidden.tcp {
+        Some(tcp) => tcp,
+        None if now < hidden.next_attempt => return Ok(Vec::new()),
+        None => {
+            // The primary closes a channel idle this long; so may we.
+            let idle = dns_service::NOTIFY_CHANNEL_IDLE_TIMEOUT;
+            let tcp = net
+                .tcp_connect(hidden.primary, idle)
+                .map_err(RefreshError::Connect)?;
+            hidden.tcp = Some(tcp);
+            hidden.started = now;
+            tcp
+        }
+    };
+    match net.tcp_status(tcp) {
+        TcpStatus::Connecting if now.since(hidden.started) >= CONNECT_TIMEOUT => {
+            return Err(RefreshError::ConnectTimeout)
+        }
+        TcpStatus::Connecting => return Ok(Vec::new()),
+        TcpStatus::Closed | TcpStatus::PeerClosed => return Err(RefreshError::ConnectionLost),
+        TcpStatus::Open => {}
+    }
+    let zones = &hidden.zones;
+    let channel = hidden
+        .channel
+        .get_or_insert_with(|| Channel::new(zones.iter().cloned(), now, seed));
+    let mut events = Vec::new();
+    // Bounded by what the socket holds: it is drained in one poll.
+    loop {
+        let n = match net.tcp_read(tcp, buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let more = channel
+            .input(&buf[..n], keys, unix_time)
+            .map_err(RefreshError::Channel)?;
+        events.extend(more);
+    }
+    channel
+        .poll(now, unix_time)
+        .map_err(RefreshError::Channel)?;
+    while !channel.output().is_empty() {
+        match net.tcp_write(tcp, channel.output()) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => channel.consume_output(n),
+        }
+    }
+    Ok(events)
 }
 
 /// Moves bytes of one refresh (or subscription); its result once it has
@@ -906,8 +1249,13 @@ impl Service for Secondary {
                 changed = true;
             }
         }
-        if !self.roots.is_empty() {
+        // Hidden, a root key's subscription goes on the kept connection.
+        if !self.roots.is_empty() && self.hidden.is_empty() {
             self.poll_roots(net);
+            changed = true;
+        }
+        if !self.hidden.is_empty() {
+            self.poll_hidden(net);
             changed = true;
         }
         self.expire(now);
@@ -915,13 +1263,7 @@ impl Service for Secondary {
             // NOTIFYs to our own secondaries after an install leave now.
             result = self.dns.poll(net);
         }
-        match result {
-            Poll::Exit(status) => Poll::Exit(status),
-            Poll::Until(deadline) => Poll::Until(match (deadline, self.deadline(now)) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            }),
-        }
+        sooner(result, Poll::Until(self.deadline(now)))
     }
 }
 

@@ -168,13 +168,7 @@ impl Session {
     /// Starts with a signed SOA query for `zone` with ID `id`; the transfer
     /// that may follow uses `transfer_id`.
     pub fn check(zone: Name, key: Key, id: u16, transfer_id: u16, unix_time: u64) -> Session {
-        let mut query = MessageBuilder::new(id, 0);
-        query
-            .question(&zone, RecordType::SOA, class::IN)
-            .expect("a question fits an empty message");
-        let mut query = query.finish();
-        let mac = tsig::sign_request(&mut query, &key, unix_time);
-        let verifier = ResponseVerifier::new(key.clone(), &mac);
+        let (query, verifier) = soa_query(&zone, &key, id, unix_time);
         let mut session = Session::new(
             zone,
             key,
@@ -210,13 +204,7 @@ impl Session {
     /// signed with the key, for every zone it serves.
     pub fn subscribe(key: Key, id: u16, unix_time: u64) -> Session {
         let root = Name::root();
-        let mut query = MessageBuilder::new(id, 0);
-        query
-            .question(&root, RecordType::SOA, class::IN)
-            .expect("a question fits an empty message");
-        let mut query = query.finish();
-        let mac = tsig::sign_request(&mut query, &key, unix_time);
-        let verifier = ResponseVerifier::new(key.clone(), &mac);
+        let (query, verifier) = soa_query(&root, &key, id, unix_time);
         let mut session = Session::new(root, key, Phase::Root { id, verifier });
         session.queue(&query);
         session
@@ -325,37 +313,9 @@ impl Session {
                 "a message that does not answer our SOA query",
             ));
         }
-        if let Err(error) = verifier
-            .verify(message, unix_time)
-            .and_then(|_| verifier.finish())
-        {
-            return Step::Failed(SessionError::SoaTsig(error));
-        }
-        if header.rcode() != rcode::NOERROR {
-            return Step::Failed(SessionError::SoaRcode(header.rcode()));
-        }
-        if header.flags & flags::AA == 0 {
-            return Step::Failed(SessionError::NotAuthoritative);
-        }
-        let Ok(parsed) = Message::parse(message) else {
-            return Step::Failed(SessionError::Malformed("the SOA answer does not parse"));
-        };
-        let asked = parsed
-            .questions
-            .first()
-            .is_some_and(|q| q.name == self.zone && q.qtype == RecordType::SOA);
-        if !asked {
-            return Step::Failed(SessionError::Malformed(
-                "the SOA answer is for another question",
-            ));
-        }
-        let Some(theirs) = parsed
-            .answers
-            .iter()
-            .find(|r| r.rtype == RecordType::SOA && r.owner == self.zone && r.class == class::IN)
-            .and_then(|r| soa_serial(&r.rdata))
-        else {
-            return Step::Failed(SessionError::NoSoa);
+        let theirs = match soa_answer_serial(message, &self.zone, verifier, unix_time) {
+            Ok(serial) => serial,
+            Err(error) => return Step::Failed(error),
         };
         let transfer_id = *transfer_id;
         let (kind, client, request) = match current {
@@ -394,9 +354,66 @@ impl Session {
     }
 }
 
+/// A signed SOA query for `zone` (the root: a root key's subscription)
+/// with ID `id`, and the verifier of its answer.
+pub fn soa_query(zone: &Name, key: &Key, id: u16, unix_time: u64) -> (Vec<u8>, ResponseVerifier) {
+    let mut query = MessageBuilder::new(id, 0);
+    query
+        .question(zone, RecordType::SOA, class::IN)
+        .expect("a question fits an empty message");
+    let mut query = query.finish();
+    let mac = tsig::sign_request(&mut query, key, unix_time);
+    (query, ResponseVerifier::new(key.clone(), &mac))
+}
+
+/// The primary's serial of `zone` from the answer to our SOA query (its
+/// ID already matched): signed (verified by `verifier`), NOERROR,
+/// authoritative, for our question, with the zone's SOA.
+pub fn soa_answer_serial(
+    message: &[u8],
+    zone: &Name,
+    verifier: &mut ResponseVerifier,
+    unix_time: u64,
+) -> Result<Serial, SessionError> {
+    let header =
+        Header::parse(message).map_err(|_| SessionError::Malformed("shorter than a header"))?;
+    verifier
+        .verify(message, unix_time)
+        .and_then(|_| verifier.finish())
+        .map_err(SessionError::SoaTsig)?;
+    if header.rcode() != rcode::NOERROR {
+        return Err(SessionError::SoaRcode(header.rcode()));
+    }
+    if header.flags & flags::AA == 0 {
+        return Err(SessionError::NotAuthoritative);
+    }
+    let parsed = Message::parse(message)
+        .map_err(|_| SessionError::Malformed("the SOA answer does not parse"))?;
+    let asked = parsed
+        .questions
+        .first()
+        .is_some_and(|q| q.name == *zone && q.qtype == RecordType::SOA);
+    if !asked {
+        return Err(SessionError::Malformed(
+            "the SOA answer is for another question",
+        ));
+    }
+    parsed
+        .answers
+        .iter()
+        .find(|r| r.rtype == RecordType::SOA && r.owner == *zone && r.class == class::IN)
+        .and_then(|r| soa_serial(&r.rdata))
+        .ok_or(SessionError::NoSoa)
+}
+
 /// The answer to our SOA query for the root: signed by the primary and
 /// NOERROR (it is not authoritative for the root, and need not be).
-fn root_answer(message: &[u8], id: u16, verifier: &mut ResponseVerifier, unix_time: u64) -> Step {
+pub(crate) fn root_answer(
+    message: &[u8],
+    id: u16,
+    verifier: &mut ResponseVerifier,
+    unix_time: u64,
+) -> Step {
     let Ok(header) = Header::parse(message) else {
         return Step::Failed(SessionError::Malformed("shorter than a header"));
     };

@@ -13,6 +13,8 @@ use dns_wire::{flags, opcode, Header, Name};
 use dns_xfr::Journal;
 use dns_zone::Zone;
 
+use crate::subscriptions::{NotifyTarget, Subscriptions};
+
 /// Diffs kept per zone for IXFR, and their total size in bytes.
 const JOURNAL_DIFFS: usize = 64;
 const JOURNAL_BYTES: usize = 4 << 20;
@@ -73,7 +75,11 @@ pub(crate) struct Pending {
 pub(crate) struct Control {
     pub(crate) keys: KeyStore,
     pub(crate) journals: BTreeMap<Name, Journal>,
-    pub(crate) notifier: Notifier<SocketAddr>,
+    pub(crate) notifier: Notifier<NotifyTarget>,
+    /// Clients notified because they asked for a zone's SOA, signed.
+    pub(crate) subscriptions: Subscriptions,
+    /// The monotonic time of the service's current poll.
+    pub(crate) now: netstack::Instant,
     pub(crate) pending: BTreeMap<UpdateId, Pending>,
     /// UPDATEs received while another was pending, in order.
     deferred: VecDeque<(Vec<u8>, ReplyTo, SocketAddr)>,
@@ -118,6 +124,8 @@ impl Control {
             keys,
             journals: BTreeMap::new(),
             notifier: Notifier::new(dns_notify::Config::default(), seed),
+            subscriptions: Subscriptions::default(),
+            now: netstack::Instant(0),
             pending: BTreeMap::new(),
             deferred: VecDeque::new(),
             events: Vec::new(),
@@ -146,8 +154,16 @@ impl Control {
     ) -> Option<Outcome> {
         let header = Header::parse(msg).ok()?;
         if header.flags & flags::QR != 0 {
-            // Answers to our NOTIFYs.
-            self.notifier.handle_response(&peer, msg, unix_time);
+            // Answers to our NOTIFYs: on a subscriber's connection, from a
+            // UDP subscriber, or from a secondary answering at our port.
+            let target = match from {
+                ReplyTo::Tcp(handle) => NotifyTarget::Connection { handle, peer },
+                ReplyTo::Udp(addr) => NotifyTarget::Querier(addr),
+            };
+            if !self.notifier.handle_response(&target, msg, unix_time) {
+                let secondary = NotifyTarget::Secondary(peer);
+                self.notifier.handle_response(&secondary, msg, unix_time);
+            }
             return Some(Outcome::Nothing);
         }
         if matches!(
@@ -171,7 +187,7 @@ impl Control {
                 Some(self.notify_primary(msg, peer, from, unix_time, true))
             }
             opcode::NOTIFY => Some(self.notify(catalog, msg, peer, unix_time)),
-            opcode::QUERY => match self.root_soa(catalog, msg, peer, unix_time) {
+            opcode::QUERY => match self.root_soa(catalog, msg, from, peer, unix_time) {
                 Some(outcome) => Some(outcome),
                 None => self.transfer(catalog, msg, peer, tcp, unix_time),
             },
@@ -278,12 +294,17 @@ impl Control {
     /// A signed SOA query for the root with a key that may transfer every
     /// zone (`<primary>.<secondary>._transfer.`): OCaml-DNS secondaries
     /// send it to learn all zones of their primary. Answered NOERROR, not
-    /// authoritative, no records; then every zone we serve is NOTIFYed to
-    /// the sender, signed with that key. `None` for anything else.
+    /// authoritative, no records; the sender is subscribed to every zone
+    /// (see `subscriptions.rs`), and when the subscription is new every
+    /// zone we serve is NOTIFYed to it, signed with that key (on its TCP
+    /// connection, or by UDP where it asked from; a connection that closes
+    /// before the answer sends them to its DNS port instead). `None` for
+    /// anything else.
     fn root_soa(
         &mut self,
         catalog: &Catalog,
         msg: &[u8],
+        from: ReplyTo,
         peer: SocketAddr,
         unix_time: u64,
     ) -> Option<Outcome> {
@@ -310,16 +331,20 @@ impl Control {
             .ok()?;
         let mut answer = answer.finish();
         signed.response_signer().sign(&mut answer, unix_time);
-        let target = SocketAddr::new(peer.ip(), self.notify_port);
+        let target = subscriber(from, peer);
+        if !self.subscriptions.subscribe(&root, target, &key, self.now) {
+            // A subscriber keeping its subscription: it has the zones.
+            return Some(Outcome::Now(alloc::vec![answer]));
+        }
         for zone in catalog.zones() {
-            self.notifier.notify(
+            self.notifier.notify_also(
                 zone,
                 [(target, Some(key.clone()))],
                 dns_notify::Instant::from_millis(0),
             );
         }
         self.log.push(alloc::format!(
-            "SOA query for the root from {peer} with key {}: notifying {target} of our {} zones",
+            "SOA query for the root from {peer} with key {}: notifying {target} of our {} zones, and of every change",
             key_name.to_ascii(),
             catalog.len()
         ));
@@ -540,13 +565,112 @@ impl Control {
         // network stack would hold the datagrams queued behind it too.
         let reachable =
             |ip: &IpAddr| ours.is_empty() || ours.iter().any(|o| o.is_ipv4() == ip.is_ipv4());
-        let targets = notify_targets(new, &self.keys, ours)
+        let configured: Vec<(IpAddr, Option<tsig::Key>)> = notify_targets(new, &self.keys, ours)
             .into_iter()
             .filter(|(ip, _)| reachable(ip))
-            .map(|(ip, key)| (SocketAddr::new(ip, port), key));
+            .collect();
+        // A subscriber that is also a configured secondary is notified
+        // once, as the configured one (see `subscriptions.rs`).
+        let subscribers: Vec<(NotifyTarget, Option<tsig::Key>)> = self
+            .subscriptions
+            .targets(new.origin())
+            .into_iter()
+            .filter(|(target, _)| !configured.iter().any(|(ip, _)| *ip == target.peer().ip()))
+            .map(|(target, key)| (target, Some(key)))
+            .collect();
+        let targets = configured
+            .into_iter()
+            .map(|(ip, key)| (NotifyTarget::Secondary(SocketAddr::new(ip, port)), key))
+            .chain(subscribers);
         self.notifier
             .notify(new, targets, dns_notify::Instant::from_millis(now_ms));
     }
+
+    /// A signed SOA query for `zone` (not the root) that the engine
+    /// answered: subscribes its sender to the zone if the key may transfer
+    /// it and we serve it (see `subscriptions.rs`). True if the sender is
+    /// subscribed now (newly or again).
+    pub(crate) fn soa_queried(
+        &mut self,
+        catalog: &Catalog,
+        stripped: &[u8],
+        key_name: &Name,
+        from: ReplyTo,
+        peer: SocketAddr,
+    ) -> bool {
+        let Some(zone) = soa_question(stripped) else {
+            return false;
+        };
+        if zone.is_root() || catalog.get(&zone).is_none() {
+            return false;
+        }
+        if self
+            .keys
+            .authorise(key_name, dns_keys::Operation::Transfer, &zone)
+            .is_err()
+        {
+            return false;
+        }
+        let Some(key) = self.keys.get(key_name).cloned() else {
+            return false;
+        };
+        // A configured secondary is notified as such; its SOA queries are
+        // its refresh checks.
+        let configured = self.keys.secondaries(&zone);
+        if configured.iter().any(|(_, ip)| *ip == peer.ip()) {
+            return false;
+        }
+        self.subscriptions
+            .subscribe(&zone, subscriber(from, peer), &key, self.now);
+        true
+    }
+
+    /// A TCP connection is gone: its subscriptions end, and the NOTIFYs
+    /// still waiting for an answer on it go to its peer's DNS port instead
+    /// (an OCaml-DNS secondary subscribes with a root key over a
+    /// connection it closes at once, and listens on its port 53).
+    pub(crate) fn connection_closed(&mut self, handle: netstack::TcpHandle) {
+        self.subscriptions.forget_connection(handle);
+        let port = self.notify_port;
+        let ours = &self.ours;
+        self.notifier.redirect(
+            |target| match target {
+                NotifyTarget::Connection { handle: h, peer }
+                    if *h == handle && !ours.contains(&peer.ip()) =>
+                {
+                    Some(NotifyTarget::Secondary(SocketAddr::new(peer.ip(), port)))
+                }
+                _ => None,
+            },
+            dns_notify::Instant::from_millis(self.now.0 / 1_000_000),
+        );
+        // A NOTIFY to the connection that could not be redirected stops.
+        self.notifier.retain(|_, target, _| {
+            !matches!(target, NotifyTarget::Connection { handle: h, .. } if *h == handle)
+        });
+    }
+}
+
+/// Where a subscriber who asked through `from` is notified.
+fn subscriber(from: ReplyTo, peer: SocketAddr) -> NotifyTarget {
+    match from {
+        ReplyTo::Tcp(handle) => NotifyTarget::Connection { handle, peer },
+        ReplyTo::Udp(addr) => NotifyTarget::Querier(addr),
+    }
+}
+
+/// The zone of a standard query with one question, `zone SOA IN`.
+fn soa_question(msg: &[u8]) -> Option<Name> {
+    let parsed = dns_wire::Message::parse(msg).ok()?;
+    let header = &parsed.header;
+    if header.is_response() || header.opcode() != opcode::QUERY {
+        return None;
+    }
+    let [question] = parsed.questions.as_slice() else {
+        return None;
+    };
+    (question.qtype == dns_wire::RecordType::SOA && question.qclass == dns_wire::class::IN)
+        .then(|| question.name.clone())
 }
 
 /// The zone (first question) a request names, for the log; empty if it
@@ -815,6 +939,148 @@ mod tests {
             assert!(tsig::Tsig::locate(&t.payload).unwrap().is_some());
             targets.push(t.destination);
         }
-        assert_eq!(targets, ["10.53.0.9:53".parse().unwrap(); 2]);
+        // Asked by UDP: to where it asked from (its NAT's way back).
+        assert_eq!(targets, [NotifyTarget::Querier(peer()); 2]);
+        // Asked again: a subscriber keeping its subscription, not new
+        // NOTIFYs of every zone.
+        let mut b = dns_wire::MessageBuilder::new(12, 0);
+        b.question(
+            &Name::root(),
+            dns_wire::RecordType::SOA,
+            dns_wire::class::IN,
+        )
+        .unwrap();
+        let mut later = b.finish();
+        tsig::sign_request(&mut later, &root, NOW + 1);
+        let again = self::answers(control.handle(
+            &catalog(),
+            &later,
+            ReplyTo::Udp(peer()),
+            peer(),
+            true,
+            NOW + 1,
+        ));
+        assert_eq!(rcode_of(&again[0]), rcode::NOERROR);
+        assert_eq!(control.notifier.pending(), 2, "the first two, unanswered");
+        assert_eq!(control.subscriptions.len(), 1);
+    }
+
+    /// A signed SOA query for a zone subscribes its sender when the key may
+    /// transfer the zone and we serve it; changes are then notified to it,
+    /// signed with its key, unless a transfer key names its address (then
+    /// once, as that configured secondary).
+    #[test]
+    fn a_signed_soa_query_with_a_transfer_key_subscribes_its_sender() {
+        let transfer = key("10.53.0.1._transfer.example.com.", 7);
+        let update = key("admin._update.example.com.", 8);
+        let other = key("10.53.0.1._transfer.example.org.", 9);
+        let notify_only = key("x._notify.example.com.", 10);
+        let mut control = control(&[
+            transfer.clone(),
+            update.clone(),
+            other.clone(),
+            notify_only.clone(),
+        ]);
+        let soa = |zone: &str| {
+            let mut b = dns_wire::MessageBuilder::new(13, 0);
+            b.question(&name(zone), dns_wire::RecordType::SOA, dns_wire::class::IN)
+                .unwrap();
+            b.finish()
+        };
+        let catalog = catalog();
+        let from = ReplyTo::Udp(peer());
+        // Another zone's key, a notify key, a zone we do not serve: no.
+        assert!(!control.soa_queried(&catalog, &soa("example.com."), other.name(), from, peer()));
+        assert!(!control.soa_queried(
+            &catalog,
+            &soa("example.com."),
+            notify_only.name(),
+            from,
+            peer()
+        ));
+        assert!(!control.soa_queried(
+            &catalog,
+            &soa("example.net."),
+            transfer.name(),
+            from,
+            peer()
+        ));
+        assert!(!control.soa_queried(
+            &catalog,
+            &soa("example.com.")[..11],
+            transfer.name(),
+            from,
+            peer()
+        ));
+        assert_eq!(control.subscriptions.len(), 0);
+        // The transfer key, and an update key (it may transfer too): yes.
+        assert!(control.soa_queried(
+            &catalog,
+            &soa("example.com."),
+            transfer.name(),
+            from,
+            peer()
+        ));
+        let second: SocketAddr = "10.53.0.10:4000".parse().unwrap();
+        assert!(control.soa_queried(
+            &catalog,
+            &soa("example.com."),
+            update.name(),
+            ReplyTo::Udp(second),
+            second
+        ));
+        assert_eq!(control.subscriptions.len(), 2);
+        let zone = catalog.get(&name("example.com.")).unwrap();
+        control.changed(None, zone, 0);
+        let mut sent = Vec::new();
+        while let Some(t) = control
+            .notifier
+            .poll_transmit(dns_notify::Instant::from_millis(0), NOW)
+        {
+            let signed = tsig::Tsig::locate(&t.payload).unwrap();
+            sent.push((t.destination, signed.map(|s| s.tsig.key_name.clone())));
+        }
+        sent.sort_by_key(|(t, _)| t.peer());
+        assert_eq!(
+            sent,
+            [
+                (NotifyTarget::Querier(peer()), Some(transfer.name().clone())),
+                (NotifyTarget::Querier(second), Some(update.name().clone())),
+                // The zone's NS, as before.
+                (ns_address(), None),
+            ]
+        );
+        // A transfer key naming 10.53.0.9 as a secondary: notified once,
+        // at its DNS port, not also as a subscriber.
+        let named = key("10.53.0.1.10.53.0.9._transfer.example.com.", 11);
+        control.keys.insert(named.clone());
+        control.changed(None, zone, 0);
+        let mut sent: Vec<NotifyTarget> = core::iter::from_fn(|| {
+            control
+                .notifier
+                .poll_transmit(dns_notify::Instant::from_millis(0), NOW)
+        })
+        .map(|t| t.destination)
+        .collect();
+        sent.sort_by_key(|t| t.peer());
+        assert_eq!(
+            sent,
+            [
+                NotifyTarget::Secondary("10.53.0.9:53".parse().unwrap()),
+                NotifyTarget::Querier(second),
+                ns_address(),
+            ]
+        );
+        // Its next SOA query does not subscribe it again: it is configured.
+        let again: SocketAddr = "10.53.0.9:5301".parse().unwrap();
+        let from = ReplyTo::Udp(again);
+        let soa = soa("example.com.");
+        assert!(!control.soa_queried(&catalog, &soa, named.name(), from, again));
+        assert!(!control.soa_queried(&catalog, &soa, transfer.name(), from, again));
+    }
+
+    /// The address of the test zones' NS.
+    fn ns_address() -> NotifyTarget {
+        NotifyTarget::Secondary("192.0.2.1:53".parse().unwrap())
     }
 }

@@ -11,6 +11,15 @@
 //!   1995) for holders of transfer keys, in the OCaml-DNS key layout;
 //!   each signed request is acted on once (a replay of its MAC within the
 //!   TSIG window changes nothing, see `replay.rs`).
+//! - NOTIFY subscriptions (OCaml-DNS): a client whose SOA query is signed
+//!   with a key that may transfer the zone (a root `_transfer.` key: every
+//!   zone) is notified of the zone's changes too, on the TCP connection it
+//!   asked over while that stays open, else by UDP to where it asked from;
+//!   at most [`MAX_SUBSCRIPTIONS`], each forgotten [`SUBSCRIPTION_LIFETIME`]
+//!   after its last SOA query or when its connection closes. Such a
+//!   connection stays open while idle up to [`NOTIFY_CHANNEL_IDLE_TIMEOUT`]
+//!   (the subscriber's keepalive). This is how a hidden secondary, named
+//!   by no NS record and no key, maybe behind NAT, hears of changes.
 //! - [`ZoneSet`]: the zones of a repository in the OCaml-DNS layout (one
 //!   file per zone, named after the zone; `_keys` and `<zone>._keys` files
 //!   never served), reloaded file by file: a file that fails to parse is
@@ -27,8 +36,12 @@ mod log;
 mod replay;
 mod repository;
 mod service;
+mod subscriptions;
 
 pub use control::{ControlEvent, UpdateId};
 pub use log::{Log, LogLevel, Logger, Timestamp, LOG_LEVEL_ARG};
 pub use repository::{is_key_file, load_keys, LoadReport, ZoneFile, ZoneSet};
 pub use service::{DnsService, ServiceConfig, SERVICE_ARGS};
+pub use subscriptions::{
+    Subscriber, MAX_SUBSCRIPTIONS, NOTIFY_CHANNEL_IDLE_TIMEOUT, SUBSCRIPTION_LIFETIME,
+};

@@ -3,6 +3,7 @@
 use crate::control::{Control, ControlEvent, Outcome, ReplyTo, UpdateId};
 use crate::log::{Log, LogLevel, Logger};
 use crate::repository::{LoadReport, ZoneFile, ZoneSet};
+use crate::subscriptions::{NotifyTarget, Subscriber, NOTIFY_CHANNEL_IDLE_TIMEOUT};
 use alloc::vec;
 use alloc::vec::Vec;
 use core::net::IpAddr;
@@ -23,7 +24,9 @@ pub struct ServiceConfig {
     /// Port for UDP and TCP (53; the host-process build binds `--listen`).
     pub port: u16,
     /// Close TCP connections idle this long between messages (RFC 7766
-    /// §6.2.3 suggests seconds, not minutes, for a busy server).
+    /// §6.2.3 suggests seconds, not minutes, for a busy server); a
+    /// connection carrying a NOTIFY subscription is kept for
+    /// [`crate::NOTIFY_CHANNEL_IDLE_TIMEOUT`] instead.
     pub tcp_idle_timeout: Duration,
     /// A TCP message must arrive whole, and each answer (each message of
     /// a zone transfer) be taken, within this; zero: no limit.
@@ -49,7 +52,7 @@ pub const SERVICE_ARGS: &[bootargs::ArgSpec] = &[
             metavar: "SECONDS",
             default: Some("10"),
         },
-        help: "close DNS-over-TCP connections idle this long between messages (RFC 7766)",
+        help: "close DNS-over-TCP connections idle this long between messages (RFC 7766); one a NOTIFY subscriber keeps (its signed SOA queries) after 300 s",
     },
     bootargs::ArgSpec {
         name: "tcp-io-timeout",
@@ -132,6 +135,26 @@ struct Client {
     /// A zone transfer in progress: its next message is made when the
     /// socket has taken the last one (queries after it wait).
     transfer: Option<dns_xfr::Transfer>,
+    /// Framed NOTIFYs for this connection held while a transfer goes on
+    /// (they would split its stream); queued when it ends.
+    notifies: Vec<u8>,
+    /// It carries a NOTIFY subscription: the longer idle timeout, never
+    /// evicted (see `subscriptions.rs`).
+    channel: bool,
+}
+
+impl Client {
+    /// The limits of this connection: a NOTIFY channel may stay idle for
+    /// [`NOTIFY_CHANNEL_IDLE_TIMEOUT`].
+    fn limits(&self, limits: &TcpLimits) -> TcpLimits {
+        match self.channel {
+            true => TcpLimits {
+                idle_timeout: limits.idle_timeout.max(NOTIFY_CHANNEL_IDLE_TIMEOUT),
+                ..*limits
+            },
+            false => *limits,
+        }
+    }
 }
 
 /// Most transfer messages made for one connection in one poll: a poll
@@ -213,9 +236,22 @@ impl DnsService {
     pub fn replace_keys(&mut self, keys: KeyStore, unix_time: u64) {
         // A NOTIFY signed with a key that is gone (a secondary removed)
         // stops; unsigned ones (to the zone's NS) go on.
-        self.control.notifier.retain(|zone, _, key| {
-            key.is_none_or(|key| keys.secondaries(zone).iter().any(|(k, _)| *k == key))
-        });
+        // Subscribers' NOTIFYs stop with their key, or when it may no
+        // longer transfer the zone.
+        self.control
+            .notifier
+            .retain(|zone, target, key| match target {
+                NotifyTarget::Secondary(_) => {
+                    key.is_none_or(|key| keys.secondaries(zone).iter().any(|(k, _)| *k == key))
+                }
+                _ => key.is_some_and(|key| {
+                    keys.get(key.name()) == Some(key)
+                        && keys
+                            .authorise(key.name(), dns_keys::Operation::Transfer, zone)
+                            .is_ok()
+                }),
+            });
+        self.control.subscriptions.retain_keys(&keys);
         self.control.keys = keys;
         self.release_held_notifies(unix_time);
     }
@@ -392,12 +428,23 @@ impl DnsService {
         self.server.catalog()
     }
 
+    /// The clients subscribed to NOTIFYs by their signed SOA queries (see
+    /// [`crate::MAX_SUBSCRIPTIONS`] and the crate documentation).
+    pub fn subscribers(&self) -> Vec<Subscriber> {
+        self.control.subscriptions.subscribers()
+    }
+
     fn bind(&mut self, net: &mut dyn Sockets) -> Result<(), netstack::NetError> {
         let udp = net.udp_bind(self.config.port)?;
+        // The service closes idle connections itself (`expire_tcp`), each
+        // after its own timeout; the stack's only has to outlast the
+        // longest, a NOTIFY channel's.
         let listener = net.tcp_listen(
             self.config.port,
             self.config.tcp_backlog,
-            self.config.tcp_idle_timeout,
+            self.config
+                .tcp_idle_timeout
+                .max(NOTIFY_CHANNEL_IDLE_TIMEOUT),
         )?;
         self.udp = Some(udp);
         self.listener = Some(listener);
@@ -423,9 +470,17 @@ impl DnsService {
                 Some(Outcome::Now(answers)) => answers,
                 // Transfers over UDP are answered in one message.
                 Some(Outcome::Nothing | Outcome::Transfer(_)) => continue,
-                None => answer_query(&self.server, &self.control, msg, Transport::Udp, unix_time)
-                    .into_iter()
-                    .collect(),
+                None => answer_query(
+                    &self.server,
+                    &mut self.control,
+                    msg,
+                    (ReplyTo::Udp(from), from),
+                    Transport::Udp,
+                    unix_time,
+                )
+                .0
+                .into_iter()
+                .collect(),
             };
             for answer in answers {
                 // A full transmit queue drops the answer; the client retries.
@@ -463,12 +518,31 @@ impl DnsService {
             },
         };
         while let Ok(Some((len, from))) = net.udp_recv(notify, &mut self.buf) {
-            self.control
-                .notifier
-                .handle_response(&from, &self.buf[..len], net.unix_time());
+            self.control.notifier.handle_response(
+                &NotifyTarget::Secondary(from),
+                &self.buf[..len],
+                net.unix_time(),
+            );
         }
         while let Some(transmit) = self.control.notifier.poll_transmit(now_ms, net.unix_time()) {
-            let _ = net.udp_send(notify, transmit.destination, &transmit.payload);
+            match transmit.destination {
+                NotifyTarget::Secondary(to) => {
+                    let _ = net.udp_send(notify, to, &transmit.payload);
+                }
+                NotifyTarget::Querier(to) => {
+                    let _ = net.udp_send(udp, to, &transmit.payload);
+                }
+                NotifyTarget::Connection { handle, .. } => {
+                    let client = self.clients.iter_mut().find(|c| c.handle == handle);
+                    // Gone: `connection_closed` redirected or dropped it.
+                    if let (Some(client), Some(framed)) = (client, frame(&transmit.payload)) {
+                        match client.transfer {
+                            Some(_) => client.notifies.extend_from_slice(&framed),
+                            None => client.out.extend_from_slice(&framed),
+                        }
+                    }
+                }
+            }
         }
         while let Some(event) = self.control.notifier.poll_event() {
             if let dns_notify::Event::GaveUp {
@@ -498,11 +572,13 @@ impl DnsService {
             let occupants = self.clients.iter().map(|client| Occupant {
                 key: client.handle,
                 source: client.peer.ip(),
-                // A client waiting for its UPDATE to be made durable is busy.
+                // A client waiting for its UPDATE to be made durable is
+                // busy; a NOTIFY channel is kept by its owner.
                 idle_since: client.clock.idle_since().filter(|_| {
-                    !pending
-                        .values()
-                        .any(|p| p.reply_to == ReplyTo::Tcp(client.handle))
+                    !client.channel
+                        && !pending
+                            .values()
+                            .any(|p| p.reply_to == ReplyTo::Tcp(client.handle))
                 }),
             });
             match admit(&limits, peer.ip(), occupants) {
@@ -510,6 +586,7 @@ impl DnsService {
                 Admission::Evict(victim) => {
                     net.tcp_release(victim);
                     self.clients.retain(|client| client.handle != victim);
+                    self.control.connection_closed(victim);
                 }
                 Admission::Refuse(why) => {
                     self.logger().at(
@@ -527,6 +604,8 @@ impl DnsService {
                 out: Vec::new(),
                 clock: TcpClock::new(now),
                 transfer: None,
+                notifies: Vec::new(),
+                channel: false,
             });
         }
     }
@@ -536,8 +615,9 @@ impl DnsService {
         let limits = self.config.tcp_limits();
         let now = since_boot(net.now());
         let logger = self.logger();
+        let control = &mut self.control;
         self.clients.retain(|client| {
-            let Some(why) = client.clock.expiry(now, &limits) else {
+            let Some(why) = client.clock.expiry(now, &client.limits(&limits)) else {
                 return true;
             };
             logger.at(
@@ -545,8 +625,17 @@ impl DnsService {
                 format_args!("dns: TCP connection from {} closed: {why}", client.peer),
             );
             net.tcp_release(client.handle);
+            control.connection_closed(client.handle);
             false
         });
+        // Subscriptions past their lifetime end; their connections go back
+        // to the usual idle timeout.
+        if self.control.subscriptions.expire(net.now()) {
+            let subscriptions = &self.control.subscriptions;
+            for client in &mut self.clients {
+                client.channel = subscriptions.is_channel(client.handle);
+            }
+        }
     }
 }
 
@@ -579,28 +668,42 @@ fn needs_control(msg: &[u8]) -> bool {
 }
 
 /// A query for the engine; signed ones are verified and answered signed.
+/// A signed SOA query with a transfer key subscribes its sender (`from`:
+/// where it asked, and its address) to NOTIFYs of the zone; the flag says
+/// whether it did.
 fn answer_query(
     server: &Server,
-    control: &Control,
+    control: &mut Control,
     msg: &[u8],
+    from: (ReplyTo, core::net::SocketAddr),
     transport: Transport,
     unix_time: u64,
-) -> Option<Vec<u8>> {
+) -> (Option<Vec<u8>>, bool) {
     // A TSIG is the last additional record: none without any.
     let additional = msg
         .get(10..12)
         .map_or(0, |c| u16::from_be_bytes([c[0], c[1]]));
     if additional == 0 {
-        return server.handle(msg, transport);
+        return (server.handle(msg, transport), false);
     }
     match tsig::verify_request(msg, &control.keys, unix_time) {
-        Ok(None) => server.handle(msg, transport),
+        Ok(None) => (server.handle(msg, transport), false),
         Ok(Some(signed)) => {
-            let mut answer = server.handle(&signed.stripped(msg), transport)?;
+            let stripped = signed.stripped(msg);
+            let Some(mut answer) = server.handle(&stripped, transport) else {
+                return (None, false);
+            };
+            let subscribed = control.soa_queried(
+                server.catalog(),
+                &stripped,
+                signed.key_name(),
+                from.0,
+                from.1,
+            );
             signed.response_signer().sign(&mut answer, unix_time);
-            Some(answer)
+            (Some(answer), subscribed)
         }
-        Err(error) => Some(error.response(msg, unix_time)),
+        Err(error) => (Some(error.response(msg, unix_time)), false),
     }
 }
 
@@ -624,6 +727,10 @@ fn answer_tcp(
         ),
         false => None,
     };
+    // A root subscription (`Control::root_soa`) makes a channel too.
+    if answers.is_some() && !client.channel {
+        client.channel = control.subscriptions.is_channel(client.handle);
+    }
     let answers = match answers {
         Some(Outcome::Now(answers)) => answers,
         Some(Outcome::Nothing) => Vec::new(),
@@ -631,9 +738,13 @@ fn answer_tcp(
             client.transfer = Some(*transfer);
             Vec::new()
         }
-        None => answer_query(server, control, query, Transport::Tcp, unix_time)
-            .into_iter()
-            .collect(),
+        None => {
+            let from = (ReplyTo::Tcp(client.handle), client.peer);
+            let (answer, subscribed) =
+                answer_query(server, control, query, from, Transport::Tcp, unix_time);
+            client.channel |= subscribed;
+            answer.into_iter().collect()
+        }
     };
     for answer in answers {
         // Engine answers always fit a length prefix.
@@ -689,7 +800,10 @@ fn flush_tcp(
             }
             None => {
                 client.transfer = None;
-                return false;
+                if client.notifies.is_empty() {
+                    return false;
+                }
+                client.out.append(&mut client.notifies);
             }
         }
     }
@@ -723,6 +837,7 @@ fn serve_tcp(
             Err(_) => {
                 // A length we cannot accept: the stream is lost.
                 net.tcp_release(client.handle);
+                control.connection_closed(client.handle);
                 return false;
             }
         }
@@ -742,11 +857,17 @@ fn serve_tcp(
     *more |= flush_tcp(net, server, control, client, unix_time);
     match net.tcp_status(client.handle) {
         TcpStatus::PeerClosed if client.out.is_empty() && client.transfer.is_none() => {
+            // No answer to a NOTIFY can come any more.
+            if client.channel {
+                client.channel = false;
+                control.connection_closed(client.handle);
+            }
             net.tcp_close(client.handle);
             true
         }
         TcpStatus::Closed => {
             net.tcp_release(client.handle);
+            control.connection_closed(client.handle);
             false
         }
         _ => true,
@@ -767,6 +888,7 @@ impl Service for DnsService {
         let (Some(udp), Some(listener)) = (self.udp, self.listener) else {
             return Poll::Exit(1);
         };
+        self.control.now = net.now();
         self.serve_udp(net, udp);
         self.accept(net, listener);
         self.send_pending(net, udp);
@@ -791,13 +913,11 @@ impl Service for DnsService {
         let tcp = self
             .clients
             .iter()
-            .filter_map(|client| client.clock.deadline(&limits))
+            .filter_map(|client| client.clock.deadline(&client.limits(&limits)))
             .min()
             .map(|at| netstack::Instant(at.as_nanos().min(u128::from(u64::MAX)) as u64));
-        let deadline = match (notify, tcp) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let subscriptions = self.control.subscriptions.next_expiry();
+        let deadline = [notify, tcp, subscriptions].into_iter().flatten().min();
         // A transfer that could go on now: poll again at once.
         Poll::Until(if more { Some(net.now()) } else { deadline })
     }
