@@ -352,6 +352,28 @@ impl fmt::Debug for Authenticator {
     }
 }
 
+/// webpki's `DnsName("a.example")` / `IpAddress(192.0.2.1)` as OpenSSL
+/// prints subjectAltName entries: `DNS:a.example`, `IP:192.0.2.1`.
+fn openssl_style_name(name: &str) -> String {
+    if let Some(dns) = name
+        .strip_prefix("DnsName(\"")
+        .and_then(|n| n.strip_suffix("\")"))
+    {
+        return alloc::format!("DNS:{dns}");
+    }
+    if let Some(ip) = name
+        .strip_prefix("IpAddress(")
+        .and_then(|n| n.strip_suffix(')'))
+    {
+        // webpki writes IPv6 its own way (`0::1`): print it canonically.
+        return match ip.parse::<core::net::IpAddr>() {
+            Ok(ip) => alloc::format!("IP:{ip}"),
+            Err(_) => alloc::format!("IP:{ip}"),
+        };
+    }
+    name.to_string()
+}
+
 fn subject(der: &[u8]) -> String {
     CertificateInfo::parse(der).map_or_else(|| String::from("?"), |info| info.subject)
 }
@@ -428,7 +450,11 @@ impl Verifier {
                 let names = if presented.is_empty() {
                     String::from("none")
                 } else {
-                    presented.join(", ")
+                    presented
+                        .iter()
+                        .map(|n| openssl_style_name(n))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 };
                 alloc::format!("certificate of {host} is not for {host}: its names are {names}")
             }

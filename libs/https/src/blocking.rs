@@ -67,6 +67,11 @@ impl BlockingClient {
         let mut buf = vec![0u8; READ_CHUNK];
         loop {
             if let Some(result) = self.client.response() {
+                // A failed or non-persistent connection goes at once (its
+                // alert or close_notify with it), not at the next request.
+                if self.client.wants_close() {
+                    self.close_stream();
+                }
                 return result;
             }
             if self.client.wants_close() {

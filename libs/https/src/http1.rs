@@ -772,7 +772,13 @@ fn parse_status_line(line: &[u8]) -> Result<(u8, u16, String), HttpError> {
     let minor = match version {
         b"HTTP/1.1" => 1,
         b"HTTP/1.0" => 0,
-        v if v.starts_with(b"HTTP/") => return Err(HttpError::UnsupportedVersion(excerpt(v))),
+        // Another version number (`HTTP/2`, `HTTP/1.2`): not ours.
+        v if v.starts_with(b"HTTP/")
+            && (1..=3).contains(&(v.len() - 5))
+            && v[5..].iter().all(|&b| b.is_ascii_digit() || b == b'.') =>
+        {
+            return Err(HttpError::UnsupportedVersion(excerpt(v)))
+        }
         _ => return Err(bad()),
     };
     let (code, reason) = match rest {
