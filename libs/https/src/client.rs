@@ -668,3 +668,93 @@ fn encrypt<Data>(
         "cannot size the TLS output buffer",
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http1::RequestError;
+    use crate::url::UrlError;
+
+    const NOW: Duration = Duration::from_secs(100);
+    const UNIX: u64 = 1_800_000_000;
+
+    fn client() -> HttpsClient {
+        HttpsClient::new(ClientConfig::default())
+    }
+
+    #[test]
+    fn caller_mistakes_are_returned_by_start() {
+        let mut c = client();
+        assert!(matches!(
+            c.start(Request::get("http://example.org/"), NOW, UNIX),
+            Err(HttpsError::Url(UrlError::NotHttps(_)))
+        ));
+        let mut bad = Request::get("https://example.org/");
+        bad.headers.push(("Host".into(), "x".into()));
+        assert!(matches!(
+            c.start(bad, NOW, UNIX),
+            Err(HttpsError::Request(RequestError::ReservedField(_)))
+        ));
+        assert!(c.is_idle());
+        c.start(Request::get("https://example.org/"), NOW, UNIX).unwrap();
+        assert!(matches!(
+            c.start(Request::get("https://example.org/"), NOW, UNIX),
+            Err(HttpsError::Busy)
+        ));
+    }
+
+    #[test]
+    fn asks_for_a_connection_then_says_hello() {
+        let mut c = client();
+        c.start(Request::get("https://[2001:db8::1]:8443/dir"), NOW, UNIX).unwrap();
+        let (host, port) = c.wants_connection().unwrap();
+        assert_eq!((host.to_string(), port), ("[2001:db8::1]".into(), 8443));
+        assert!(c.pending_output().is_empty(), "nothing before TCP is up");
+        c.connected();
+        assert!(c.wants_connection().is_none());
+        let hello = c.pending_output().to_vec();
+        // A TLS handshake record (22) carrying a ClientHello (1).
+        assert_eq!((hello[0], hello[5]), (22, 1));
+        c.consume_output(hello.len());
+        assert!(c.pending_output().is_empty());
+        assert_eq!(c.deadline(), Some(NOW + DEFAULT_REQUEST_TIMEOUT));
+    }
+
+    #[test]
+    fn connect_failure_and_timeout_end_the_request() {
+        let mut c = client();
+        c.start(Request::get("https://example.org/"), NOW, UNIX).unwrap();
+        c.connect_failed("connection refused");
+        let error = c.response().unwrap().unwrap_err();
+        assert_eq!(error.to_string(), "cannot connect: connection refused");
+        assert!(c.is_idle() && c.response().is_none());
+
+        c.start(Request::get("https://example.org/"), NOW, UNIX).unwrap();
+        c.connected();
+        c.handle_timeout(NOW + Duration::from_secs(29));
+        assert!(c.response().is_none());
+        c.handle_timeout(NOW + DEFAULT_REQUEST_TIMEOUT);
+        assert!(matches!(c.response(), Some(Err(HttpsError::Timeout(_)))));
+        assert!(c.wants_close());
+        c.connection_closed();
+        assert!(!c.wants_close());
+    }
+
+    #[test]
+    fn garbage_from_the_server_is_a_tls_error_not_a_panic() {
+        for garbage in [&b"HTTP/1.1 200 OK\r\n\r\n"[..], &[22, 3, 3, 0xff, 0xff], &[0; 300]] {
+            let mut c = client();
+            c.start(Request::get("https://example.org/"), NOW, UNIX).unwrap();
+            c.connected();
+            c.received(garbage);
+            assert!(matches!(c.response(), Some(Err(HttpsError::Tls(_)))), "{garbage:?}");
+            assert!(c.wants_close());
+        }
+        // A server that closes before answering.
+        let mut c = client();
+        c.start(Request::get("https://example.org/"), NOW, UNIX).unwrap();
+        c.connected();
+        c.connection_closed();
+        assert!(matches!(c.response(), Some(Err(HttpsError::ClosedWithoutResponse))));
+    }
+}
