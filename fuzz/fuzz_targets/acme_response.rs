@@ -42,7 +42,10 @@ fuzz_target!(|data: &[u8]| {
 
     let mut client = Client::new(ClientConfig::new("https://acme.test/dir", key()));
     let mut answers = data.split(|&b| b == 0);
-    if client.start_order(&["www.example.org"], vec![0x30, 0]).is_err() {
+    if client
+        .start_order(&["www.example.org"], vec![0x30, 0])
+        .is_err()
+    {
         return;
     }
     let mut now = 0u64;
@@ -55,8 +58,13 @@ fuzz_target!(|data: &[u8]| {
                     acme::Method::Head => Method::Head,
                     _ => Method::Get,
                 };
-                let Some(answer) = response(method, bytes) else { return };
-                if client.handle_response(&answer, Instant::from_millis(now)).is_err() {
+                let Some(answer) = response(method, bytes) else {
+                    return;
+                };
+                if client
+                    .handle_response(&answer, Instant::from_millis(now))
+                    .is_err()
+                {
                     assert!(client.is_idle());
                     return;
                 }
@@ -64,7 +72,10 @@ fuzz_target!(|data: &[u8]| {
             Poll::WaitUntil(at) => now = now.max(at.millis()),
             Poll::Publish(records) => {
                 assert!(!records.is_empty());
-                if client.challenges_published(Instant::from_millis(now)).is_err() {
+                if client
+                    .challenges_published(Instant::from_millis(now))
+                    .is_err()
+                {
                     return;
                 }
             }

@@ -5,9 +5,7 @@
 //! response, written again with a Content-Length, parses to itself.
 #![no_main]
 
-use https::{
-    HttpError, Method, Parsed, ResponseParser, MAX_BODY_BYTES, MAX_HEADER_FIELDS,
-};
+use https::{HttpError, Method, Parsed, ResponseParser, MAX_BODY_BYTES, MAX_HEADER_FIELDS};
 use libfuzzer_sys::fuzz_target;
 
 /// Feeds `pieces` and ends the input: the response or the first error.
@@ -26,7 +24,11 @@ fuzz_target!(|data: &[u8]| {
     let Some((&control, input)) = data.split_first() else {
         return;
     };
-    let method = if control & 1 == 1 { Method::Head } else { Method::Get };
+    let method = if control & 1 == 1 {
+        Method::Head
+    } else {
+        Method::Get
+    };
     let whole = parse(method, std::iter::once(input));
     // Pieces of 1 to 16 bytes, sizes from the control byte's other bits.
     let step = usize::from(control >> 4) + 1;
@@ -54,7 +56,9 @@ fuzz_target!(|data: &[u8]| {
     again.extend_from_slice(format!("Content-Length: {}\r\n\r\n", response.body.len()).as_bytes());
     again.extend_from_slice(&response.body);
     // Lossy UTF-8 may have replaced bytes: compare only clean fields.
-    if kept.iter().any(|(n, v)| n.contains('\u{fffd}') || v.contains('\u{fffd}'))
+    if kept
+        .iter()
+        .any(|(n, v)| n.contains('\u{fffd}') || v.contains('\u{fffd}'))
         || response.reason.contains('\u{fffd}')
         || [204, 304].contains(&response.status)
         || method == Method::Head

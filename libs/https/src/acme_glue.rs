@@ -71,6 +71,9 @@ mod tests {
             body: b"{}".to_vec(),
         });
         assert_eq!(response.header("replay-nonce"), Some("abc"));
-        assert_eq!((response.status, response.body.as_slice()), (200, &b"{}"[..]));
+        assert_eq!(
+            (response.status, response.body.as_slice()),
+            (200, &b"{}"[..])
+        );
     }
 }

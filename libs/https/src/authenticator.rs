@@ -186,7 +186,10 @@ impl fmt::Display for AuthenticatorError {
 
 fn short(text: &str) -> String {
     if text.len() > 48 {
-        let cut = (0..=48).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+        let cut = (0..=48)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
         alloc::format!("{}…", &text[..cut])
     } else {
         text.to_string()
@@ -605,7 +608,10 @@ mod tests {
         let x1 = STANDARD.encode(ISRG_ROOT_X1);
         let x2 = STANDARD.encode(ISRG_ROOT_X2);
         let anchors = Authenticator::parse(&alloc::format!("trust-anchor:{x1}:{x2}")).unwrap();
-        assert_eq!(anchors.to_string(), alloc::format!("trust-anchor:{x1}:{x2}"));
+        assert_eq!(
+            anchors.to_string(),
+            alloc::format!("trust-anchor:{x1}:{x2}")
+        );
         assert_eq!(
             alloc::format!("{anchors:?}"),
             "trust-anchor(CN=ISRG Root X1, O=Internet Security Research Group, C=US; \
@@ -629,7 +635,10 @@ mod tests {
                 &*alloc::format!("key-fp:MD5:{fp}"),
                 AuthenticatorError::UnknownHash("MD5".into()),
             ),
-            ("key-fp:SHA256:not base64!", AuthenticatorError::BadBase64("not base64!".into())),
+            (
+                "key-fp:SHA256:not base64!",
+                AuthenticatorError::BadBase64("not base64!".into()),
+            ),
             (
                 "cert-fp:SHA256:AAAA",
                 AuthenticatorError::FingerprintLength {
@@ -648,16 +657,25 @@ mod tests {
             ),
             ("key-fp:SHA256:a:b", AuthenticatorError::TooManyParts),
             ("trust-anchor:", AuthenticatorError::NoAnchor),
-            ("trust-anchor:%%", AuthenticatorError::BadBase64("%%".into())),
+            (
+                "trust-anchor:%%",
+                AuthenticatorError::BadBase64("%%".into()),
+            ),
         ];
         for (text, expected) in cases {
             let error = Authenticator::parse(text).unwrap_err();
             assert_eq!(error, expected, "{text}");
-            assert!(error.to_string().starts_with("TLS authenticator"), "{error}");
+            assert!(
+                error.to_string().starts_with("TLS authenticator"),
+                "{error}"
+            );
         }
         let not_a_certificate = Authenticator::parse("trust-anchor:AAAA").unwrap_err();
         assert!(
-            matches!(not_a_certificate, AuthenticatorError::BadAnchor { index: 1, .. }),
+            matches!(
+                not_a_certificate,
+                AuthenticatorError::BadAnchor { index: 1, .. }
+            ),
             "{not_a_certificate:?}"
         );
     }

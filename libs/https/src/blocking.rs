@@ -2,11 +2,13 @@
 //! tests and host tools. The unikernels drive [`HttpsClient`] from their
 //! event loop instead.
 
+use core::net::SocketAddr;
+use core::time::Duration;
 use std::boxed::Box;
 use std::io::{self, ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{Shutdown, TcpStream, ToSocketAddrs};
 use std::string::ToString;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use std::vec;
 use std::vec::Vec;
 
@@ -63,7 +65,8 @@ impl BlockingClient {
         let unix_time = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        self.client.start(request, self.origin.elapsed(), unix_time)?;
+        self.client
+            .start(request, self.origin.elapsed(), unix_time)?;
         let mut buf = vec![0u8; READ_CHUNK];
         loop {
             if let Some(result) = self.client.response() {

@@ -287,9 +287,8 @@ impl HttpsClient {
         // connection keeps the authenticator's checks on every one).
         config.resumption = Resumption::disabled();
         let name = match host {
-            Host::Dns(name) => ServerName::try_from(name.clone()).map_err(|_| {
-                HttpsError::Url(crate::url::UrlError::BadHost(name.clone()))
-            })?,
+            Host::Dns(name) => ServerName::try_from(name.clone())
+                .map_err(|_| HttpsError::Url(crate::url::UrlError::BadHost(name.clone())))?,
             Host::Ip(core::net::IpAddr::V4(ip)) => {
                 ServerName::IpAddress(rustls::pki_types::IpAddr::V4(ip.octets().into()))
             }
@@ -297,8 +296,8 @@ impl HttpsClient {
                 ServerName::IpAddress(rustls::pki_types::IpAddr::V6(ip.segments().into()))
             }
         };
-        let tls = UnbufferedClientConnection::new(Arc::new(config), name)
-            .map_err(HttpsError::Tls)?;
+        let tls =
+            UnbufferedClientConnection::new(Arc::new(config), name).map_err(HttpsError::Tls)?;
         Ok((tls, report))
     }
 
@@ -696,7 +695,8 @@ mod tests {
             Err(HttpsError::Request(RequestError::ReservedField(_)))
         ));
         assert!(c.is_idle());
-        c.start(Request::get("https://example.org/"), NOW, UNIX).unwrap();
+        c.start(Request::get("https://example.org/"), NOW, UNIX)
+            .unwrap();
         assert!(matches!(
             c.start(Request::get("https://example.org/"), NOW, UNIX),
             Err(HttpsError::Busy)
@@ -706,7 +706,8 @@ mod tests {
     #[test]
     fn asks_for_a_connection_then_says_hello() {
         let mut c = client();
-        c.start(Request::get("https://[2001:db8::1]:8443/dir"), NOW, UNIX).unwrap();
+        c.start(Request::get("https://[2001:db8::1]:8443/dir"), NOW, UNIX)
+            .unwrap();
         let (host, port) = c.wants_connection().unwrap();
         assert_eq!((host.to_string(), port), ("[2001:db8::1]".into(), 8443));
         assert!(c.pending_output().is_empty(), "nothing before TCP is up");
@@ -723,13 +724,15 @@ mod tests {
     #[test]
     fn connect_failure_and_timeout_end_the_request() {
         let mut c = client();
-        c.start(Request::get("https://example.org/"), NOW, UNIX).unwrap();
+        c.start(Request::get("https://example.org/"), NOW, UNIX)
+            .unwrap();
         c.connect_failed("connection refused");
         let error = c.response().unwrap().unwrap_err();
         assert_eq!(error.to_string(), "cannot connect: connection refused");
         assert!(c.is_idle() && c.response().is_none());
 
-        c.start(Request::get("https://example.org/"), NOW, UNIX).unwrap();
+        c.start(Request::get("https://example.org/"), NOW, UNIX)
+            .unwrap();
         c.connected();
         c.handle_timeout(NOW + Duration::from_secs(29));
         assert!(c.response().is_none());
@@ -742,19 +745,31 @@ mod tests {
 
     #[test]
     fn garbage_from_the_server_is_a_tls_error_not_a_panic() {
-        for garbage in [&b"HTTP/1.1 200 OK\r\n\r\n"[..], &[22, 3, 3, 0xff, 0xff], &[0; 300]] {
+        for garbage in [
+            &b"HTTP/1.1 200 OK\r\n\r\n"[..],
+            &[22, 3, 3, 0xff, 0xff],
+            &[0; 300],
+        ] {
             let mut c = client();
-            c.start(Request::get("https://example.org/"), NOW, UNIX).unwrap();
+            c.start(Request::get("https://example.org/"), NOW, UNIX)
+                .unwrap();
             c.connected();
             c.received(garbage);
-            assert!(matches!(c.response(), Some(Err(HttpsError::Tls(_)))), "{garbage:?}");
+            assert!(
+                matches!(c.response(), Some(Err(HttpsError::Tls(_)))),
+                "{garbage:?}"
+            );
             assert!(c.wants_close());
         }
         // A server that closes before answering.
         let mut c = client();
-        c.start(Request::get("https://example.org/"), NOW, UNIX).unwrap();
+        c.start(Request::get("https://example.org/"), NOW, UNIX)
+            .unwrap();
         c.connected();
         c.connection_closed();
-        assert!(matches!(c.response(), Some(Err(HttpsError::ClosedWithoutResponse))));
+        assert!(matches!(
+            c.response(),
+            Some(Err(HttpsError::ClosedWithoutResponse))
+        ));
     }
 }

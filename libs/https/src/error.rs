@@ -51,9 +51,9 @@ impl fmt::Display for HttpsError {
             HttpsError::Connect(reason) => write!(f, "cannot connect: {reason}"),
             HttpsError::Certificate(message) => f.write_str(message),
             HttpsError::Tls(error) => write!(f, "TLS: {error}"),
-            HttpsError::ClockNotSet => f.write_str(
-                "the wall-clock time is not set: certificates cannot be checked",
-            ),
+            HttpsError::ClockNotSet => {
+                f.write_str("the wall-clock time is not set: certificates cannot be checked")
+            }
             HttpsError::TlsBufferFull => write!(
                 f,
                 "the server sent more than {} bytes without completing a TLS record",

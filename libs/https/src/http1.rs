@@ -149,7 +149,10 @@ impl fmt::Display for RequestError {
                 "request header {name} has a control character (CR, LF, NUL, …) in its value"
             ),
             RequestError::ReservedField(name) => {
-                write!(f, "request header {name} is written by the HTTPS client itself")
+                write!(
+                    f,
+                    "request header {name} is written by the HTTPS client itself"
+                )
             }
         }
     }
@@ -207,7 +210,10 @@ pub fn encode_request(
     head.push_str("Connection: keep-alive\r\n");
     // A POST or PUT says its length even when empty (RFC 9110 §8.6).
     if !request.body.is_empty() || matches!(request.method, Method::Post | Method::Put) {
-        head.push_str(&alloc::format!("Content-Length: {}\r\n", request.body.len()));
+        head.push_str(&alloc::format!(
+            "Content-Length: {}\r\n",
+            request.body.len()
+        ));
     }
     for (name, value) in &request.headers {
         head.push_str(name);
@@ -290,10 +296,9 @@ impl fmt::Display for HttpError {
                 f,
                 "the response body (Content-Length: {n}) is larger than {MAX_BODY_BYTES} bytes"
             ),
-            HttpError::BodyTooLarge { declared: None } => write!(
-                f,
-                "the response body is larger than {MAX_BODY_BYTES} bytes"
-            ),
+            HttpError::BodyTooLarge { declared: None } => {
+                write!(f, "the response body is larger than {MAX_BODY_BYTES} bytes")
+            }
             HttpError::BadStatusLine(line) => write!(
                 f,
                 "the response status line should be 'HTTP/1.1 <3 digits> <reason>', got \"{line}\""
@@ -317,10 +322,9 @@ impl fmt::Display for HttpError {
                 f,
                 "the response Transfer-Encoding is \"{codings}\": only chunked is supported"
             ),
-            HttpError::BadChunkSize(line) => write!(
-                f,
-                "a chunk-size line should be hex digits, got \"{line}\""
-            ),
+            HttpError::BadChunkSize(line) => {
+                write!(f, "a chunk-size line should be hex digits, got \"{line}\"")
+            }
             HttpError::BadChunkEnd => f.write_str("a chunk's data is not followed by CRLF"),
             HttpError::ChunkLineTooLong => write!(
                 f,
@@ -789,9 +793,7 @@ fn parse_status_line(line: &[u8]) -> Result<(u8, u16, String), HttpError> {
     if !code.iter().all(u8::is_ascii_digit) || code[0] == b'0' {
         return Err(bad());
     }
-    let status = code
-        .iter()
-        .fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
+    let status = code.iter().fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
     if !reason.iter().all(|&b| is_field_value_byte(b)) {
         return Err(bad());
     }
@@ -906,7 +908,8 @@ mod tests {
 
     #[test]
     fn content_length_body() {
-        let p = get(b"HTTP/1.1 201 Created\r\nLocation: /acct/1\r\ncontent-length: 5\r\n\r\nhello").unwrap();
+        let p = get(b"HTTP/1.1 201 Created\r\nLocation: /acct/1\r\ncontent-length: 5\r\n\r\nhello")
+            .unwrap();
         assert_eq!(p.response.status, 201);
         assert_eq!(p.response.reason, "Created");
         assert_eq!(p.response.header("LOCATION"), Some("/acct/1"));
@@ -957,7 +960,11 @@ mod tests {
 
     #[test]
     fn bodyless_responses() {
-        let p = parse(Method::Head, b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nReplay-Nonce: abc\r\n\r\n").unwrap();
+        let p = parse(
+            Method::Head,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nReplay-Nonce: abc\r\n\r\n",
+        )
+        .unwrap();
         assert_eq!((p.response.body.len(), p.keep_alive), (0, true));
         assert_eq!(p.response.header("replay-nonce"), Some("abc"));
         let p = get(b"HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap();
@@ -971,7 +978,10 @@ mod tests {
     #[test]
     fn interim_responses_are_skipped() {
         let p = get(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").unwrap();
-        assert_eq!((p.response.status, p.response.body.as_slice()), (200, &b"ok"[..]));
+        assert_eq!(
+            (p.response.status, p.response.body.as_slice()),
+            (200, &b"ok"[..])
+        );
         assert_eq!(p.response.header("link"), None);
         let many = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(MAX_INTERIM_RESPONSES + 1);
         assert_eq!(get(&many), Err(HttpError::TooManyInterimResponses));
@@ -983,11 +993,14 @@ mod tests {
 
     #[test]
     fn connection_reuse() {
-        let close = get(b"HTTP/1.1 200 OK\r\nConnection: Keep-Alive, close\r\nContent-Length: 0\r\n\r\n").unwrap();
+        let close =
+            get(b"HTTP/1.1 200 OK\r\nConnection: Keep-Alive, close\r\nContent-Length: 0\r\n\r\n")
+                .unwrap();
         assert!(!close.keep_alive);
         let old = get(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").unwrap();
         assert!(!old.keep_alive);
-        let old_kept = get(b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n").unwrap();
+        let old_kept =
+            get(b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n").unwrap();
         assert!(old_kept.keep_alive);
         // Delimited by the end of the connection.
         let until_close = get(b"HTTP/1.1 200 OK\r\n\r\nall of it").unwrap();
@@ -999,14 +1012,25 @@ mod tests {
         assert!(!both.keep_alive);
         // Bytes after the response: no reuse.
         let mut parser = ResponseParser::new(Method::Get);
-        parser.push(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxHTTP").unwrap();
+        parser
+            .push(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxHTTP")
+            .unwrap();
         assert_eq!(parser.surplus(), 4);
         assert!(!parser.take().unwrap().keep_alive);
     }
 
     #[test]
     fn bad_lengths() {
-        for value in ["-1", "1x", "", " ", "0x10", "99999999999999999999", "5, 6", "+5"] {
+        for value in [
+            "-1",
+            "1x",
+            "",
+            " ",
+            "0x10",
+            "99999999999999999999",
+            "5, 6",
+            "+5",
+        ] {
             let input = alloc::format!("HTTP/1.1 200 OK\r\nContent-Length: {value}\r\n\r\n");
             assert!(
                 matches!(get(input.as_bytes()), Err(HttpError::BadContentLength(_))),
@@ -1014,20 +1038,27 @@ mod tests {
             );
         }
         // Repeated and equal values are one length.
-        let p = get(b"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\ncontent-length: 2\r\n\r\nab").unwrap();
+        let p =
+            get(b"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\ncontent-length: 2\r\n\r\nab").unwrap();
         assert_eq!(p.response.body, b"ab");
-        let differing = get(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc");
+        let differing =
+            get(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc");
         assert!(matches!(differing, Err(HttpError::BadContentLength(_))));
 
         for size in ["g", "", " 5", "5 x", "-5"] {
-            let input = alloc::format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{size}\r\n");
+            let input =
+                alloc::format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{size}\r\n");
             assert!(
                 matches!(get(input.as_bytes()), Err(HttpError::BadChunkSize(_))),
                 "{size:?}"
             );
         }
-        let overflow = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n";
-        assert_eq!(get(overflow), Err(HttpError::BodyTooLarge { declared: None }));
+        let overflow =
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n";
+        assert_eq!(
+            get(overflow),
+            Err(HttpError::BodyTooLarge { declared: None })
+        );
         let no_crlf = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n";
         assert_eq!(get(no_crlf), Err(HttpError::BadChunkEnd));
         let long_line = alloc::format!(
@@ -1058,7 +1089,9 @@ mod tests {
         let result = (0..MAX_HEADER_BYTES / line.len() + 1).try_for_each(|_| parser.push(line));
         assert_eq!(result, Err(HttpError::HeaderTooLarge));
 
-        let many: String = (0..=MAX_HEADER_FIELDS).map(|i| alloc::format!("X-{i}: v\r\n")).collect();
+        let many: String = (0..=MAX_HEADER_FIELDS)
+            .map(|i| alloc::format!("X-{i}: v\r\n"))
+            .collect();
         let input = alloc::format!("HTTP/1.1 200 OK\r\n{many}\r\n");
         assert_eq!(get(input.as_bytes()), Err(HttpError::TooManyHeaderFields));
 
@@ -1080,10 +1113,16 @@ mod tests {
             chunked.extend_from_slice(b"\r\n");
         }
         chunked.extend_from_slice(b"1\r\n");
-        assert_eq!(get(&chunked), Err(HttpError::BodyTooLarge { declared: None }));
+        assert_eq!(
+            get(&chunked),
+            Err(HttpError::BodyTooLarge { declared: None })
+        );
         let mut until_close = b"HTTP/1.1 200 OK\r\n\r\n".to_vec();
         until_close.resize(until_close.len() + MAX_BODY_BYTES + 1, b'x');
-        assert_eq!(get(&until_close), Err(HttpError::BodyTooLarge { declared: None }));
+        assert_eq!(
+            get(&until_close),
+            Err(HttpError::BodyTooLarge { declared: None })
+        );
         let trailers = alloc::format!(
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: {}\r\n\r\n",
             "t".repeat(MAX_HEADER_BYTES)
@@ -1094,18 +1133,54 @@ mod tests {
     #[test]
     fn malformed_heads() {
         let cases: &[(&[u8], HttpError)] = &[
-            (b"HTTP/1.1 20 OK\r\n\r\n", HttpError::BadStatusLine("HTTP/1.1 20 OK".into())),
-            (b"HTTP/1.1 099 X\r\n\r\n", HttpError::BadStatusLine("HTTP/1.1 099 X".into())),
-            (b"HTTP/1.1 2000 OK\r\n\r\n", HttpError::BadStatusLine("HTTP/1.1 2000 OK".into())),
-            (b"HTTP/1.1200 OK\r\n\r\n", HttpError::BadStatusLine("HTTP/1.1200 OK".into())),
-            (b"ICY 200 OK\r\n\r\n", HttpError::BadStatusLine("ICY 200 OK".into())),
-            (b"\r\nHTTP/1.1 200 OK\r\n\r\n", HttpError::BadStatusLine("".into())),
-            (b"HTTP/2 200 OK\r\n\r\n", HttpError::UnsupportedVersion("HTTP/2".into())),
-            (b"HTTP/1.1 200 OK\r\nNo colon\r\n\r\n", HttpError::BadHeaderLine("No colon".into())),
-            (b"HTTP/1.1 200 OK\r\nName : v\r\n\r\n", HttpError::BadHeaderLine("Name : v".into())),
-            (b"HTTP/1.1 200 OK\r\n: v\r\n\r\n", HttpError::BadHeaderLine(": v".into())),
-            (b"HTTP/1.1 200 OK\r\nX: a\x00b\r\n\r\n", HttpError::BadHeaderLine("X: a\\x00b".into())),
-            (b"HTTP/1.1 200 OK\r\nX: a\r\n  b\r\n\r\n", HttpError::ObsoleteLineFolding),
+            (
+                b"HTTP/1.1 20 OK\r\n\r\n",
+                HttpError::BadStatusLine("HTTP/1.1 20 OK".into()),
+            ),
+            (
+                b"HTTP/1.1 099 X\r\n\r\n",
+                HttpError::BadStatusLine("HTTP/1.1 099 X".into()),
+            ),
+            (
+                b"HTTP/1.1 2000 OK\r\n\r\n",
+                HttpError::BadStatusLine("HTTP/1.1 2000 OK".into()),
+            ),
+            (
+                b"HTTP/1.1200 OK\r\n\r\n",
+                HttpError::BadStatusLine("HTTP/1.1200 OK".into()),
+            ),
+            (
+                b"ICY 200 OK\r\n\r\n",
+                HttpError::BadStatusLine("ICY 200 OK".into()),
+            ),
+            (
+                b"\r\nHTTP/1.1 200 OK\r\n\r\n",
+                HttpError::BadStatusLine("".into()),
+            ),
+            (
+                b"HTTP/2 200 OK\r\n\r\n",
+                HttpError::UnsupportedVersion("HTTP/2".into()),
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nNo colon\r\n\r\n",
+                HttpError::BadHeaderLine("No colon".into()),
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nName : v\r\n\r\n",
+                HttpError::BadHeaderLine("Name : v".into()),
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\n: v\r\n\r\n",
+                HttpError::BadHeaderLine(": v".into()),
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nX: a\x00b\r\n\r\n",
+                HttpError::BadHeaderLine("X: a\\x00b".into()),
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nX: a\r\n  b\r\n\r\n",
+                HttpError::ObsoleteLineFolding,
+            ),
         ];
         for (input, expected) in cases {
             assert_eq!(get(input).as_ref(), Err(expected), "{}", excerpt(input));
@@ -1124,7 +1199,9 @@ mod tests {
         assert!(!parser.received_anything());
 
         let mut parser = ResponseParser::new(Method::Get);
-        parser.push(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc").unwrap();
+        parser
+            .push(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+            .unwrap();
         assert_eq!(
             parser.end_of_input(),
             Err(HttpError::TruncatedBody {
@@ -1133,7 +1210,9 @@ mod tests {
             })
         );
         let mut parser = ResponseParser::new(Method::Get);
-        parser.push(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n").unwrap();
+        parser
+            .push(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+            .unwrap();
         assert_eq!(
             parser.end_of_input(),
             Err(HttpError::TruncatedChunked { received: 3 })
@@ -1170,9 +1249,18 @@ mod tests {
             r.headers.push((name.into(), value.into()));
             encode_request(&r, &url, "ua")
         };
-        assert_eq!(with("X", "a\r\nInjected: 1"), Err(RequestError::BadFieldValue("X".into())));
-        assert_eq!(with("Bad Name", "v"), Err(RequestError::BadFieldName("Bad Name".into())));
-        assert_eq!(with("host", "x"), Err(RequestError::ReservedField("host".into())));
+        assert_eq!(
+            with("X", "a\r\nInjected: 1"),
+            Err(RequestError::BadFieldValue("X".into()))
+        );
+        assert_eq!(
+            with("Bad Name", "v"),
+            Err(RequestError::BadFieldName("Bad Name".into()))
+        );
+        assert_eq!(
+            with("host", "x"),
+            Err(RequestError::ReservedField("host".into()))
+        );
         assert_eq!(
             with("Content-Length", "1"),
             Err(RequestError::ReservedField("Content-Length".into()))

@@ -149,7 +149,11 @@ mod tests {
         let groups: Vec<NamedGroup> = provider.kx_groups.iter().map(|g| g.name()).collect();
         assert_eq!(
             groups,
-            [NamedGroup::X25519, NamedGroup::secp256r1, NamedGroup::secp384r1]
+            [
+                NamedGroup::X25519,
+                NamedGroup::secp256r1,
+                NamedGroup::secp384r1
+            ]
         );
     }
 
@@ -169,7 +173,10 @@ mod tests {
         let exchange = CheckedX25519.start().unwrap();
         assert!(exchange.complete(&[9u8; 31]).is_err());
         // Two honest halves agree.
-        let (a, b) = (CheckedX25519.start().unwrap(), CheckedX25519.start().unwrap());
+        let (a, b) = (
+            CheckedX25519.start().unwrap(),
+            CheckedX25519.start().unwrap(),
+        );
         let (a_pub, b_pub) = (a.pub_key().to_vec(), b.pub_key().to_vec());
         let (ab, ba) = (a.complete(&b_pub).unwrap(), b.complete(&a_pub).unwrap());
         assert_eq!(ab.secret_bytes(), ba.secret_bytes());
@@ -180,6 +187,9 @@ mod tests {
         let clock = WallClock::default();
         assert_eq!(clock.current_time(), None);
         clock.set(1_800_000_000);
-        assert_eq!(clock.current_time().map(|t| t.as_secs()), Some(1_800_000_000));
+        assert_eq!(
+            clock.current_time().map(|t| t.as_secs()),
+            Some(1_800_000_000)
+        );
     }
 }

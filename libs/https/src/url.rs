@@ -86,7 +86,10 @@ impl fmt::Display for UrlError {
             UrlError::UserInfo => f.write_str("URL has user information (user@host)"),
             UrlError::EmptyHost => f.write_str("URL has no host"),
             UrlError::BadHost(host) => {
-                write!(f, "URL host {host:?} is neither a DNS name nor an IP address")
+                write!(
+                    f,
+                    "URL host {host:?} is neither a DNS name nor an IP address"
+                )
             }
             UrlError::BadPort(port) => {
                 write!(f, "URL port {port:?} is not a number from 1 to 65535")
@@ -239,7 +242,10 @@ mod tests {
         assert_eq!((u.port, u.target.as_str()), (443, "/a/b?c"));
         assert_eq!(u.authority(), "[::1]");
 
-        assert_eq!(url("https://example.org.").host, Host::Dns("example.org".into()));
+        assert_eq!(
+            url("https://example.org.").host,
+            Host::Dns("example.org".into())
+        );
         assert_eq!(url("https://example.org").target, "/");
         assert_eq!(url("https://example.org:/x").port, 443);
     }
@@ -253,13 +259,19 @@ mod tests {
             ("https:///dir", UrlError::EmptyHost),
             ("https://:443/dir", UrlError::EmptyHost),
             ("https://example.org:0/", UrlError::BadPort("0".into())),
-            ("https://example.org:65536/", UrlError::BadPort("65536".into())),
+            (
+                "https://example.org:65536/",
+                UrlError::BadPort("65536".into()),
+            ),
             ("https://example.org:+1/", UrlError::BadPort("+1".into())),
             ("https://exa mple.org/", UrlError::BadCharacter(11)),
             ("https://example.org/\r\nX: y", UrlError::BadCharacter(20)),
             ("https://[::1/", UrlError::BadHost("[::1".into())),
             ("https://[::1]x/", UrlError::BadHost("[::1]x".into())),
-            ("https://[fe80::1%25eth0]/", UrlError::BadHost("[fe80::1%25eth0]".into())),
+            (
+                "https://[fe80::1%25eth0]/",
+                UrlError::BadHost("[fe80::1%25eth0]".into()),
+            ),
             ("https://1.2.3/", UrlError::BadHost("1.2.3".into())),
             ("https://-a.org/", UrlError::BadHost("-a.org".into())),
             ("https://a..org/", UrlError::BadHost("a..org".into())),

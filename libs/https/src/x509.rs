@@ -233,19 +233,28 @@ mod tests {
     fn reads_the_lets_encrypt_roots() {
         // openssl x509 -noout -subject -dates of the Debian copies.
         let x1 = CertificateInfo::parse(X1).unwrap();
-        assert_eq!(x1.subject, "CN=ISRG Root X1, O=Internet Security Research Group, C=US");
+        assert_eq!(
+            x1.subject,
+            "CN=ISRG Root X1, O=Internet Security Research Group, C=US"
+        );
         assert_eq!(x1.issuer, x1.subject);
         assert_eq!(format_time(x1.not_before), "2015-06-04T11:04:38Z");
         assert_eq!(format_time(x1.not_after), "2035-06-04T11:04:38Z");
         let x2 = CertificateInfo::parse(X2).unwrap();
-        assert_eq!(x2.subject, "CN=ISRG Root X2, O=Internet Security Research Group, C=US");
+        assert_eq!(
+            x2.subject,
+            "CN=ISRG Root X2, O=Internet Security Research Group, C=US"
+        );
         assert_eq!(format_time(x2.not_after), "2040-09-17T16:00:00Z");
     }
 
     #[test]
     fn times() {
         assert_eq!(time(b"\x17\x0d700101000000Z"), Some((0, &[][..])));
-        assert_eq!(time(b"\x17\x0d491231235959Z").map(|t| t.0), Some(2_524_607_999));
+        assert_eq!(
+            time(b"\x17\x0d491231235959Z").map(|t| t.0),
+            Some(2_524_607_999)
+        );
         assert_eq!(
             time(b"\x18\x0f20000229120000Z").map(|t| format_time(t.0)),
             Some("2000-02-29T12:00:00Z".into())
@@ -269,6 +278,9 @@ mod tests {
             let _ = CertificateInfo::parse(&flipped);
             flipped[i] ^= 0xff;
         }
-        assert_eq!(dotted_oid(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d]), "1.2.840.113549");
+        assert_eq!(
+            dotted_oid(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d]),
+            "1.2.840.113549"
+        );
     }
 }

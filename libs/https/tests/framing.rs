@@ -67,10 +67,8 @@ fn serve(dir: &TempDir, replies: Vec<Reply>) -> (u16, JoinHandle<Vec<String>>) {
         while replies.peek().is_some() {
             let (mut tcp, _) = listener.accept().unwrap();
             let mut tls = rustls::ServerConnection::new(config.clone()).unwrap();
-            loop {
-                let Some(head) = read_request(&mut tls, &mut tcp) else {
-                    break; // the client closed the connection
-                };
+            // Until the client closes the connection.
+            while let Some(head) = read_request(&mut tls, &mut tcp) {
                 heads.push(head);
                 let Some(reply) = replies.next() else { break };
                 // The client may give up and close mid-way (oversized
@@ -164,9 +162,15 @@ fn chunked_bodies_split_across_records_on_one_connection() {
                 pieces: pieces.iter().map(|p| p.to_vec()).collect(),
                 then: Then::KeepOpen,
             },
-            reply(&[b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst"], Then::KeepOpen),
             reply(
-                &[b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", b"0\r\n\r\n"],
+                &[b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst"],
+                Then::KeepOpen,
+            ),
+            reply(
+                &[
+                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                    b"0\r\n\r\n",
+                ],
                 Then::KeepOpen,
             ),
         ],
@@ -185,9 +189,21 @@ fn chunked_bodies_split_across_records_on_one_connection() {
     drop(client);
     let heads = server.join().unwrap();
     assert_eq!(heads.len(), 3);
-    assert!(heads[0].starts_with("GET / HTTP/1.1\r\nHost: 127.0.0.1:"), "{}", heads[0]);
-    assert!(heads[0].contains("\r\nUser-Agent: solodns-letsencrypt\r\n"), "{}", heads[0]);
-    assert!(heads[0].contains("\r\nConnection: keep-alive"), "{}", heads[0]);
+    assert!(
+        heads[0].starts_with("GET / HTTP/1.1\r\nHost: 127.0.0.1:"),
+        "{}",
+        heads[0]
+    );
+    assert!(
+        heads[0].contains("\r\nUser-Agent: solodns-letsencrypt\r\n"),
+        "{}",
+        heads[0]
+    );
+    assert!(
+        heads[0].contains("\r\nConnection: keep-alive"),
+        "{}",
+        heads[0]
+    );
 }
 
 #[test]
@@ -204,7 +220,10 @@ fn connection_close_and_bodies_delimited_by_the_end() {
                 Then::CloseNotify,
             ),
             // HTTP/1.0 without a length: the body ends with the connection.
-            reply(&[b"HTTP/1.0 200 OK\r\n\r\nuntil ", b"the end"], Then::CloseNotify),
+            reply(
+                &[b"HTTP/1.0 200 OK\r\n\r\nuntil ", b"the end"],
+                Then::CloseNotify,
+            ),
             reply(&[b"HTTP/1.1 200 OK\r\n\r\ncut off?"], Then::TcpClose),
             reply(
                 &[b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"],
@@ -215,7 +234,10 @@ fn connection_close_and_bodies_delimited_by_the_end() {
     let mut client = loopback_client(trust_anchor(&dir.0, "good"));
     let url = format!("https://127.0.0.1:{port}/");
     assert_eq!(client.send(Request::get(&url)).unwrap().body, b"one");
-    assert_eq!(client.send(Request::get(&url)).unwrap().body, b"until the end");
+    assert_eq!(
+        client.send(Request::get(&url)).unwrap().body,
+        b"until the end"
+    );
     let error = client.send(Request::get(&url)).unwrap_err();
     assert!(matches!(error, HttpsError::Truncated), "{error}");
     let error = client.send(Request::get(&url)).unwrap_err();
@@ -246,10 +268,16 @@ fn idle_connection_closed_by_the_server_is_replaced() {
     let (port, server) = serve(
         &dir,
         vec![
-            reply(&[b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na"], Then::KeepOpen),
+            reply(
+                &[b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na"],
+                Then::KeepOpen,
+            ),
             // The second request arrives and is dropped with the connection.
             reply(&[], Then::CloseNotify),
-            reply(&[b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb"], Then::KeepOpen),
+            reply(
+                &[b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb"],
+                Then::KeepOpen,
+            ),
         ],
     );
     let mut client = loopback_client(trust_anchor(&dir.0, "good"));
@@ -267,7 +295,10 @@ fn oversized_and_malformed_responses() {
         return;
     }
     let dir = setup("bad");
-    let huge = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", MAX_BODY_BYTES + 1);
+    let huge = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+        MAX_BODY_BYTES + 1
+    );
     let mut chunked_huge = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
     for _ in 0..=MAX_BODY_BYTES / 65_536 {
         chunked_huge.extend_from_slice(b"10000\r\n");
@@ -282,7 +313,10 @@ fn oversized_and_malformed_responses() {
                 pieces: chunked_huge.chunks(16_384).map(<[u8]>::to_vec).collect(),
                 then: Then::KeepOpen,
             },
-            reply(&[b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"], Then::KeepOpen),
+            reply(
+                &[b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"],
+                Then::KeepOpen,
+            ),
             reply(&[b"SSH-2.0-OpenSSH_9.2\r\n\r\n"], Then::KeepOpen),
         ],
     );
@@ -298,11 +332,17 @@ fn oversized_and_malformed_responses() {
     );
     let error = client.send(Request::get(&url)).unwrap_err();
     assert!(
-        matches!(error, HttpsError::Http(HttpError::BodyTooLarge { declared: None })),
+        matches!(
+            error,
+            HttpsError::Http(HttpError::BodyTooLarge { declared: None })
+        ),
         "{error}"
     );
     let error = client.send(Request::get(&url)).unwrap_err();
-    assert_eq!(error.to_string(), "a chunk-size line should be hex digits, got \"zz\"");
+    assert_eq!(
+        error.to_string(),
+        "a chunk-size line should be hex digits, got \"zz\""
+    );
     let error = client.send(Request::get(&url)).unwrap_err();
     assert_eq!(
         error.to_string(),

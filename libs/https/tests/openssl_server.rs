@@ -92,8 +92,18 @@ fn ip_and_dns_name_checks() {
 
     let ip_server = s_server(&dir.0, "ip-leaf", &["-WWW"]);
     let mut client = loopback_client(anchor.clone());
-    check_page(get(&mut client, &format!("https://127.0.0.1:{}/page.txt", ip_server.port)).unwrap());
-    let error = get(&mut client, &format!("https://acme.test:{}/page.txt", ip_server.port)).unwrap_err();
+    check_page(
+        get(
+            &mut client,
+            &format!("https://127.0.0.1:{}/page.txt", ip_server.port),
+        )
+        .unwrap(),
+    );
+    let error = get(
+        &mut client,
+        &format!("https://acme.test:{}/page.txt", ip_server.port),
+    )
+    .unwrap_err();
     assert_eq!(
         error.to_string(),
         "certificate of acme.test is not for acme.test: its names are IP:127.0.0.1"
@@ -104,21 +114,51 @@ fn ip_and_dns_name_checks() {
     let sni_server = s_server(
         &dir.0,
         "ip-leaf",
-        &["-WWW", "-servername", "acme.test", "-cert2", "dns-leaf.pem", "-key2", "dns-leaf.key"],
+        &[
+            "-WWW",
+            "-servername",
+            "acme.test",
+            "-cert2",
+            "dns-leaf.pem",
+            "-key2",
+            "dns-leaf.key",
+        ],
     );
-    check_page(get(&mut client, &format!("https://acme.test:{}/page.txt", sni_server.port)).unwrap());
+    check_page(
+        get(
+            &mut client,
+            &format!("https://acme.test:{}/page.txt", sni_server.port),
+        )
+        .unwrap(),
+    );
     // And an IP URL gets ip-leaf, checked against its IP address.
-    check_page(get(&mut client, &format!("https://127.0.0.1:{}/page.txt", sni_server.port)).unwrap());
+    check_page(
+        get(
+            &mut client,
+            &format!("https://127.0.0.1:{}/page.txt", sni_server.port),
+        )
+        .unwrap(),
+    );
     drop(sni_server);
 
     // A certificate for another address, and one with a DNS name only.
-    make_leaf(&dir.0, "good", "other-ip-leaf", "IP:127.0.0.2,IP:::1", KeyType::P256);
+    make_leaf(
+        &dir.0,
+        "good",
+        "other-ip-leaf",
+        "IP:127.0.0.2,IP:::1",
+        KeyType::P256,
+    );
     for (leaf, names) in [
         ("other-ip-leaf", "IP:127.0.0.2, IP:::1"),
         ("dns-leaf", "DNS:acme.test"),
     ] {
         let server = s_server(&dir.0, leaf, &["-WWW"]);
-        let error = get(&mut client, &format!("https://127.0.0.1:{}/page.txt", server.port)).unwrap_err();
+        let error = get(
+            &mut client,
+            &format!("https://127.0.0.1:{}/page.txt", server.port),
+        )
+        .unwrap_err();
         assert_eq!(
             error.to_string(),
             format!("certificate of 127.0.0.1 is not for 127.0.0.1: its names are {names}")
@@ -140,7 +180,10 @@ fn key_and_cert_fingerprints_right_and_wrong() {
     let other_key_fp = openssl_key_fp(&dir.0, "other-leaf.pem");
     let other_cert_fp = openssl_cert_fp(&dir.0, "other-leaf.pem");
 
-    for right in [format!("key-fp:SHA256:{key_fp}"), format!("cert-fp:SHA256:{cert_fp}")] {
+    for right in [
+        format!("key-fp:SHA256:{key_fp}"),
+        format!("cert-fp:SHA256:{cert_fp}"),
+    ] {
         let mut client = loopback_client(right.parse().unwrap());
         check_page(get(&mut client, &url).unwrap_or_else(|e| panic!("{right}: {e}")));
     }
@@ -163,7 +206,11 @@ fn key_and_cert_fingerprints_right_and_wrong() {
     // A pin skips the chain, not the name: the right key at a name the
     // certificate is not for is refused.
     let mut client = loopback_client(format!("key-fp:{key_fp}").parse().unwrap());
-    let error = get(&mut client, &format!("https://acme.test:{}/page.txt", server.port)).unwrap_err();
+    let error = get(
+        &mut client,
+        &format!("https://acme.test:{}/page.txt", server.port),
+    )
+    .unwrap_err();
     assert_eq!(
         error.to_string(),
         "certificate of acme.test is not for acme.test: its names are IP:127.0.0.1"

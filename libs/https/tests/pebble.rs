@@ -97,7 +97,10 @@ fn directory_over_tls13_at_ip_and_name_on_one_connection() {
     let mut client = pebble.client();
     for _ in 0..3 {
         let response = client
-            .send(Request::get(&format!("https://127.0.0.1:{}/dir", pebble.port)))
+            .send(Request::get(&format!(
+                "https://127.0.0.1:{}/dir",
+                pebble.port
+            )))
             .unwrap();
         check_directory(&response);
     }
@@ -106,18 +109,28 @@ fn directory_over_tls13_at_ip_and_name_on_one_connection() {
     let nonce = client.send(head).unwrap();
     assert!(nonce.header("replay-nonce").is_some_and(|n| !n.is_empty()));
     assert!(nonce.body.is_empty());
-    assert_eq!(client.connections_opened(), 1, "keep-alive reused the connection");
+    assert_eq!(
+        client.connections_opened(),
+        1,
+        "keep-alive reused the connection"
+    );
 
     // Another host name (same address): a new connection, SNI acme.test.
     let response = client
-        .send(Request::get(&format!("https://acme.test:{}/dir", pebble.port)))
+        .send(Request::get(&format!(
+            "https://acme.test:{}/dir",
+            pebble.port
+        )))
         .unwrap();
     check_directory(&response);
     assert_eq!(client.connections_opened(), 2);
 
     // pebble's certificate is not for other.test.
     let error = client
-        .send(Request::get(&format!("https://other.test:{}/dir", pebble.port)))
+        .send(Request::get(&format!(
+            "https://other.test:{}/dir",
+            pebble.port
+        )))
         .unwrap_err();
     assert_eq!(
         error.to_string(),
@@ -290,7 +303,14 @@ fn acme_order_over_this_client() {
     // The leaf is for the ordered name (openssl reads it).
     std::fs::write(pebble.dir.path("leaf.der"), &chain[0]).unwrap();
     let text = run(Command::new("openssl").current_dir(&pebble.dir.0).args([
-        "x509", "-inform", "DER", "-in", "leaf.der", "-noout", "-ext", "subjectAltName",
+        "x509",
+        "-inform",
+        "DER",
+        "-in",
+        "leaf.der",
+        "-noout",
+        "-ext",
+        "subjectAltName",
     ]));
     assert!(String::from_utf8_lossy(&text).contains("DNS:www.example.org"));
     eprintln!(

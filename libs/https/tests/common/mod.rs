@@ -112,7 +112,12 @@ pub fn make_leaf(dir: &Path, ca: &str, leaf: &str, san: &str, key: KeyType) {
     run(Command::new("openssl")
         .current_dir(dir)
         .args(["x509", "-req", "-in", &format!("{leaf}.csr")])
-        .args(["-CA", &format!("{ca}-ca.pem"), "-CAkey", &format!("{ca}-ca.key")])
+        .args([
+            "-CA",
+            &format!("{ca}-ca.pem"),
+            "-CAkey",
+            &format!("{ca}-ca.key"),
+        ])
         .args(["-CAcreateserial", "-out", &format!("{leaf}.pem")])
         .args(["-days", "2", "-extfile", &format!("{leaf}.ext")]));
 }
@@ -197,7 +202,12 @@ pub fn s_server(dir: &Path, leaf: &str, extra: &[&str]) -> Server {
     let mut child = Command::new("openssl")
         .current_dir(dir)
         .args(["s_server", "-quiet", "-accept", &port.to_string()])
-        .args(["-cert", &format!("{leaf}.pem"), "-key", &format!("{leaf}.key")])
+        .args([
+            "-cert",
+            &format!("{leaf}.pem"),
+            "-key",
+            &format!("{leaf}.key"),
+        ])
         .args(extra)
         .stdin(Stdio::piped())
         .stdout(log.try_clone().unwrap())
