@@ -30,7 +30,10 @@
 //! - [`HttpsClient`]: one request at a time, one connection kept alive
 //!   per host and port, replaced when the host changes or the server
 //!   closed it; a request that meets a kept-alive connection closed under
-//!   it before any response byte is sent once more on a new connection.
+//!   it before any response byte is sent once more on a new connection;
+//! - drivers: `NetstackTransport` (feature `netstack`) pumps it over
+//!   libs/netstack's `Sockets` from a unikernel's event loop;
+//!   `BlockingClient` (feature `std`) over `std::net::TcpStream`.
 //!
 //! # Crypto: whose code
 //!
@@ -91,6 +94,8 @@ mod blocking;
 mod client;
 mod error;
 mod http1;
+#[cfg(feature = "netstack")]
+mod over_netstack;
 mod provider;
 mod url;
 mod x509;
@@ -109,4 +114,6 @@ pub use http1::{
     MAX_BODY_BYTES, MAX_CHUNK_LINE_BYTES, MAX_HEADER_BYTES, MAX_HEADER_FIELDS,
     MAX_INTERIM_RESPONSES,
 };
+#[cfg(feature = "netstack")]
+pub use over_netstack::NetstackTransport;
 pub use url::{Host, Url, UrlError, DEFAULT_PORT, MAX_URL_LEN};

@@ -1,7 +1,7 @@
 //! The crate builds for the unikernel target, `x86_64-unknown-none`, with
 //! the soft-float configuration of the workspace's `.cargo/config.toml`
 //! (DESIGN.md §5): rustls, rustls-rustcrypto and every RustCrypto crate
-//! under it included. No unikernel uses it yet, so `scripts/build-images`
+//! under it included, and the netstack transport. No unikernel uses it yet, so `scripts/build-images`
 //! does not compile it there; this test does. It builds (not checks): the
 //! SIMD paths the soft-float target cannot take fail in code generation.
 
@@ -24,13 +24,15 @@ fn builds_for_x86_64_unknown_none() {
             "x86_64-unknown-none",
             "-p",
             "https",
+            "--features",
+            "netstack",
         ])
         .env("CARGO_TARGET_DIR", &target_dir)
         .output()
         .expect("run cargo");
     assert!(
         output.status.success(),
-        "cargo build --release --target x86_64-unknown-none -p https failed:\n{}",
+        "cargo build --release --target x86_64-unknown-none -p https --features netstack failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
 }

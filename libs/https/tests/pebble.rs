@@ -323,3 +323,59 @@ fn acme_order_over_this_client() {
         "keep-alive carried most requests"
     );
 }
+
+/// The netstack transport, as a unikernel service drives it, over the
+/// host-process stack (OS sockets, libs/netstack `OsStack`): three GETs
+/// of the directory at the DNS name (resolved by the service) on one
+/// kept-alive connection.
+#[test]
+fn directory_over_the_netstack_transport() {
+    use https::{HttpsClient, NetstackTransport, Response};
+    use netstack::{OsStack, Service, Sockets};
+
+    if !have("pebble") || !have("openssl") {
+        return;
+    }
+    let pebble = Pebble::start("netstack", "127.0.0.1:1");
+    struct Fetch {
+        client: HttpsClient,
+        transport: NetstackTransport,
+        url: String,
+        responses: Vec<Response>,
+    }
+    impl Service for Fetch {
+        fn poll(&mut self, net: &mut dyn Sockets) -> netstack::Poll {
+            match self.client.response() {
+                Some(Ok(response)) => self.responses.push(response),
+                Some(Err(error)) => panic!("{error}"),
+                None => {}
+            }
+            if self.client.is_idle() {
+                if self.responses.len() == 3 {
+                    return netstack::Poll::Exit(0);
+                }
+                let now = Duration::from_nanos(net.now().0);
+                self.client
+                    .start(Request::get(&self.url), now, net.unix_time())
+                    .unwrap();
+            }
+            let mut resolve = |_: &https::Host| Some(std::net::IpAddr::from([127, 0, 0, 1]));
+            let deadline = self.transport.pump(net, &mut self.client, &mut resolve);
+            netstack::Poll::Until(deadline)
+        }
+    }
+    let mut config = https::ClientConfig::new(trust_anchor(&pebble.dir.0, "pebble-tls"));
+    config.request_timeout = Duration::from_secs(20);
+    let mut service = Fetch {
+        client: HttpsClient::new(config),
+        transport: NetstackTransport::new(Duration::from_secs(60)),
+        url: format!("https://acme.test:{}/dir", pebble.port),
+        responses: Vec::new(),
+    };
+    let mut stack = OsStack::new(None).unwrap();
+    assert_eq!(stack.run(&mut service).unwrap(), 0);
+    for response in &service.responses {
+        check_directory(response);
+    }
+    assert_eq!(service.transport.connections_opened(), 1);
+}
