@@ -24,15 +24,18 @@ fn builds_for_x86_64_unknown_none() {
             "x86_64-unknown-none",
             "-p",
             "https",
+            // solo5 (under netstack) needs a tender chosen, as an image does.
+            "-p",
+            "solo5",
             "--features",
-            "netstack",
+            "https/netstack,solo5/hvt",
         ])
         .env("CARGO_TARGET_DIR", &target_dir)
         .output()
         .expect("run cargo");
     assert!(
         output.status.success(),
-        "cargo build --release --target x86_64-unknown-none -p https --features netstack failed:\n{}",
+        "cargo build --release --target x86_64-unknown-none -p https -p solo5 --features https/netstack,solo5/hvt failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
 }
