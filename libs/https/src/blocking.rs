@@ -27,6 +27,7 @@ pub struct BlockingClient {
     stream: Option<TcpStream>,
     origin: Instant,
     resolver: Resolver,
+    clock: Box<dyn Fn() -> u64 + Send>,
     connections: u32,
 }
 
@@ -41,8 +42,20 @@ impl BlockingClient {
                 Host::Ip(ip) => Ok(vec![SocketAddr::new(*ip, port)]),
                 Host::Dns(name) => Ok((name.as_str(), port).to_socket_addrs()?.collect()),
             }),
+            clock: Box::new(|| {
+                SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs())
+            }),
             connections: 0,
         }
+    }
+
+    /// Reads the wall clock (seconds since 1970) with `clock` instead of
+    /// the system's (tests of certificate validity).
+    pub fn with_clock(mut self, clock: impl Fn() -> u64 + Send + 'static) -> Self {
+        self.clock = Box::new(clock);
+        self
     }
 
     /// Resolves host names with `resolver` instead (e.g. a test's name
@@ -62,9 +75,7 @@ impl BlockingClient {
 
     /// Makes `request` and waits for its response.
     pub fn send(&mut self, request: Request) -> Result<Response, HttpsError> {
-        let unix_time = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let unix_time = (self.clock)();
         self.client
             .start(request, self.origin.elapsed(), unix_time)?;
         let mut buf = vec![0u8; READ_CHUNK];

@@ -216,3 +216,47 @@ fn key_and_cert_fingerprints_right_and_wrong() {
         "certificate of acme.test is not for acme.test: its names are IP:127.0.0.1"
     );
 }
+
+/// Validity is checked against the wall clock the caller gives, in every
+/// mode; without one nothing is accepted.
+#[test]
+fn validity_period_against_the_given_clock() {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    if !have("openssl") {
+        return;
+    }
+    let dir = setup("validity", KeyType::P256);
+    let server = s_server(&dir.0, "ip-leaf", &["-WWW"]);
+    let url = format!("https://127.0.0.1:{}/page.txt", server.port);
+    let key_fp = openssl_key_fp(&dir.0, "ip-leaf.pem");
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // The test certificates are valid for 2 days from now.
+    let later = now + 3 * 86_400;
+    let pinned: Authenticator = format!("key-fp:{key_fp}").parse().unwrap();
+
+    let mut client = loopback_client(pinned.clone()).with_clock(move || later);
+    let message = get(&mut client, &url).unwrap_err().to_string();
+    assert!(
+        message.starts_with("certificate of 127.0.0.1 expired at ") && message.contains("(now "),
+        "{message}"
+    );
+    let mut client = loopback_client(trust_anchor(&dir.0, "good")).with_clock(move || later);
+    let message = get(&mut client, &url).unwrap_err().to_string();
+    assert!(
+        message.starts_with("certificate of 127.0.0.1 (or its chain) expired at "),
+        "{message}"
+    );
+    let earlier = now - 86_400;
+    let mut client = loopback_client(pinned.clone()).with_clock(move || earlier);
+    let message = get(&mut client, &url).unwrap_err().to_string();
+    assert!(
+        message.starts_with("certificate of 127.0.0.1 is not valid before "),
+        "{message}"
+    );
+    let mut client = loopback_client(pinned).with_clock(|| 0);
+    let error = get(&mut client, &url).unwrap_err();
+    assert!(matches!(error, HttpsError::ClockNotSet), "{error}");
+}
