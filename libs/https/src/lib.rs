@@ -69,6 +69,22 @@
 //! side channel of `rsa` 0.9 (RUSTSEC-2023-0071 concerns private-key
 //! operations).
 //!
+//! # Cost (measured 2026-12)
+//!
+//! In a release Solo5 hvt image (`opt-level = "s"`, LTO): the echo test
+//! unikernel has 147 KB of text; the same with an `HttpsClient` started
+//! and fed (so the handshake, certificate checks and every cipher suite
+//! are linked in) has 916 KB: about 770 KB for TLS, webpki, RSA, P-256,
+//! P-384, Ed25519, X25519, AES-GCM and ChaCha20-Poly1305 together.
+//!
+//! # Retrying
+//!
+//! A request is sent a second time only when it went out on a reused
+//! connection that then closed before any byte of the response came
+//! (the server's idle timeout racing our request). For ACME's POSTs this
+//! is safe: a JWS whose nonce the server did see is refused with
+//! `badNonce`, which libs/acme retries.
+//!
 //! # Limits
 //!
 //! Header block [`MAX_HEADER_BYTES`] (16 KiB), body [`MAX_BODY_BYTES`]
