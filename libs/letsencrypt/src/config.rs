@@ -228,9 +228,11 @@ pub fn config_from_args(args: &Args<'_>) -> Result<Config, String> {
     let account_key_type = match kind.to_ascii_lowercase().as_str() {
         "ecdsa" | "p256" => KeyType::EcdsaP256,
         "rsa" if (MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) => KeyType::Rsa { bits },
-        "rsa" => return Err(format!(
+        "rsa" => {
+            return Err(format!(
             "--account-bits={bits}: an RSA account key has {MIN_RSA_BITS} to {MAX_RSA_BITS} bits"
-        )),
+        ))
+        }
         other => {
             return Err(format!(
                 "--account-key-type={other}: expected ecdsa (P-256, ES256) or rsa (RS256)"

@@ -40,6 +40,7 @@ const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 const OID_RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const OID_ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 const OID_ECDSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
+const OID_ECDSA_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4");
 const OID_RSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
 const OID_RSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12");
 const OID_RSA_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.13");
@@ -82,7 +83,7 @@ impl fmt::Display for CsrError {
             ),
             Self::UnsupportedSignature(oid) => write!(
                 f,
-                "the CSR is signed with algorithm {oid}: expected ECDSA with SHA-256/384 or RSA with SHA-256/384/512"
+                "the CSR is signed with algorithm {oid}: expected ECDSA or RSA PKCS #1 v1.5 with SHA-256, SHA-384 or SHA-512"
             ),
             Self::BadSignature => f.write_str("the CSR's self-signature does not verify"),
             Self::NoNames => {
@@ -261,29 +262,36 @@ fn verify_signature(
             .ok_or_else(|| CsrError::UnsupportedKey(String::from("EC without a named curve")))?
             .decode_as()
             .map_err(|_| CsrError::UnsupportedKey(String::from("EC without a named curve")))?;
-        return match (curve, alg) {
-            (OID_P256, OID_ECDSA_SHA256) => {
-                use p256::ecdsa::signature::Verifier;
+        // Any of the SHA-2 hashes with either curve (openssl signs a
+        // P-384 request with SHA-256 by default); RFC 5758 §3.2.
+        use sha2::Digest;
+        let digest = match alg {
+            OID_ECDSA_SHA256 => sha2::Sha256::digest(signed).to_vec(),
+            OID_ECDSA_SHA384 => sha2::Sha384::digest(signed).to_vec(),
+            OID_ECDSA_SHA512 => sha2::Sha512::digest(signed).to_vec(),
+            other => return Err(CsrError::UnsupportedSignature(other.to_string())),
+        };
+        use p256::ecdsa::signature::hazmat::PrehashVerifier;
+        return match curve {
+            OID_P256 => {
                 let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(key_bytes).map_err(|_| {
                     CsrError::UnsupportedKey(String::from("an invalid P-256 point"))
                 })?;
                 let sig = p256::ecdsa::Signature::from_der(signature)
                     .map_err(|_| CsrError::BadSignature)?;
-                key.verify(signed, &sig).map_err(|_| CsrError::BadSignature)
+                key.verify_prehash(&digest, &sig)
+                    .map_err(|_| CsrError::BadSignature)
             }
-            (OID_P384, OID_ECDSA_SHA384) => {
-                use p384::ecdsa::signature::Verifier;
+            OID_P384 => {
                 let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(key_bytes).map_err(|_| {
                     CsrError::UnsupportedKey(String::from("an invalid P-384 point"))
                 })?;
                 let sig = p384::ecdsa::Signature::from_der(signature)
                     .map_err(|_| CsrError::BadSignature)?;
-                key.verify(signed, &sig).map_err(|_| CsrError::BadSignature)
+                key.verify_prehash(&digest, &sig)
+                    .map_err(|_| CsrError::BadSignature)
             }
-            (OID_P256 | OID_P384, other) => Err(CsrError::UnsupportedSignature(format!(
-                "{other} (with the key's curve: ECDSA P-256 signs with SHA-256, P-384 with SHA-384)"
-            ))),
-            (curve, _) => Err(CsrError::UnsupportedKey(format!("EC on curve {curve}"))),
+            curve => Err(CsrError::UnsupportedKey(format!("EC on curve {curve}"))),
         };
     }
     if key_alg == OID_RSA_ENCRYPTION {
