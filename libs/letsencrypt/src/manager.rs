@@ -54,7 +54,7 @@ use tsig::ResponseVerifier;
 
 use crate::backoff;
 use crate::messages::{self, list, show};
-use crate::scan::{assess, Decision, TlsaRole, ZoneRequests};
+use crate::scan::{assess, Decision, OrderReason, TlsaRole, ZoneRequests};
 use crate::time::{Now, Rfc3339};
 use crate::x509::{self, CertificateInfo, SigningRequest};
 
@@ -77,10 +77,12 @@ pub const PUBLICATION_TIMEOUT: Duration = Duration::from_secs(120);
 pub const ORDER_TIME_LIMIT: Duration = Duration::from_secs(30 * 60);
 /// Every name is looked at again this often (OCaml-DNS: daily).
 pub const RESCAN_INTERVAL: Duration = Duration::from_secs(24 * 3600);
-/// How long after publishing a certificate we wait for the zone to show
-/// it before a name may be ordered again: the transfer follows the
+/// How long after publishing a certificate no new order starts for its
+/// name (at most a third of its lifetime): the transfer follows the
 /// UPDATE's NOTIFY within seconds, and ordering from a stale copy would
-/// get a second certificate.
+/// get a second certificate; a certificate due for renewal by our clock
+/// the moment it was issued means our clock is ahead of the CA's, and
+/// ordering again at once would loop.
 pub const PUBLISHED_GRACE: Duration = Duration::from_secs(3600);
 /// Steps taken in one [`Manager::poll`] before it says when to come back.
 const MAX_STEPS: usize = 8;
@@ -300,7 +302,7 @@ fn seconds(d: Duration) -> String {
     }
 }
 
-fn until(from: Instant, to: Instant) -> Duration {
+fn between(from: Instant, to: Instant) -> Duration {
     Duration::from_millis(to.millis().saturating_sub(from.millis()))
 }
 
@@ -412,7 +414,7 @@ impl Manager {
 
     /// Looks at `tlsa_name` and queues it if it needs a certificate now.
     fn consider(&mut self, tlsa_name: &Name, now: Now) {
-        if self.decide(tlsa_name, now).is_some() {
+        if self.decide(tlsa_name, now, true).is_some() {
             let tracked = self
                 .tracked
                 .get_mut(tlsa_name)
@@ -426,7 +428,14 @@ impl Manager {
 
     /// Decides about `tlsa_name`: the zone and CSR when an order is due
     /// now; else schedules the next look and logs why not.
-    fn decide(&mut self, tlsa_name: &Name, now: Now) -> Option<(Name, SigningRequest)> {
+    /// `announce`: log that the name needs a certificate (not again when
+    /// its turn in the queue comes).
+    fn decide(
+        &mut self,
+        tlsa_name: &Name,
+        now: Now,
+        announce: bool,
+    ) -> Option<(Name, SigningRequest)> {
         if self
             .order
             .as_ref()
@@ -445,11 +454,14 @@ impl Manager {
                 .any(|r| TlsaRole::of(r) == TlsaRole::Certificate && &r[3..] == leaf)
         };
         let decision = assess(&origin, tlsas, now.unix);
+        // Kept for PUBLISHED_GRACE even once the zone shows it: a copy of
+        // the zone from before the UPDATE may still come.
         let shows_published = self
             .tracked
             .get(tlsa_name)
             .and_then(|t| t.published.as_ref())
-            .map(|p| (zone_has(&p.leaf), p.until));
+            .filter(|p| now.instant < p.until)
+            .map(|p| zone_has(&p.leaf));
         let name = show(tlsa_name);
         let (request, reason) = match decision {
             Decision::NoRequest => {
@@ -467,7 +479,6 @@ impl Manager {
                 renew_at,
             } => {
                 let tracked = self.track(tlsa_name);
-                tracked.published = None;
                 tracked.check_at = Some(now.instant_at(renew_at));
                 self.log(
                     Level::Info,
@@ -484,7 +495,12 @@ impl Manager {
             Decision::Order { request, reason } => (request, reason),
         };
         match shows_published {
-            Some((false, until)) if now.instant < until => {
+            Some(false) => {
+                let until = self
+                    .tracked
+                    .get(tlsa_name)
+                    .and_then(|t| t.published.as_ref())
+                    .map_or(now.instant, |p| p.until);
                 self.track(tlsa_name).check_at = Some(until);
                 self.log(
                     Level::Info,
@@ -494,9 +510,28 @@ impl Manager {
                 );
                 return None;
             }
-            Some((true, _)) => {
+            Some(true) if matches!(reason, OrderReason::Renewal { .. }) => {
+                // Issued moments ago and due already: our clock runs ahead
+                // of the CA's (or the lifetime is tiny). Ordering again at
+                // once would loop; wait out the grace period.
+                let until = self
+                    .tracked
+                    .get(tlsa_name)
+                    .and_then(|t| t.published.as_ref())
+                    .map_or(now.instant, |p| p.until);
+                self.track(tlsa_name).check_at = Some(until);
+                self.log(
+                    Level::Warn,
+                    format!(
+                        "{name}: the certificate we just published is already due for renewal by our clock ({reason}): is the clock right? Not ordering again for {}",
+                        seconds(between(now.instant, until))
+                    ),
+                );
+                return None;
+            }
+            Some(true) => {
                 // The zone shows what the CA issued for this CSR and it
-                // still does not do: ordering again would loop.
+                // does not fit the CSR: ordering again would loop.
                 self.track(tlsa_name).published = None;
                 self.fail_name(
                     tlsa_name,
@@ -516,13 +551,13 @@ impl Manager {
                 Level::Info,
                 format!(
                     "{name} needs a certificate ({reason}); after {failures} failed orders the next may start in {}",
-                    seconds(until(now.instant, retry_at))
+                    seconds(between(now.instant, retry_at))
                 ),
             );
             return None;
         }
         tracked.check_at = None;
-        if !tracked.queued {
+        if announce && !tracked.queued {
             self.log(Level::Info, format!("{name} needs a certificate: {reason}"));
         }
         Some((origin, request))
@@ -607,7 +642,7 @@ impl Manager {
             if let Some(t) = self.tracked.get_mut(&name) {
                 t.queued = false;
             }
-            if let Some((zone, request)) = self.decide(&name, now) {
+            if let Some((zone, request)) = self.decide(&name, now, false) {
                 self.start(name, zone, request, now);
             }
         }
@@ -982,9 +1017,13 @@ impl Manager {
                     ),
                 );
                 let tracked = self.track(&order.tlsa_name);
+                // A third of the lifetime at most, so that a short-lived
+                // certificate's renewal is never held back.
+                let third = certificate.not_after.saturating_sub(certificate.not_before) / 3;
+                let grace = PUBLISHED_GRACE.min(Duration::from_secs(third));
                 tracked.published = Some(Published {
                     leaf,
-                    until: now.instant + PUBLISHED_GRACE,
+                    until: now.instant + grace,
                 });
                 tracked.check_at = Some(now.instant_at(certificate.renewal_time()));
                 match cleanup_failed {

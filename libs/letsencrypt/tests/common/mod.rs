@@ -12,6 +12,8 @@ use dns_update::{Handled, UpdateRequest};
 use dns_zone::{Name, Zone};
 use letsencrypt::{Action, Level, LogLine};
 
+pub mod pebble;
+
 /// The TSIG key of the tests.
 pub const KEY_NAME: &str = "letsencrypt._update.example.org";
 pub const KEY_SECRET: &[u8] = b"a test secret of the letsencrypt tests";
