@@ -4,6 +4,9 @@
 //! the manager's signed UPDATEs are applied by `dns_update::handle`, and
 //! every change is handed back to the manager as a transfer would.
 
+// Host-side test code: std is what it runs on.
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
+
 mod common;
 
 use std::time::Duration;

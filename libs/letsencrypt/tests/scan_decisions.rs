@@ -3,6 +3,9 @@
 //! another key, for other names, with less than a third of its lifetime
 //! left; two CSRs; malformed CSRs, each with its reason.
 
+// Host-side test code: std is what it runs on.
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
+
 mod common;
 
 use common::*;

@@ -328,6 +328,10 @@ pub struct Harness {
     /// Also tell the manager the zone changed after every action: it
     /// must not order twice for a name.
     pub rescan_every_action: bool,
+    /// Keep UPDATEs in `held` instead of sending them (a lost datagram,
+    /// a primary that does not answer).
+    pub hold_updates: bool,
+    pub held: Vec<Vec<u8>>,
     pub _responder: Responder,
     pub pebble: Pebble,
 }
@@ -372,6 +376,8 @@ impl Harness {
             skew: Duration::ZERO,
             transfers: 0,
             rescan_every_action: false,
+            hold_updates: false,
+            held: Vec::new(),
             _responder: responder,
             pebble,
         }
@@ -407,17 +413,8 @@ impl Harness {
                         .handle_http_response(order, &response, self.now()),
                     Err(e) => self.manager.handle_http_failure(order, &e, self.now()),
                 },
-                Action::SendUpdate { message, .. } => {
-                    let (response, changed) =
-                        self.primary.lock().unwrap().update(&message, now.unix);
-                    if changed {
-                        // The primary NOTIFYs, the secondary transfers.
-                        let zone = self.primary.lock().unwrap().zone.clone();
-                        self.transfers += 1;
-                        self.manager.zone_changed(&zone, self.now());
-                    }
-                    self.manager.handle_dns_message(&response, self.now());
-                }
+                Action::SendUpdate { message, .. } if self.hold_updates => self.held.push(message),
+                Action::SendUpdate { message, .. } => self.deliver(&message),
                 Action::SendQuery { message, .. } => {
                     let response = self.primary.lock().unwrap().query(&message);
                     self.manager.handle_dns_message(&response, self.now());
@@ -438,6 +435,19 @@ impl Harness {
                 self.manager.zone_changed(&zone, self.now());
             }
         }
+    }
+
+    /// Sends `update` to the primary and its answer back; a change is
+    /// transferred to the manager first, as the primary's NOTIFY would.
+    pub fn deliver(&mut self, update: &[u8]) {
+        let unix = self.now().unix;
+        let (response, changed) = self.primary.lock().unwrap().update(update, unix);
+        if changed {
+            let zone = self.zone();
+            self.transfers += 1;
+            self.manager.zone_changed(&zone, self.now());
+        }
+        self.manager.handle_dns_message(&response, self.now());
     }
 
     /// Moves both clocks forward by `by`.
