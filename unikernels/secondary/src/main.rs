@@ -68,7 +68,10 @@ mod image {
             say!("{PROGRAM}: {} from {}", zone.zone.to_ascii(), zone.primary);
         }
         for root in &config.roots {
-            solo5::println!("{PROGRAM}: every zone of {}", root.primary);
+            say!("{PROGRAM}: every zone of {}", root.primary);
+        }
+        if config.hidden {
+            say!("{PROGRAM}: hidden: NOTIFYs come on a kept connection to each primary");
         }
         let mut seed = [0u8; 8];
         solo5::entropy::fill(&mut seed);
@@ -123,7 +126,10 @@ mod host {
             say!("{PROGRAM}: {} from {}", zone.zone.to_ascii(), zone.primary);
         }
         for root in &config.roots {
-            println!("{PROGRAM}: every zone of {}", root.primary);
+            say!("{PROGRAM}: every zone of {}", root.primary);
+        }
+        if config.hidden {
+            say!("{PROGRAM}: hidden: NOTIFYs come on a kept connection to each primary");
         }
         // The standard library's per-process random hasher keys: enough to
         // vary jitter and message IDs between runs.
