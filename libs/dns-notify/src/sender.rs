@@ -15,7 +15,7 @@ use core::net::IpAddr;
 use core::ops::Add;
 use core::time::Duration;
 
-use dns_keys::KeyStore;
+use dns_keys::{KeyRole, KeyStore};
 use dns_wire::{Name, RecordType};
 use dns_zone::name::name_from_wire;
 use dns_zone::{Serial, Zone};
@@ -400,12 +400,29 @@ impl<A: Clone + PartialEq> Notifier<A> {
 /// addresses of the zone's apex NS names found in the zone itself
 /// (signed with the transfer key of that address if there is one, else
 /// unsigned), minus `ours`. NS names outside the zone need a lookup the
-/// caller does. Each address appears once.
+/// caller does. Each address appears once. When several keys name one
+/// secondary, a key whose primary address is one of `ours` signs its
+/// NOTIFY (that is the key the secondary knows us by; a repository may
+/// hold keys of other primaries for the same secondary).
 pub fn notify_targets(zone: &Zone, keys: &KeyStore, ours: &[IpAddr]) -> Vec<(IpAddr, Option<Key>)> {
+    let ours_as_primary = |key: &Key| {
+        KeyRole::of(key.name())
+            .and_then(|role| role.primary)
+            .is_some_and(|primary| ours.contains(&primary))
+    };
     let mut out: Vec<(IpAddr, Option<Key>)> = Vec::new();
     for (key, ip) in keys.secondaries(zone.origin()) {
-        if !ours.contains(&ip) && !out.iter().any(|(a, _)| *a == ip) {
-            out.push((ip, Some(key.clone())));
+        if ours.contains(&ip) {
+            continue;
+        }
+        match out.iter_mut().find(|(a, _)| *a == ip) {
+            None => out.push((ip, Some(key.clone()))),
+            Some((_, chosen)) => {
+                let chosen_is_ours = chosen.as_ref().is_some_and(ours_as_primary);
+                if !chosen_is_ours && ours_as_primary(key) {
+                    *chosen = Some(key.clone());
+                }
+            }
         }
     }
     for rd in zone.apex_ns().rdatas() {

@@ -326,6 +326,38 @@ fn targets() {
     );
 }
 
+/// Two keys name one secondary (the demo's repository holds
+/// zones-example's `10.53.0.1.10.53.0.3._transfer` key and its own
+/// `10.53.0.2.10.53.0.3._transfer` one): the NOTIFY is signed with the key
+/// that names us as the primary, the one the secondary knows, whichever
+/// sorts first.
+#[test]
+fn the_key_naming_us_as_primary_signs_the_notify() {
+    let text =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../zones-example/_keys"))
+            .unwrap();
+    let mut store = KeyStore::new();
+    store.load_keys_file("_keys", &text).unwrap();
+    let ours_key = "10.53.0.2.10.53.0.3._transfer.example.com. DNSKEY 0 3 163 K7plqnfQyLnMb9nPAA6gWOnNFGIa82+VbbZZBHqqOpo=\n";
+    store
+        .load_keys_file("example.com._keys", ours_key.as_bytes())
+        .unwrap();
+    for (ours, expected) in [
+        ("10.53.0.2", "10.53.0.2.10.53.0.3._transfer.example.com."),
+        ("10.53.0.1", "10.53.0.1.10.53.0.3._transfer.example.com."),
+    ] {
+        let ours: Vec<IpAddr> = vec![ours.parse().unwrap()];
+        let targets = notify_targets(&zone(1), &store, &ours);
+        let to_secondary: Vec<_> = targets
+            .iter()
+            .filter(|(ip, _)| ip.to_string() == "10.53.0.3")
+            .collect();
+        assert_eq!(to_secondary.len(), 1, "{targets:?}");
+        let key = to_secondary[0].1.as_ref().expect("signed");
+        assert_eq!(key.name().to_string(), expected);
+    }
+}
+
 /// Every target on its own: one that never answers is retried and given
 /// up alone, while the others are acknowledged at once; and a target left
 /// out of the zone's next NOTIFY (its transfer key removed) is notified no
