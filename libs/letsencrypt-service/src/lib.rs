@@ -243,7 +243,10 @@ impl LetsencryptService {
                 }
             };
             let message = self.buf[..n].to_vec();
-            if from == self.resolver && self.lookup.is_some() && self.take_lookup_answer(&message, net, now) {
+            if from == self.resolver
+                && self.lookup.is_some()
+                && self.take_lookup_answer(&message, net, now)
+            {
                 continue;
             }
             if from != self.dns_server {
@@ -289,9 +292,7 @@ impl LetsencryptService {
                 }
                 true
             }
-            Ok(_) | Err(ResolveError::NoAddress)
-                if pending.family == Family::V4 =>
-            {
+            Ok(_) | Err(ResolveError::NoAddress) if pending.family == Family::V4 => {
                 // No A record: try AAAA.
                 let id = self.next_lookup_id();
                 match Lookup::new(&host, Family::V6, id) {
@@ -358,7 +359,13 @@ impl LetsencryptService {
 
     /// The manager's request for `order`: starts it, or first looks up
     /// the server's name.
-    fn http_action(&mut self, net: &mut dyn Sockets, order: OrderId, request: acme::Request, now: Now) {
+    fn http_action(
+        &mut self,
+        net: &mut dyn Sockets,
+        order: OrderId,
+        request: acme::Request,
+        now: Now,
+    ) {
         let host = match Url::parse(&request.url) {
             Ok(url) => url.host,
             Err(e) => {
@@ -401,7 +408,13 @@ impl LetsencryptService {
         self.start_request(net, order, request, now);
     }
 
-    fn start_request(&mut self, net: &mut dyn Sockets, order: OrderId, request: acme::Request, now: Now) {
+    fn start_request(
+        &mut self,
+        net: &mut dyn Sockets,
+        order: OrderId,
+        request: acme::Request,
+        now: Now,
+    ) {
         let started = self.https.start(
             https::Request::from(request),
             Duration::from_nanos(net.now().0),
@@ -452,7 +465,10 @@ impl LetsencryptService {
         let Ok(length) = u16::try_from(message.len()) else {
             self.say(
                 LogLevel::Error,
-                format_args!("a DNS message of {} octets does not fit TCP framing", message.len()),
+                format_args!(
+                    "a DNS message of {} octets does not fit TCP framing",
+                    message.len()
+                ),
             );
             return;
         };
@@ -489,7 +505,10 @@ impl LetsencryptService {
             if t >= x.deadline {
                 log.at(
                     LogLevel::Warn,
-                    format_args!("letsencrypt: no answer from the primary {server} over TCP in {} s", DNS_TCP_TIMEOUT.as_secs()),
+                    format_args!(
+                        "letsencrypt: no answer from the primary {server} over TCP in {} s",
+                        DNS_TCP_TIMEOUT.as_secs()
+                    ),
                 );
                 net.tcp_release(x.tcp);
                 return false;
@@ -548,7 +567,10 @@ impl LetsencryptService {
             };
             match manager.poll(now) {
                 Action::SleepUntil(at) => {
-                    return (Some(Instant(at.millis().saturating_mul(1_000_000))), started_http)
+                    return (
+                        Some(Instant(at.millis().saturating_mul(1_000_000))),
+                        started_http,
+                    )
                 }
                 Action::Http { order, request } => {
                     self.http_action(net, order, request, now);

@@ -124,7 +124,8 @@ mod host {
     }
 
     pub fn main() {
-        let specs: Vec<ArgSpec> = [NET_ARGS, SERVICE_ARGS, LETSENCRYPT_ARGS, &[LISTEN_ARG]].concat();
+        let specs: Vec<ArgSpec> =
+            [NET_ARGS, SERVICE_ARGS, LETSENCRYPT_ARGS, &[LISTEN_ARG]].concat();
         let args = netstack::host_args(PROGRAM, &specs);
         let service = ServiceConfig::from_args(&args).unwrap_or_else(|e| usage_error(e));
         let listen: Option<SocketAddr> = args
@@ -145,8 +146,8 @@ mod host {
         }
         let mut stack = OsStack::new(listen).unwrap_or_else(|e| usage_error(e));
         let dns = DnsService::new(Catalog::new(), service, log);
-        let mut letsencrypt = LetsencryptService::new(&config, dns, ours, seed)
-            .unwrap_or_else(|e| usage_error(e));
+        let mut letsencrypt =
+            LetsencryptService::new(&config, dns, ours, seed).unwrap_or_else(|e| usage_error(e));
         let status = stack.run(&mut letsencrypt).unwrap_or_else(|e| {
             say!("{PROGRAM}: {e}");
             1

@@ -1,0 +1,436 @@
+//! The letsencrypt unikernel (issue 14) end to end, with real peers:
+//! primary-git's host-process build (`--zones-dir`) on loopback, Debian's
+//! `pebble` as the CA (its dns-01 checks sent to our primary), the
+//! letsencrypt host-process build (a hidden secondary of example.com with
+//! an `_update` key, talking ACME to pebble), and `solodns certify` as the
+//! service that wants a certificate; BIND's `dig` and `openssl` check the
+//! results. Each test has loopback addresses of its own (127.0.N.x), so
+//! the tests run in parallel.
+
+use e2e::net::Guest;
+use e2e::pebble::{Pebble, PebbleConfig};
+use e2e::{repo_root, TempDir};
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The update key letsencrypt runs with (test-only secret).
+const LE_KEY_NAME: &str = "le._update.example.com";
+const LE_SECRET: &str = "bGV0c2VuY3J5cHQgdGVzdCBrZXkgb25seSEhISEhISE=";
+/// certify's `--timeout`: a certificate arrives well within it (pebble
+/// validates at once; an order takes seconds).
+const CERTIFY_TIMEOUT: &str = "120";
+
+/// Whether the Debian programs the test talks to are there; prints why
+/// the test is skipped when not.
+fn peers_missing() -> bool {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for (program, package) in [
+        ("openssl", "openssl"),
+        ("dig", "bind9-dnsutils"),
+        ("pebble", "pebble"),
+        ("curl", "curl"),
+    ] {
+        if !std::env::split_paths(&path).any(|dir| dir.join(program).is_file()) {
+            eprintln!("skipped: `{program}` (Debian package {package}) is not installed");
+            return true;
+        }
+    }
+    false
+}
+
+fn free_port(ip: &str) -> u16 {
+    UdpSocket::bind((ip, 0))
+        .expect("a free port")
+        .local_addr()
+        .expect("address")
+        .port()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The suite of one test: primary, pebble, letsencrypt.
+struct Suite {
+    net: u8,
+    zones: TempDir,
+    _primary: Guest,
+    primary_port: u16,
+    pebble: Pebble,
+    letsencrypt: Option<Guest>,
+    out: TempDir,
+}
+
+impl Suite {
+    fn ip(&self, host: u8) -> String {
+        format!("127.0.{}.{host}", self.net)
+    }
+
+    /// The primary on 127.0.N.1, pebble on 127.0.N.2 (certificates valid
+    /// `validity` seconds, if given).
+    fn start(net: u8, validity: Option<u64>) -> Suite {
+        let zones = TempDir::new("letsencrypt-zones");
+        for entry in std::fs::read_dir(repo_root().join("zones-example")).expect("zones-example") {
+            let entry = entry.expect("entry");
+            std::fs::copy(entry.path(), zones.path().join(entry.file_name())).expect("copy");
+        }
+        // zones-example has a placeholder `_acme-challenge` TXT record at
+        // the apex; a challenge left behind is what these tests look for.
+        let zone_file = zones.path().join("example.com");
+        let zone_text = std::fs::read_to_string(&zone_file).expect("example.com");
+        let zone_text: String = zone_text
+            .lines()
+            .filter(|l| !l.starts_with("_acme-challenge"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(&zone_file, zone_text).expect("write example.com");
+        let keys = zones.path().join("_keys");
+        let mut keys_text = std::fs::read_to_string(&keys).expect("_keys");
+        keys_text.push_str(&format!("{LE_KEY_NAME}. DNSKEY 0 3 163 {LE_SECRET}\n"));
+        std::fs::write(&keys, keys_text).expect("write _keys");
+        let primary_ip = format!("127.0.{net}.1");
+        let primary_port = free_port(&primary_ip);
+        let mut command = Command::new(e2e::host_binary("primary-git"));
+        command
+            .arg(format!("--zones-dir={}", zones.path().display()))
+            .arg(format!("--listen={primary_ip}:{primary_port}"));
+        let mut primary = Guest::spawn(command);
+        primary.wait_for("serving 2 zones", Duration::from_secs(20));
+        let mut config = PebbleConfig::new(
+            format!("127.0.{net}.2").parse().unwrap(),
+            SocketAddr::new(primary_ip.parse().unwrap(), primary_port),
+        );
+        config.certificate_validity = validity;
+        let pebble = Pebble::start(None, &config);
+        Suite {
+            net,
+            zones,
+            _primary: primary,
+            primary_port,
+            pebble,
+            letsencrypt: None,
+            out: TempDir::new("letsencrypt-out"),
+        }
+    }
+
+    /// The boot arguments of the letsencrypt host process.
+    fn letsencrypt_args(&self, seed: &str) -> Vec<String> {
+        vec![
+            format!("--listen={}:{}", self.ip(3), free_port(&self.ip(3))),
+            format!("--dns-key={LE_KEY_NAME}:SHA256:{LE_SECRET}"),
+            format!("--dns-server={}", self.ip(1)),
+            format!("--port={}", self.primary_port),
+            format!("--account-key-seed={seed}"),
+            format!("--acme-server={}", self.pebble.directory_url),
+            format!(
+                "--tls-authenticator=trust-anchor:{}",
+                base64(&self.pebble.https_ca_der)
+            ),
+            "--email=hostmaster@example.com".into(),
+            "--log-level=debug".into(),
+        ]
+    }
+
+    fn start_letsencrypt_with(&mut self, args: &[String]) -> &mut Guest {
+        let mut command = Command::new(e2e::host_binary("letsencrypt"));
+        command.args(args);
+        println!("letsencrypt {}", args.join(" "));
+        let mut guest = Guest::spawn(command);
+        guest.wait_for("loaded serial", Duration::from_secs(20));
+        self.letsencrypt = Some(guest);
+        self.letsencrypt.as_mut().unwrap()
+    }
+
+    fn start_letsencrypt(&mut self) -> &mut Guest {
+        let args = self.letsencrypt_args("the-test-account");
+        self.start_letsencrypt_with(&args)
+    }
+
+    fn le(&mut self) -> &mut Guest {
+        self.letsencrypt.as_mut().expect("letsencrypt started")
+    }
+
+    fn server(&self) -> String {
+        format!("{}:{}", self.ip(1), self.primary_port)
+    }
+
+    /// `solodns certify HOST` with `extra` arguments.
+    fn certify(&self, host: &str, extra: &[&str]) -> Output {
+        let started = Instant::now();
+        let output = Command::new(e2e::host_binary("solodns"))
+            .args(["certify", host, "--dns-server", &self.server()])
+            .args([
+                "--key",
+                &format!(
+                    "admin._update.example.com:SHA256:{}",
+                    e2e::example_key_secret("admin._update.example.com.")
+                ),
+            ])
+            .arg("--out")
+            .arg(self.out.path())
+            .args(extra)
+            .env_remove("SOLODNS_KEY")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run solodns");
+        eprintln!(
+            "solodns certify {host} {extra:?} ({:?}): {:?}\n{}{}",
+            started.elapsed(),
+            output.status,
+            text(&output.stdout),
+            text(&output.stderr)
+        );
+        output
+    }
+
+    fn dig(&self, name: &str, qtype: &str) -> Vec<String> {
+        let output = Command::new("dig")
+            .args(["+short", "+norec", "+tcp", "+time=2", "+tries=2", "-p"])
+            .arg(self.primary_port.to_string())
+            .arg(format!("@{}", self.ip(1)))
+            .args([name, qtype])
+            .output()
+            .expect("run dig");
+        assert!(output.status.success(), "dig: {output:?}");
+        text(&output.stdout)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(String::from)
+            .collect()
+    }
+
+    /// The TLSA records at `_letsencrypt._tcp.HOST`: (usage, selector, matching, DER).
+    fn tlsa(&self, host: &str) -> Vec<(u8, u8, u8, Vec<u8>)> {
+        self.dig(&format!("_letsencrypt._tcp.{host}"), "TLSA")
+            .iter()
+            .map(|line| {
+                let mut words = line.split_whitespace();
+                let mut number = || words.next().unwrap().parse::<u8>().unwrap();
+                let (u, s, m) = (number(), number(), number());
+                (u, s, m, unhex(&words.collect::<String>()))
+            })
+            .collect()
+    }
+
+    /// Waits (bounded) until no `_acme-challenge` TXT record is left at
+    /// the names; panics with what is left.
+    fn wait_no_challenges(&self, names: &[&str]) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left: Vec<(String, Vec<String>)> = names
+                .iter()
+                .map(|n| {
+                    let owner = format!("_acme-challenge.{}", n.trim_start_matches("*."));
+                    let txt = self.dig(&owner, "TXT");
+                    (owner, txt)
+                })
+                .filter(|(_, txt)| !txt.is_empty())
+                .collect();
+            if left.is_empty() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "challenge TXT records left: {left:?}"
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.out.path().join(name)
+    }
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex from dig"))
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+fn openssl(args: &[&str]) -> Output {
+    Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("run openssl")
+}
+
+fn openssl_ok(args: &[&str]) -> String {
+    let output = openssl(args);
+    assert!(
+        output.status.success(),
+        "openssl {args:?}: {}",
+        text(&output.stderr)
+    );
+    text(&output.stdout)
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+/// The DER of the first certificate in a PEM file.
+fn leaf_der(pem: &Path) -> Vec<u8> {
+    let output = Command::new("openssl")
+        .args(["x509", "-in", path(pem), "-outform", "DER"])
+        .output()
+        .expect("openssl");
+    assert!(output.status.success());
+    output.stdout
+}
+
+/// Checks what certify wrote for `host` and what is in DNS: the
+/// certificate (`TLSA 3 0 0`) and chain (`TLSA 2 0 0`) beside the CSR,
+/// the chain verifying to pebble's root, the certificate's key the
+/// private key's, its names the asked ones, no challenge left, and the
+/// records in the primary's zone file.
+fn check_issued(suite: &Suite, host: &str, names: &[&str], root: &Path) {
+    let pem = suite.file(&format!("{host}.pem"));
+    let key = suite.file(&format!("{host}.key"));
+    let verify = openssl_ok(&[
+        "verify",
+        "-CAfile",
+        path(root),
+        "-untrusted",
+        path(&pem),
+        path(&pem),
+    ]);
+    assert!(verify.contains(": OK"), "{verify}");
+    let certificate_key = openssl_ok(&["x509", "-in", path(&pem), "-noout", "-pubkey"]);
+    let private_key = openssl_ok(&["pkey", "-in", path(&key), "-pubout"]);
+    assert_eq!(
+        certificate_key, private_key,
+        "the certificate is for the key"
+    );
+    let sans = openssl_ok(&[
+        "x509",
+        "-in",
+        path(&pem),
+        "-noout",
+        "-ext",
+        "subjectAltName",
+    ]);
+    for name in names {
+        assert!(sans.contains(&format!("DNS:{name}")), "{name} in {sans}");
+    }
+    let records = suite.tlsa(host);
+    let leaf = leaf_der(&pem);
+    assert!(
+        records.iter().any(|r| (r.0, r.1, r.2) == (3, 255, 0)),
+        "the CSR stays: {records:?}"
+    );
+    let certificates: Vec<_> = records
+        .iter()
+        .filter(|r| (r.0, r.1, r.2) == (3, 0, 0))
+        .collect();
+    assert_eq!(certificates.len(), 1, "one certificate: {records:?}");
+    assert_eq!(
+        certificates[0].3, leaf,
+        "the certificate in DNS is certify's"
+    );
+    assert!(
+        records.iter().any(|r| (r.0, r.1, r.2) == (2, 0, 0)),
+        "the chain: {records:?}"
+    );
+    suite.wait_no_challenges(names);
+    let zone_file =
+        std::fs::read_to_string(suite.zones.path().join("example.com")).expect("zone file");
+    let owner = format!(
+        "_letsencrypt._tcp.{}",
+        host.trim_end_matches(".example.com")
+    );
+    assert!(
+        zone_file
+            .lines()
+            .any(|l| l.contains(&owner) || l.contains(&format!("_letsencrypt._tcp.{host}"))),
+        "the zone file has the records at {owner}"
+    );
+    let leaf_hex = hex(&leaf);
+    let flat: String = zone_file
+        .split_whitespace()
+        .collect::<String>()
+        .to_uppercase();
+    assert!(
+        flat.contains(&leaf_hex),
+        "the zone file has the certificate"
+    );
+    assert!(
+        !zone_file.contains("_acme-challenge"),
+        "no challenge left in the zone file"
+    );
+}
+
+/// certify for one name, then for a name with two SANs and a wildcard.
+#[test]
+fn certificates_for_one_name_and_for_sans_with_a_wildcard() {
+    if peers_missing() {
+        return;
+    }
+    let mut suite = Suite::start(41, None);
+    suite.start_letsencrypt();
+    let root = suite
+        .pebble
+        .issuing_root(format!("{}:15000", suite.ip(2)).parse().unwrap());
+
+    let started = Instant::now();
+    let output = suite.certify("www.example.com", &["--timeout", CERTIFY_TIMEOUT]);
+    let elapsed = started.elapsed();
+    assert!(output.status.success(), "certify www.example.com");
+    println!(
+        "measured: certify www.example.com (CSR UPDATE to certificate TLSA, host) {elapsed:?}"
+    );
+    check_issued(&suite, "www.example.com", &["www.example.com"], &root);
+
+    let started = Instant::now();
+    let output = suite.certify(
+        "mail.example.com",
+        &[
+            "--san",
+            "smtp.example.com",
+            "--san",
+            "*.example.com",
+            "--timeout",
+            CERTIFY_TIMEOUT,
+        ],
+    );
+    let elapsed = started.elapsed();
+    assert!(output.status.success(), "certify mail.example.com");
+    println!("measured: certify mail.example.com + 2 SANs (host) {elapsed:?}");
+    check_issued(
+        &suite,
+        "mail.example.com",
+        &["mail.example.com", "smtp.example.com", "*.example.com"],
+        &root,
+    );
+    let log = suite.le().output();
+    assert!(log.contains("order #"), "{log}");
+    println!("letsencrypt:\n{log}");
+}
