@@ -434,3 +434,350 @@ fn certificates_for_one_name_and_for_sans_with_a_wildcard() {
     assert!(log.contains("order #"), "{log}");
     println!("letsencrypt:\n{log}");
 }
+
+/// The DER of the certificate (`TLSA 3 0 0`) at `host`, if exactly one.
+fn certificate_in_dns(suite: &Suite, host: &str) -> Option<Vec<u8>> {
+    let certificates: Vec<Vec<u8>> = suite
+        .tlsa(host)
+        .into_iter()
+        .filter(|r| (r.0, r.1, r.2) == (3, 0, 0))
+        .map(|r| r.3)
+        .collect();
+    (certificates.len() == 1).then(|| certificates[0].clone())
+}
+
+/// pebble issuing for 120 s: the certificate is replaced before a third
+/// of its lifetime is left, with the same CSR (certify runs once).
+#[test]
+fn a_short_lived_certificate_is_renewed_without_a_new_csr() {
+    if peers_missing() {
+        return;
+    }
+    const VALIDITY: u64 = 120;
+    let mut suite = Suite::start(42, Some(VALIDITY));
+    suite.start_letsencrypt();
+    let output = suite.certify("www.example.com", &["--timeout", CERTIFY_TIMEOUT]);
+    assert!(output.status.success(), "certify");
+    let first = leaf_der(&suite.file("www.example.com.pem"));
+    let csr_before: Vec<_> = suite
+        .tlsa("www.example.com")
+        .into_iter()
+        .filter(|r| (r.0, r.1, r.2) == (3, 255, 0))
+        .collect();
+    let issued_at = Instant::now();
+    // Renewal is due 80 s after issuance (a third of 120 s left); allow
+    // generously more, bounded.
+    suite
+        .le()
+        .try_wait_for(
+            "order #2: published the certificate",
+            Duration::from_secs(240),
+        )
+        .unwrap_or_else(|| panic!("no renewal:\n{}", suite.le().output()));
+    let renewed_after = issued_at.elapsed();
+    let second = certificate_in_dns(&suite, "www.example.com").expect("one certificate");
+    assert_ne!(second, first, "a new certificate");
+    assert!(
+        renewed_after < Duration::from_secs(VALIDITY),
+        "renewed before the old one expired ({renewed_after:?})"
+    );
+    let csr_after: Vec<_> = suite
+        .tlsa("www.example.com")
+        .into_iter()
+        .filter(|r| (r.0, r.1, r.2) == (3, 255, 0))
+        .collect();
+    assert_eq!(csr_before, csr_after, "the same CSR");
+    let log = suite.le().output();
+    let order_line = log
+        .lines()
+        .find(|l| l.contains("needs a certificate") && !l.contains("no certificate is published"))
+        .unwrap_or_default()
+        .to_string();
+    println!("renewal reason: {order_line}\nrenewed {renewed_after:?} after the first issuance");
+    suite.wait_no_challenges(&["www.example.com"]);
+}
+
+/// certify again with a new key: the CSR changes, so does the certificate.
+#[test]
+fn a_csr_with_a_new_key_gets_a_new_certificate() {
+    if peers_missing() {
+        return;
+    }
+    let mut suite = Suite::start(43, None);
+    suite.start_letsencrypt();
+    let output = suite.certify("www.example.com", &["--timeout", CERTIFY_TIMEOUT]);
+    assert!(output.status.success(), "certify");
+    let first_key = openssl_ok(&[
+        "pkey",
+        "-in",
+        path(&suite.file("www.example.com.key")),
+        "-pubout",
+    ]);
+    std::fs::remove_file(suite.file("www.example.com.key")).expect("remove the key");
+    let output = suite.certify("www.example.com", &["--timeout", CERTIFY_TIMEOUT]);
+    assert!(output.status.success(), "certify with a new key");
+    let second_key = openssl_ok(&[
+        "pkey",
+        "-in",
+        path(&suite.file("www.example.com.key")),
+        "-pubout",
+    ]);
+    assert_ne!(first_key, second_key, "certify made a new key");
+    let root = suite
+        .pebble
+        .issuing_root(format!("{}:15000", suite.ip(2)).parse().unwrap());
+    check_issued(&suite, "www.example.com", &["www.example.com"], &root);
+    let log = suite.le().output();
+    assert!(log.contains("order #2: published"), "{log}");
+}
+
+/// Runs nsupdate with the admin key against the suite's primary.
+fn nsupdate(suite: &Suite, script: &str) {
+    use std::io::Write;
+    let key = format!(
+        "hmac-sha256:admin._update.example.com:{}",
+        e2e::example_key_secret("admin._update.example.com.")
+    );
+    let mut child = Command::new("nsupdate")
+        .args(["-y", &key, "-t", "5"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run nsupdate");
+    let full = format!(
+        "server {} {}\nzone example.com\n{script}\nsend\n",
+        suite.ip(1),
+        suite.primary_port
+    );
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(full.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().expect("nsupdate");
+    assert!(
+        output.status.success(),
+        "nsupdate: {}",
+        text(&output.stderr)
+    );
+}
+
+/// A CSR for `host` made by openssl (DER, hex).
+fn openssl_csr(dir: &Path, host: &str, label: &str) -> String {
+    let key = dir.join(format!("{label}.key"));
+    let csr = dir.join(format!("{label}.der"));
+    openssl_ok(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        path(&key),
+        "-subj",
+        &format!("/CN={host}"),
+        "-outform",
+        "DER",
+        "-out",
+        path(&csr),
+    ]);
+    hex(&std::fs::read(&csr).expect("CSR"))
+}
+
+/// Two CSRs at one name: refused and logged; a malformed CSR: logged and
+/// skipped; neither is ordered, and a good CSR beside them still is.
+#[test]
+fn two_csrs_at_a_name_and_a_malformed_csr_are_logged_and_skipped() {
+    if peers_missing() {
+        return;
+    }
+    let mut suite = Suite::start(44, None);
+    suite.start_letsencrypt();
+    let dir = TempDir::new("letsencrypt-csrs");
+    let one = openssl_csr(dir.path(), "two.example.com", "one");
+    let two = openssl_csr(dir.path(), "two.example.com", "two");
+    nsupdate(
+        &suite,
+        &format!(
+            "update add _letsencrypt._tcp.two.example.com 3600 TLSA 3 255 0 {one}\n\
+             update add _letsencrypt._tcp.two.example.com 3600 TLSA 3 255 0 {two}\n\
+             update add _letsencrypt._tcp.bad.example.com 3600 TLSA 3 255 0 3082DEADBEEF0102"
+        ),
+    );
+    let line = suite.le().wait_for(
+        "two CSRs at _letsencrypt._tcp.two.example.com",
+        Duration::from_secs(30),
+    );
+    assert!(line.contains("skipped"), "{line}");
+    let line = suite.le().wait_for(
+        "malformed CSR at _letsencrypt._tcp.bad.example.com",
+        Duration::from_secs(30),
+    );
+    assert!(line.contains("skipped"), "{line}");
+    // A good CSR beside them is served as usual.
+    let output = suite.certify("www.example.com", &["--timeout", CERTIFY_TIMEOUT]);
+    assert!(output.status.success(), "certify beside the bad CSRs");
+    let log = suite.le().output();
+    for name in ["two.example.com", "bad.example.com"] {
+        assert!(
+            !log.lines()
+                .any(|l| l.contains("ordering a certificate") && l.contains(name)),
+            "no order for {name}:\n{log}"
+        );
+        assert!(
+            certificate_in_dns(&suite, name).is_none(),
+            "no certificate for {name}"
+        );
+    }
+}
+
+/// A CA certificate that does not match `--tls-authenticator`: refused,
+/// with a log line saying so; no certificate.
+#[test]
+fn a_wrong_tls_authenticator_is_refused_with_a_clear_log_line() {
+    if peers_missing() {
+        return;
+    }
+    let mut suite = Suite::start(45, None);
+    let mut args = suite.letsencrypt_args("the-test-account");
+    // Pin a key fingerprint that is not the server's.
+    let wrong = base64(&[7u8; 32]);
+    for arg in &mut args {
+        if arg.starts_with("--tls-authenticator=") {
+            *arg = format!("--tls-authenticator=key-fp:SHA256:{wrong}");
+        }
+    }
+    suite.start_letsencrypt_with(&args);
+    let output = suite.certify("www.example.com", &["--timeout", "20"]);
+    assert!(
+        !output.status.success(),
+        "no certificate without a trusted CA"
+    );
+    let line = suite
+        .le()
+        .wait_for("does not match key-fp", Duration::from_secs(30));
+    println!("refusal: {line}");
+    assert!(
+        line.contains(&wrong) || line.contains("key-fp:SHA256"),
+        "{line}"
+    );
+    assert!(certificate_in_dns(&suite, "www.example.com").is_none());
+}
+
+/// pebble down: the order fails, the failure is logged with the backoff,
+/// no tight loop; once pebble is back, the order completes.
+#[test]
+fn pebble_down_backs_off_and_the_order_completes_when_it_is_back() {
+    if peers_missing() {
+        return;
+    }
+    let mut suite = Suite::start(46, None);
+    suite.start_letsencrypt();
+    suite.pebble.stop();
+    std::thread::sleep(Duration::from_millis(500));
+    let server = suite.server();
+    let out = suite.out.path().to_path_buf();
+    let certify = std::thread::spawn(move || {
+        Command::new(e2e::host_binary("solodns"))
+            .args(["certify", "www.example.com", "--dns-server", &server])
+            .args([
+                "--key",
+                &format!(
+                    "admin._update.example.com:SHA256:{}",
+                    e2e::example_key_secret("admin._update.example.com.")
+                ),
+            ])
+            .arg("--out")
+            .arg(out)
+            .args(["--timeout", "300"])
+            .env_remove("SOLODNS_KEY")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run solodns")
+    });
+    let line = suite
+        .le()
+        .wait_for("next attempt in", Duration::from_secs(60));
+    println!("backoff: {line}");
+    // Quiet while backing off: watch for 20 s.
+    let watched = Instant::now();
+    while watched.elapsed() < Duration::from_secs(20) {
+        let _ = suite
+            .le()
+            .try_wait_for("never printed", Duration::from_secs(1));
+    }
+    let log = suite.le().output();
+    let orders = log
+        .lines()
+        .filter(|l| l.contains("ordering a certificate"))
+        .count();
+    let total = log.lines().count();
+    assert_eq!(orders, 1, "one attempt while pebble is down:\n{log}");
+    assert!(total < 200, "no tight loop of log lines ({total}):\n{log}");
+    suite.pebble.resume();
+    let output = certify.join().expect("certify thread");
+    println!(
+        "certify: {}\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "certify after pebble is back:\n{}",
+        suite.le().output()
+    );
+    let root = suite
+        .pebble
+        .issuing_root(format!("{}:15000", suite.ip(2)).parse().unwrap());
+    check_issued(&suite, "www.example.com", &["www.example.com"], &root);
+}
+
+/// How many accounts pebble says it has (its "There are now N accounts
+/// in memory" lines), the largest N seen.
+fn pebble_accounts(pebble: &Pebble) -> usize {
+    pebble
+        .log()
+        .lines()
+        .filter_map(|l| {
+            let rest = l.split("There are now ").nth(1)?;
+            let count = rest.strip_suffix(" accounts in memory")?;
+            count.trim().parse().ok()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// The account key from one seed is one account across restarts; another
+/// seed is another account.
+#[test]
+fn the_same_seed_is_the_same_account_across_restarts() {
+    if peers_missing() {
+        return;
+    }
+    let mut suite = Suite::start(47, None);
+    suite.start_letsencrypt();
+    let output = suite.certify("www.example.com", &["--timeout", CERTIFY_TIMEOUT]);
+    assert!(output.status.success());
+    assert_eq!(pebble_accounts(&suite.pebble), 1, "{}", suite.pebble.log());
+    suite.letsencrypt = None; // killed
+    suite.start_letsencrypt();
+    let output = suite.certify("mail.example.com", &["--timeout", CERTIFY_TIMEOUT]);
+    assert!(output.status.success());
+    assert_eq!(
+        pebble_accounts(&suite.pebble),
+        1,
+        "no second account after a restart:\n{}",
+        suite.pebble.log()
+    );
+    // The control: another seed registers another account.
+    suite.letsencrypt = None;
+    let args = suite.letsencrypt_args("another-account");
+    suite.start_letsencrypt_with(&args);
+    let output = suite.certify("smtp.example.com", &["--timeout", CERTIFY_TIMEOUT]);
+    assert!(output.status.success());
+    assert_eq!(pebble_accounts(&suite.pebble), 2, "{}", suite.pebble.log());
+}
