@@ -71,6 +71,12 @@ impl Suite {
     /// The primary on 127.0.N.1, pebble on 127.0.N.2 (certificates valid
     /// `validity` seconds, if given).
     fn start(net: u8, validity: Option<u64>) -> Suite {
+        Suite::start_with(net, validity, None)
+    }
+
+    /// Like [`Suite::start`], pebble's HTTPS certificate also naming
+    /// `pebble_name`.
+    fn start_with(net: u8, validity: Option<u64>, pebble_name: Option<&str>) -> Suite {
         let zones = TempDir::new("letsencrypt-zones");
         for entry in std::fs::read_dir(repo_root().join("zones-example")).expect("zones-example") {
             let entry = entry.expect("entry");
@@ -103,6 +109,7 @@ impl Suite {
             SocketAddr::new(primary_ip.parse().unwrap(), primary_port),
         );
         config.certificate_validity = validity;
+        config.dns_name = pebble_name.map(String::from);
         let pebble = Pebble::start(None, &config);
         Suite {
             net,
@@ -780,4 +787,213 @@ fn the_same_seed_is_the_same_account_across_restarts() {
     let output = suite.certify("smtp.example.com", &["--timeout", CERTIFY_TIMEOUT]);
     assert!(output.status.success());
     assert_eq!(pebble_accounts(&suite.pebble), 2, "{}", suite.pebble.log());
+}
+
+/// The images in a namespace of the test's own: primary-git (spt or hvt)
+/// serving a git repository over SSH, the letsencrypt image beside it,
+/// pebble on the host side of the namespace; one `solodns certify`.
+mod images {
+    use super::*;
+    use e2e::gitserver::GitServer;
+    use e2e::net::TestNet;
+    use e2e::peers::short;
+    use e2e::{image, Tender};
+    use ssh::ClientKey;
+
+    const PEBBLE: &str = "10.53.0.1";
+    const PRIMARY: &str = "10.53.0.2";
+    const LETSENCRYPT: &str = "10.53.0.3";
+    /// The letsencrypt image's memory, MiB (`SOLODNS_LETSENCRYPT_MEM`
+    /// overrides it, to measure the smallest that works).
+    const MEM_MIB: u32 = 64;
+
+    fn in_net(net: &TestNet, program: &Path, args: &[String]) -> Output {
+        net.command(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run in the namespace")
+    }
+
+    /// Runs the whole flow on `tender`; `ready` bounds each wait for a
+    /// guest, `issue` the order.
+    pub fn one_certificate(tender: Tender, ready: Duration, issue: Duration) {
+        if peers_missing() {
+            return;
+        }
+        let git_config = TempDir::new("letsencrypt-gitconfig");
+        let global = git_config.path().join("gitconfig");
+        std::fs::write(&global, "[safe]\n\tdirectory = *\n").expect("write gitconfig");
+        std::env::set_var("GIT_CONFIG_GLOBAL", &global);
+        let net = TestNet::up(2);
+        let client_key = ClientKey::from_seed([9u8; 32]);
+        let server = GitServer::in_testnet(&net, &client_key);
+        let keys: String = std::fs::read_to_string(repo_root().join("zones-example/_keys"))
+            .expect("_keys")
+            .lines()
+            .filter(|line| !line.contains("._transfer."))
+            .map(|line| format!("{line}\n"))
+            .collect::<String>()
+            + &format!("{LE_KEY_NAME}. DNSKEY 0 3 163 {LE_SECRET}\n");
+        server.push_file("_keys", &keys, "the letsencrypt update key");
+        let zone: String = std::fs::read_to_string(repo_root().join("zones-example/example.com"))
+            .expect("example.com")
+            .lines()
+            .filter(|l| !l.starts_with("_acme-challenge"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        server.push_file("example.com", &zone, "no placeholder challenge");
+        let commits_before = server.commit_count();
+
+        let mut primary_args = server.primary_git_args(&client_key);
+        primary_args.push(format!("--ipv4={PRIMARY}/24"));
+        let primary_args: Vec<&str> = primary_args.iter().map(String::as_str).collect();
+        let mut primary = net.boot(tender, &image("primary-git", tender), "tap0", &primary_args);
+        primary.wait_for("serving 2 zones from commit", ready);
+
+        let pebble = Pebble::start(
+            Some(&net),
+            &PebbleConfig::new(
+                PEBBLE.parse().unwrap(),
+                SocketAddr::new(PRIMARY.parse().unwrap(), 53),
+            ),
+        );
+        let mem = std::env::var("SOLODNS_LETSENCRYPT_MEM")
+            .ok()
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(MEM_MIB);
+        let args = [
+            format!("--ipv4={LETSENCRYPT}/24"),
+            format!("--dns-key={LE_KEY_NAME}:SHA256:{LE_SECRET}"),
+            format!("--dns-server={PRIMARY}"),
+            "--account-key-seed=the-image-account".into(),
+            format!("--acme-server={}", pebble.directory_url),
+            format!(
+                "--tls-authenticator=trust-anchor:{}",
+                base64(&pebble.https_ca_der)
+            ),
+            "--email=hostmaster@example.com".into(),
+            "--log-level=info".into(),
+        ];
+        println!(
+            "solo5-{} --mem={mem} --net:service=tap1 -- letsencrypt.{} {}",
+            tender.name(),
+            tender.name(),
+            args.join(" ")
+        );
+        let mut command = net.command(tender.program());
+        command
+            .args([
+                format!("--mem={mem}"),
+                "--net:service=tap1".into(),
+                "--".into(),
+            ])
+            .arg(image("letsencrypt", tender))
+            .args(&args);
+        let booted = Instant::now();
+        let mut letsencrypt = Guest::spawn(command);
+        letsencrypt
+            .try_wait_for("loaded serial", ready)
+            .unwrap_or_else(|| panic!("no transfer:\n{}", letsencrypt.output()));
+        println!(
+            "measured ({}): boot to first transfer {:?}",
+            tender.name(),
+            booted.elapsed()
+        );
+
+        let out = TempDir::new("letsencrypt-image-out");
+        let started = Instant::now();
+        let output = in_net(
+            &net,
+            &e2e::host_binary("solodns"),
+            &[
+                "certify".into(),
+                "www.example.com".into(),
+                "--dns-server".into(),
+                format!("{PRIMARY}:53"),
+                "--key".into(),
+                format!(
+                    "admin._update.example.com:SHA256:{}",
+                    e2e::example_key_secret("admin._update.example.com.")
+                ),
+                "--out".into(),
+                path(out.path()).into(),
+                "--timeout".into(),
+                issue.as_secs().to_string(),
+            ],
+        );
+        let took = started.elapsed();
+        assert!(
+            output.status.success(),
+            "certify: {}{}\nletsencrypt:\n{}\nprimary:\n{}",
+            text(&output.stdout),
+            text(&output.stderr),
+            letsencrypt.output(),
+            primary.output()
+        );
+        println!(
+            "measured ({}): certify (CSR UPDATE to certificate TLSA) {took:?}\n{}",
+            tender.name(),
+            text(&output.stdout)
+        );
+        let pem = out.path().join("www.example.com.pem");
+        let root = pebble.issuing_root(format!("{PEBBLE}:15000").parse().unwrap());
+        let verify = openssl_ok(&[
+            "verify",
+            "-CAfile",
+            path(&root),
+            "-untrusted",
+            path(&pem),
+            path(&pem),
+        ]);
+        assert!(verify.contains(": OK"), "{verify}");
+        assert_eq!(
+            openssl_ok(&["x509", "-in", path(&pem), "-noout", "-pubkey"]),
+            openssl_ok(&[
+                "pkey",
+                "-in",
+                path(&out.path().join("www.example.com.key")),
+                "-pubout"
+            ]),
+        );
+        let tlsa = short(&net, PRIMARY, "_letsencrypt._tcp.www.example.com", "TLSA");
+        assert!(tlsa.iter().any(|l| l.starts_with("3 0 0 ")), "{tlsa:?}");
+        assert!(tlsa.iter().any(|l| l.starts_with("2 0 0 ")), "{tlsa:?}");
+        assert!(tlsa.iter().any(|l| l.starts_with("3 255 0 ")), "{tlsa:?}");
+        let deadline = Instant::now() + issue;
+        while !short(&net, PRIMARY, "_acme-challenge.www.example.com", "TXT").is_empty() {
+            assert!(Instant::now() < deadline, "the challenge TXT record stays");
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        // The primary's git remote has the commits: the CSR, the
+        // challenge added and removed, the certificate.
+        let leaf = hex(&leaf_der(&pem));
+        let deadline = Instant::now() + ready;
+        loop {
+            let committed = server.file("example.com");
+            let flat: String = committed
+                .split_whitespace()
+                .collect::<String>()
+                .to_uppercase();
+            if flat.contains(&leaf) && !committed.contains("_acme-challenge") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "git has no certificate:\n{committed}"
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        assert!(server.commit_count() >= commits_before + 4, "commits");
+        println!("letsencrypt:\n{}", letsencrypt.output());
+    }
+}
+
+#[test]
+fn spt_images_issue_a_certificate_in_a_namespace() {
+    images::one_certificate(
+        e2e::Tender::Spt,
+        Duration::from_secs(30),
+        Duration::from_secs(120),
+    );
 }
