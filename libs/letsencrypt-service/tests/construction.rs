@@ -35,6 +35,12 @@ fn an_unreadable_authenticator_is_a_clear_error() {
     let error = service(&format!("{BASE} --tls-authenticator=key-fp:MD5:AAAA"))
         .err()
         .expect("refused");
-    assert!(error.starts_with("--tls-authenticator=key-fp:MD5:AAAA: "), "{error}");
-    assert!(service(&format!("{BASE} --tls-authenticator=trust-anchor:notbase64!")).is_err());
+    assert!(
+        error.starts_with("--tls-authenticator=key-fp:MD5:AAAA: "),
+        "{error}"
+    );
+    assert!(service(&format!(
+        "{BASE} --tls-authenticator=trust-anchor:notbase64!"
+    ))
+    .is_err());
 }
