@@ -195,6 +195,8 @@ impl Tracked {
 #[derive(Debug, Clone)]
 struct Published {
     leaf: Vec<u8>,
+    /// The CSR it certifies.
+    csr: Vec<u8>,
     until: Instant,
 }
 
@@ -461,7 +463,7 @@ impl Manager {
             .get(tlsa_name)
             .and_then(|t| t.published.as_ref())
             .filter(|p| now.instant < p.until)
-            .map(|p| zone_has(&p.leaf));
+            .map(|p| (zone_has(&p.leaf), p.csr.clone()));
         let name = show(tlsa_name);
         let (request, reason) = match decision {
             Decision::NoRequest => {
@@ -494,6 +496,11 @@ impl Manager {
             }
             Decision::Order { request, reason } => (request, reason),
         };
+        // Only for the CSR it was issued for: a CSR replaced since is a
+        // new request.
+        let shows_published = shows_published
+            .filter(|(_, csr)| *csr == request.der)
+            .map(|(shows, _)| shows);
         match shows_published {
             Some(false) => {
                 let until = self
@@ -1023,6 +1030,7 @@ impl Manager {
                 let grace = PUBLISHED_GRACE.min(Duration::from_secs(third));
                 tracked.published = Some(Published {
                     leaf,
+                    csr: order.request.der.clone(),
                     until: now.instant + grace,
                 });
                 tracked.check_at = Some(now.instant_at(certificate.renewal_time()));

@@ -176,4 +176,34 @@ fn a_csr_replaced_during_its_order_gets_no_old_certificate() {
         "{info:#?}"
     );
     assert!(txt_at(&h.zone(), "_acme-challenge.www.example.org.").is_empty());
+
+    // Replaced again right after its certificate was published: a new
+    // request, ordered at once (the guard against re-ordering from a
+    // stale zone holds only for the CSR it was issued for).
+    let third = csr(&scratch, "third.pem");
+    let mut records = vec![tlsa(WWW, [3, 255, 0], &third)];
+    for (fields, der) in tlsas_at(&h.zone(), WWW) {
+        if fields != [3, 255, 0] {
+            records.push(tlsa(WWW, fields, &der));
+        }
+    }
+    let replaced = zone(&records);
+    h.primary.lock().unwrap().zone = replaced.clone();
+    h.manager.zone_changed(&replaced, h.now());
+    let third_key = x509::parse_csr(&third).unwrap().public_key;
+    h.run(LIMIT, |h| {
+        h.manager.order_in_flight().is_none() && leaf_key(h).as_ref() == Some(&third_key)
+    });
+    assert!(
+        logs(&h.actions, Level::Error).is_empty(),
+        "{:#?}",
+        logs(&h.actions, Level::Error)
+    );
+    let info = logs(&h.actions, Level::Info);
+    assert!(info.iter().any(|l| l.starts_with("_letsencrypt._tcp.www.example.org needs a certificate: the published certificate is not for the CSR's public key")), "{info:#?}");
+    assert!(
+        info.iter()
+            .any(|l| l.starts_with("order #3: published the certificate")),
+        "{info:#?}"
+    );
 }
