@@ -266,6 +266,13 @@ impl Session {
                 Ok(None) => return Step::Wait,
                 Err(error) => return self.finish(Step::Failed(SessionError::Framing(error))),
             };
+            if is_notify_request(&message) {
+                // A primary that notifies the clients of its signed SOA
+                // queries (ours, OCaml-DNS) may send one on this very
+                // connection, between its SOA answer and the transfer: the
+                // transfer under way brings the change, so it is skipped.
+                continue;
+            }
             let step = match &mut self.phase {
                 Phase::Soa { .. } => self.soa_answer(&message, current, unix_time),
                 Phase::Root { id, verifier } => root_answer(&message, *id, verifier, unix_time),
@@ -434,6 +441,11 @@ pub(crate) fn root_answer(
     }
 }
 
+/// Whether `message` is a NOTIFY request (RFC 1996), not an answer.
+fn is_notify_request(message: &[u8]) -> bool {
+    Header::parse(message).is_ok_and(|h| !h.is_response() && h.opcode() == opcode::NOTIFY)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -569,6 +581,49 @@ mod tests {
                 outcome: Outcome::Full(z),
                 ..
             } => assert_eq!(z, primary.zone),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A NOTIFY that the primary sends on the refresh connection (it
+    /// notifies the clients of signed SOA queries) between its SOA answer
+    /// and the transfer is skipped, not taken for a broken transfer.
+    #[test]
+    fn a_notify_on_the_refresh_connection_is_skipped() {
+        let primary = Primary::new(zone(5, "www A 192.0.2.1\n"));
+        let mut s = Session::check(name("example.com."), key(), 1, 2, NOW);
+        let mut notify = MessageBuilder::new(0x4242, u16::from(opcode::NOTIFY) << 11);
+        notify
+            .question(primary.zone.origin(), RecordType::SOA, class::IN)
+            .unwrap();
+        let notify = notify.finish();
+        let mut framed_notify = (notify.len() as u16).to_be_bytes().to_vec();
+        framed_notify.extend_from_slice(&notify);
+        let mut result = None;
+        for round in 0..4 {
+            let requests = s.output().to_vec();
+            s.consume_output(requests.len());
+            let mut answers = primary.answer(&requests);
+            if round == 0 {
+                // After the SOA answer, before the AXFR's.
+                answers.extend_from_slice(&framed_notify);
+            } else {
+                answers.splice(0..0, framed_notify.iter().copied());
+            }
+            match s.input(&answers, None, NOW) {
+                Step::Wait => continue,
+                done => {
+                    result = Some(done);
+                    break;
+                }
+            }
+        }
+        match result {
+            Some(Step::Transferred {
+                kind: Kind::Axfr,
+                outcome: Outcome::Full(z),
+                ..
+            }) => assert_eq!(z, primary.zone),
             other => panic!("{other:?}"),
         }
     }
