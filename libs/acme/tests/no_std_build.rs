@@ -11,8 +11,9 @@ use std::process::Command;
 #[test]
 fn builds_for_x86_64_unknown_none() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    // A target directory of its own: the one the test runner builds in may
-    // be locked while tests run (`cargo test` holds it).
+    // Not the test runner's target directory (it may be locked while tests
+    // run): one shared by every crate's no_std build test, which take turns
+    // on its lock and build their common dependencies once (disk: CI's ran out).
     let target_dir = root.join("target/no-std-check");
     let output = Command::new(env!("CARGO"))
         .current_dir(&root)
