@@ -592,11 +592,7 @@ mod tests {
     fn a_notify_on_the_refresh_connection_is_skipped() {
         let primary = Primary::new(zone(5, "www A 192.0.2.1\n"));
         let mut s = Session::check(name("example.com."), key(), 1, 2, NOW);
-        let mut notify = MessageBuilder::new(0x4242, u16::from(opcode::NOTIFY) << 11);
-        notify
-            .question(primary.zone.origin(), RecordType::SOA, class::IN)
-            .unwrap();
-        let notify = notify.finish();
+        let notify = dns_notify::notify_message(&primary.zone, 0x4242);
         let mut framed_notify = (notify.len() as u16).to_be_bytes().to_vec();
         framed_notify.extend_from_slice(&notify);
         let mut result = None;
