@@ -13,6 +13,9 @@ use core::time::Duration;
 use mio::net::{TcpListener, TcpStream, UdpSocket};
 use mio::{Events, Interest, Token};
 use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
+
+use crate::os_batch::UdpBatch;
 
 /// Events taken from the OS per wait.
 const EVENTS: usize = 1024;
@@ -38,7 +41,7 @@ pub struct OsStack {
     /// Something was read, written or accepted since the last wait: poll the
     /// service again before sleeping (mio readiness is edge-triggered).
     progress: bool,
-    udp: Vec<UdpSocket>,
+    udp: Vec<(UdpSocket, UdpBatch)>,
     listeners: Vec<(TcpListener, Duration)>,
     connections: Vec<Option<Connection>>,
     generations: Vec<u32>,
@@ -149,6 +152,16 @@ impl OsStack {
         next
     }
 
+    /// Sends the datagrams queued by [`Sockets::udp_send`]; the event loop
+    /// does so after every poll of the service (they go out in batches).
+    pub fn flush_udp(&mut self) {
+        for (socket, batch) in &mut self.udp {
+            if batch.has_queued() {
+                batch.flush(socket.as_raw_fd());
+            }
+        }
+    }
+
     /// Runs `service` until it exits; returns its exit status.
     pub fn run(&mut self, service: &mut dyn Service) -> io::Result<i32> {
         let mut events = Events::with_capacity(EVENTS);
@@ -156,7 +169,9 @@ impl OsStack {
             self.now = self.clock();
             let idle_deadline = self.expire_idle();
             self.progress = false;
-            let wanted = match service.poll(self) {
+            let polled = service.poll(self);
+            self.flush_udp();
+            let wanted = match polled {
                 Poll::Exit(status) => return Ok(status),
                 Poll::Until(deadline) => deadline,
             };
@@ -196,7 +211,7 @@ impl Sockets for OsStack {
             .registry()
             .register(&mut socket, token, Interest::READABLE)
             .map_err(os_error)?;
-        self.udp.push(socket);
+        self.udp.push((socket, UdpBatch::new()));
         Ok(UdpHandle(self.udp.len() - 1))
     }
 
@@ -205,21 +220,30 @@ impl Sockets for OsStack {
         handle: UdpHandle,
         buf: &mut [u8],
     ) -> Result<Option<(usize, SocketAddr)>, NetError> {
-        let socket = self.udp.get(handle.0).ok_or(NetError::InvalidHandle)?;
-        match socket.recv_from(buf) {
-            Ok(received) => {
+        let (socket, batch) = self.udp.get_mut(handle.0).ok_or(NetError::InvalidHandle)?;
+        match batch.recv(socket.as_raw_fd(), buf) {
+            Ok(Some(received)) => {
                 self.progress = true;
                 Ok(Some(received))
             }
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(None),
-            // ICMP errors from earlier sends surface here; they are not ours to report.
-            Err(_) => Ok(None),
+            Ok(None) => Ok(None),
+            Err(error) => Err(os_error(error)),
         }
     }
 
     fn udp_send(&mut self, handle: UdpHandle, to: SocketAddr, data: &[u8]) -> Result<(), NetError> {
-        let socket = self.udp.get(handle.0).ok_or(NetError::InvalidHandle)?;
-        socket.send_to(data, to).map(|_| ()).map_err(os_error)
+        let (socket, batch) = self.udp.get_mut(handle.0).ok_or(NetError::InvalidHandle)?;
+        if data.len() > u16::MAX as usize {
+            return Err(NetError::TooLarge);
+        }
+        // Family mismatches are refused now, as send_to would; other
+        // refusals surface at the flush, where they count as loss.
+        let local = socket.local_addr().map_err(os_error)?;
+        if local.is_ipv4() != to.is_ipv4() || to.port() == 0 || to.ip().is_unspecified() {
+            return Err(NetError::Unreachable);
+        }
+        batch.send(socket.as_raw_fd(), to, data);
+        Ok(())
     }
 
     fn tcp_listen(
