@@ -51,21 +51,8 @@ fn axfr(net: &TestNet, server: &str) -> Vec<String> {
 }
 
 fn serial(net: &TestNet, server: &str) -> Option<u32> {
-    let text = run(
-        net,
-        "dig",
-        &[
-            "+short",
-            "+norec",
-            "+time=1",
-            "+tries=1",
-            &format!("@{server}"),
-            "example.com",
-            "SOA",
-        ],
-        None,
-    );
-    text.split_whitespace().nth(2)?.parse().ok()
+    // Not `run`: dig fails ("connection refused") until the peer listens.
+    e2e::peers::soa_serial(net, server, "example.com")
 }
 
 fn wait_for_serial(net: &TestNet, server: &str, wanted: u32, named: &mut Guest) {
