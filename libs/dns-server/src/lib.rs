@@ -64,7 +64,7 @@ pub use lookup::{AnyPolicy, MAX_CHAIN};
 pub use query::{Query, QueryError};
 pub use tcp::{frame, FrameError, TcpFramer};
 
-use dns_zone::RecordType;
+use dns_zone::{KeyBuf, RecordType};
 use edns::{BADVERS_HIGH, MIN_UDP_PAYLOAD};
 use lookup::rcode;
 
@@ -157,12 +157,13 @@ impl Server {
         };
         let class_ok = q.qclass == 1 || q.qclass == CLASS_ANY;
         let transfer = matches!(q.qtype, RecordType::AXFR | RecordType::IXFR);
+        let qname_key = KeyBuf::from_name(&q.qname);
         let zone = if class_ok && !transfer {
-            self.catalog.find(&q.qname)
+            self.catalog.find_by_key(&qname_key)
         } else {
             None
         };
-        if class_ok && !transfer && self.catalog.unavailable(&q.qname).is_some() {
+        if class_ok && !transfer && self.catalog.unavailable_by_key(&qname_key).is_some() {
             // Configured, but not loaded yet or expired (RFC 1035 §4.3.5).
             return response::question_only(q, rcode::SERVFAIL, 0);
         }

@@ -16,7 +16,7 @@ use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
 use dns_zone::name::{name_from_wire, name_to_wire, MAX_NAME_WIRE_LEN};
-use dns_zone::{Name, Node, RRset, RecordType, Zone};
+use dns_zone::{KeyBuf, Name, Node, RRset, RecordType, Zone};
 
 /// Longest CNAME/DNAME chain followed, across zones; NSD and Knot stop
 /// well before this on real zones, and loops are cut off earlier by
@@ -192,11 +192,11 @@ fn step<'z>(
     is_referral: &mut bool,
 ) -> Step {
     let apex_labels = zone.origin().iter().len();
-    let labels = name.iter().len();
+    let key = KeyBuf::from_name(name);
+    let labels = key.labels();
     // Top-down over the proper ancestors: the highest cut or DNAME wins.
     for n in apex_labels..labels {
-        let ancestor = name.trim_to(n);
-        let Some((owner, node)) = zone.node_entry(&ancestor) else {
+        let Some((owner, node)) = zone.node_by_key(key.ancestor(n)) else {
             continue;
         };
         if n > apex_labels && node.has(RecordType::NS) {
@@ -208,36 +208,33 @@ fn step<'z>(
             return substitute(name, owner, dname, qtype, ans);
         }
     }
-    if let Some((owner, node)) = zone.node_entry(name) {
-        if *owner != *zone.origin() && node.has(RecordType::NS) && qtype != RecordType::DS {
+    if let Some((owner, node)) = zone.node_by_key(key.as_bytes()) {
+        // `name` is in the zone: as many labels as the apex means the apex.
+        if labels > apex_labels && node.has(RecordType::NS) && qtype != RecordType::DS {
             referral(zone, owner, node, ans);
             *is_referral = true;
             return Step::Done;
         }
         return matched(zone, Cow::Borrowed(owner), node, qtype, full_any, ans);
     }
-    if zone.has_descendants(name) {
+    if zone.has_descendants_by_key(key.as_bytes()) {
         // An empty non-terminal: the name exists, with no data (RFC 8020).
         negative(zone, ans, rcode::NOERROR);
         return Step::Done;
     }
     // RFC 4592 §3.3.1: the source of synthesis is "*." + closest encloser.
-    let mut encloser = zone.origin().clone();
-    for n in (apex_labels..labels).rev() {
-        let ancestor = name.trim_to(n);
-        if zone.name_exists(&ancestor) {
-            encloser = ancestor;
-            break;
-        }
-    }
-    let Ok(wild) = encloser.prepend_label("*") else {
+    let encloser = (apex_labels..labels)
+        .rev()
+        .find(|&n| zone.name_exists_by_key(key.ancestor(n)))
+        .unwrap_or(apex_labels);
+    let Some(wild) = key.child_of_ancestor(encloser, b"*") else {
         negative(zone, ans, rcode::NXDOMAIN);
         return Step::Done;
     };
-    if let Some(node) = zone.node(&wild) {
+    if let Some((_, node)) = zone.node_by_key(wild.as_bytes()) {
         return matched(zone, Cow::Owned(name.clone()), node, qtype, full_any, ans);
     }
-    if zone.has_descendants(&wild) {
+    if zone.has_descendants_by_key(wild.as_bytes()) {
         // The wildcard is an empty non-terminal: it matches, with no data.
         negative(zone, ans, rcode::NOERROR);
         return Step::Done;

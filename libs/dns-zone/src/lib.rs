@@ -15,8 +15,9 @@
 //!    (RFC 1035 §5, RFC 2308 `$TTL`, RFC 3597) over a borrowed byte slice,
 //!    with errors carrying line, column, the offending token and what was
 //!    expected.
-//! 4. [`zone`]: [`Zone`] (nodes in a `BTreeMap` keyed by owner in canonical
-//!    order, RRsets sorted by type, RDATA in canonical order), built and
+//! 4. [`zone`]: [`Zone`] (nodes in a `BTreeMap` keyed by [`NameKey`], the
+//!    owner as a byte string in canonical order, RRsets sorted by type,
+//!    RDATA in canonical order), built and
 //!    validated by [`Zone::from_entries`]; [`Serial`] (RFC 1982);
 //!    [`ZoneEdit`], record-by-record changes for UPDATE and IXFR, checked
 //!    like the loader checks; [`ZoneDiff`], the changes between two versions.
@@ -186,6 +187,7 @@ pub use rdata::text::parse_ttl;
 pub use rdata::{type_from_mnemonic, type_mnemonic, Rdata, RdataError};
 pub use zone::diff::{Record, SerialNotIncreased, ZoneDiff};
 pub use zone::edit::{EditError, ZoneEdit};
+pub use zone::key::{KeyBuf, NameKey};
 pub use zone::model::{Node, RRset, Zone};
 pub use zone::serial::Serial;
 

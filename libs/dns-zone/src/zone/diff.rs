@@ -8,6 +8,7 @@ use core::cmp::Ordering;
 use hickory_proto::rr::{Name, RecordType};
 
 use super::edit::EditError;
+use super::key::NameKey;
 use super::model::{Node, RRset, Zone};
 use super::serial::Serial;
 use crate::rdata::Rdata;
@@ -133,6 +134,11 @@ fn diff_sets(d: &mut ZoneDiff, old: (&Name, &RRset), new: (&Name, &RRset)) {
 }
 
 /// Adds the differences of the nodes of one name (SOA excepted).
+/// A map item as (owner, node).
+fn entry<'a>(item: Option<(&'a NameKey, &'a (Name, Node))>) -> Option<(&'a Name, &'a Node)> {
+    item.map(|(_, (owner, node))| (owner, node))
+}
+
 fn diff_nodes(d: &mut ZoneDiff, old: Option<(&Name, &Node)>, new: Option<(&Name, &Node)>) {
     let empty = Node::default();
     let Some(owner) = old.or(new).map(|n| n.0) else {
@@ -232,10 +238,10 @@ impl Zone {
                 (None, Some(_)) => Ordering::Greater,
             };
             match ord {
-                Ordering::Less => diff_nodes(&mut d, a.next(), None),
-                Ordering::Greater => diff_nodes(&mut d, None, b.next()),
+                Ordering::Less => diff_nodes(&mut d, entry(a.next()), None),
+                Ordering::Greater => diff_nodes(&mut d, None, entry(b.next())),
                 Ordering::Equal => {
-                    let (x, y) = (a.next(), b.next());
+                    let (x, y) = (entry(a.next()), entry(b.next()));
                     if x.map(|n| n.1) != y.map(|n| n.1) {
                         diff_nodes(&mut d, x, y);
                     }
@@ -258,14 +264,14 @@ impl Zone {
             deleted: Vec::new(),
             added: Vec::new(),
         };
-        let mut names: Vec<&Name> = names.into_iter().collect();
-        names.sort();
-        names.dedup();
-        for name in names {
+        let mut keys: Vec<NameKey> = names.into_iter().map(NameKey::new).collect();
+        keys.sort();
+        keys.dedup();
+        for key in keys {
             diff_nodes(
                 &mut d,
-                self.nodes.get_key_value(name),
-                new.nodes.get_key_value(name),
+                self.node_by_key(key.as_bytes()),
+                new.node_by_key(key.as_bytes()),
             );
         }
         d

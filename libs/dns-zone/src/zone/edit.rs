@@ -15,11 +15,13 @@
 use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
 use core::fmt;
+use core::ops::Bound::{Excluded, Unbounded};
 
 use hickory_proto::rr::{Name, RecordType};
 
 use super::diff::{Record, ZoneDiff};
-use super::model::{Node, RRset, Zone};
+use super::key::KeyBuf;
+use super::model::{node_mut, Node, RRset, Zone};
 use crate::name::{name_from_wire, name_to_string};
 use crate::rdata::Rdata;
 
@@ -152,7 +154,7 @@ impl ZoneEdit {
 
     /// The node of `name` as edited so far.
     pub fn node(&self, name: &Name) -> Option<&Node> {
-        self.zone.nodes.get(name)
+        self.zone.node(name)
     }
 
     /// The RRset of `name` and `rtype` as edited so far.
@@ -163,7 +165,7 @@ impl ZoneEdit {
     /// Whether `name` owns records, as edited so far (empty non-terminals
     /// do not count).
     pub fn name_in_use(&self, name: &Name) -> bool {
-        self.zone.nodes.contains_key(name)
+        self.zone.node(name).is_some()
     }
 
     /// The names changed so far, in canonical order.
@@ -174,10 +176,7 @@ impl ZoneEdit {
     /// Adds a record. An existing RRset of another TTL takes the new TTL
     /// as a whole (RFC 2181 §5.2). Returns whether the zone changed.
     pub fn add(&mut self, owner: &Name, ttl: u32, rtype: RecordType, rdata: Rdata) -> bool {
-        let node = match self.zone.nodes.get_mut(owner) {
-            Some(n) => n,
-            None => self.zone.nodes.entry(owner.clone()).or_default(),
-        };
+        let node = self.zone.node_or_insert(owner);
         let code = u16::from(rtype);
         let changed = match node
             .rrsets
@@ -217,7 +216,7 @@ impl ZoneEdit {
     /// Removes one record (compared in canonical form, TTL ignored).
     /// Returns whether it was there.
     pub fn remove_record(&mut self, owner: &Name, rtype: RecordType, rdata: &Rdata) -> bool {
-        let Some(node) = self.zone.nodes.get_mut(owner) else {
+        let Some(node) = node_mut(&mut self.zone.nodes, owner) else {
             return false;
         };
         let code = u16::from(rtype);
@@ -246,7 +245,7 @@ impl ZoneEdit {
 
     /// Removes the RRset of `owner` and `rtype`; returns it.
     pub fn remove_rrset(&mut self, owner: &Name, rtype: RecordType) -> Option<RRset> {
-        let node = self.zone.nodes.get_mut(owner)?;
+        let node = node_mut(&mut self.zone.nodes, owner)?;
         let code = u16::from(rtype);
         let i = node
             .rrsets
@@ -265,7 +264,7 @@ impl ZoneEdit {
         owner: &Name,
         mut remove: impl FnMut(RecordType) -> bool,
     ) -> bool {
-        let Some(node) = self.zone.nodes.get(owner) else {
+        let Some(node) = self.zone.node(owner) else {
             return false;
         };
         let types: Vec<RecordType> = node
@@ -287,10 +286,7 @@ impl ZoneEdit {
         let old = self.remove_rrset(owner, rtype);
         if !set.rdatas.is_empty() {
             self.zone.record_count += set.rdatas.len();
-            let node = match self.zone.nodes.get_mut(owner) {
-                Some(n) => n,
-                None => self.zone.nodes.entry(owner.clone()).or_default(),
-            };
+            let node = self.zone.node_or_insert(owner);
             let code = u16::from(rtype);
             let i = node
                 .rrsets
@@ -304,7 +300,7 @@ impl ZoneEdit {
 
     fn after_removal(&mut self, owner: &Name, rtype: RecordType) {
         self.touched.insert(owner.clone());
-        let (empty, has_address) = match self.zone.nodes.get(owner) {
+        let (empty, has_address) = match self.zone.node(owner) {
             Some(node) => (
                 node.rrsets.is_empty(),
                 node.rrsets.iter().any(|s| is_address(s.rtype)),
@@ -312,7 +308,7 @@ impl ZoneEdit {
             None => (true, false),
         };
         if empty {
-            self.zone.nodes.remove(owner);
+            self.zone.remove_node(owner);
         }
         if is_address(rtype) && !has_address {
             self.addresses_removed = true;
@@ -339,7 +335,7 @@ impl ZoneEdit {
     fn check(&self) -> Result<(), EditError> {
         let zone = &self.zone;
         let origin = &zone.origin;
-        let apex = zone.nodes.get(origin);
+        let apex = zone.node(origin);
         if apex.and_then(|n| n.rrset(RecordType::SOA)).map(RRset::len) != Some(1) {
             return Err(EditError::ApexSoa);
         }
@@ -350,7 +346,7 @@ impl ZoneEdit {
             if !origin.zone_of(name) {
                 return Err(EditError::OutsideZone(name.clone()));
             }
-            let Some(node) = zone.nodes.get(name) else {
+            let Some(node) = zone.node(name) else {
                 continue;
             };
             if name != origin && node.has(RecordType::SOA) {
@@ -379,7 +375,7 @@ impl ZoneEdit {
         }
         if self.addresses_removed {
             // Some name lost its addresses: no NS in the zone may point at it.
-            for (owner, node) in &zone.nodes {
+            for (owner, node) in zone.nodes() {
                 if let Some(ns) = node.rrset(RecordType::NS) {
                     check_targets(zone, owner, ns)?;
                 }
@@ -393,16 +389,17 @@ impl ZoneEdit {
 /// `name` when a name above it has one.
 #[allow(clippy::result_large_err)]
 fn check_dname(zone: &Zone, name: &Name, node: &Node) -> Result<(), EditError> {
-    use core::ops::Bound::{Excluded, Unbounded};
     if node.has(RecordType::DNAME) && node.has(RecordType::NS) && *name != zone.origin {
         return Err(EditError::DnameAtCut(name.clone()));
     }
     if node.has(RecordType::DNAME) {
         // Canonical order: the names below `name` follow it directly.
+        let key = KeyBuf::from_name(name);
         if let Some((below, _)) = zone
             .nodes
-            .range::<Name, _>((Excluded(name), Unbounded))
+            .range::<[u8], _>((Excluded(key.as_bytes()), Unbounded))
             .next()
+            .map(|(_, entry)| entry)
         {
             if name.zone_of(below) {
                 return Err(EditError::BelowDname {
@@ -415,11 +412,7 @@ fn check_dname(zone: &Zone, name: &Name, node: &Node) -> Result<(), EditError> {
     let mut above = name.clone();
     while above != zone.origin && !above.is_root() {
         above = above.base_name();
-        if zone
-            .nodes
-            .get(&above)
-            .is_some_and(|n| n.has(RecordType::DNAME))
-        {
+        if zone.node(&above).is_some_and(|n| n.has(RecordType::DNAME)) {
             return Err(EditError::BelowDname {
                 dname: above,
                 name: name.clone(),
@@ -439,8 +432,7 @@ fn check_targets(zone: &Zone, owner: &Name, ns: &RRset) -> Result<(), EditError>
             continue;
         }
         let has_address = zone
-            .nodes
-            .get(&target)
+            .node(&target)
             .is_some_and(|n| n.rrsets.iter().any(|s| is_address(s.rtype)));
         if !has_address {
             return Err(EditError::MissingGlue {

@@ -1,9 +1,10 @@
-//! The zone model ([`model`]), its validation ([`validate`]), SOA serial
+//! The zone model ([`model`], its keys [`key`]), its validation ([`validate`]), SOA serial
 //! arithmetic ([`serial`]), record-by-record changes ([`edit`]) and the
 //! difference between two versions ([`diff`]).
 
 pub mod diff;
 pub mod edit;
+pub mod key;
 pub mod model;
 pub mod serial;
 pub mod validate;

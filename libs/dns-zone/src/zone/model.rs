@@ -7,6 +7,7 @@ use core::ops::Bound;
 
 use hickory_proto::rr::{DNSClass, Name, RecordType};
 
+use super::key::{KeyBuf, NameKey};
 use super::serial::Serial;
 use crate::rdata::Rdata;
 
@@ -80,17 +81,30 @@ impl Node {
     }
 }
 
+/// The nodes of a zone by owner key, each with its owner as written.
+pub(crate) type Nodes = BTreeMap<NameKey, (Name, Node)>;
+
+/// The node of `name` in `nodes`, to change it (a function of the map, not
+/// of the zone, so that the zone's other fields stay free to borrow).
+pub(crate) fn node_mut<'a>(nodes: &'a mut Nodes, name: &Name) -> Option<&'a mut Node> {
+    nodes
+        .get_mut(KeyBuf::from_name(name).as_bytes())
+        .map(|(_, node)| node)
+}
+
 /// An authoritative zone: validated, so it has exactly one SOA (at the apex)
 /// and an NS RRset at the apex.
 ///
-/// Names compare case-insensitively; [`Zone::nodes`] iterates in canonical
-/// order (RFC 4034 §6.1), with every node's descendants right after it, which
-/// is what empty-non-terminal checks and a future NSEC chain rely on.
+/// Nodes are keyed by [`NameKey`] (lowercase, canonical order by `memcmp`)
+/// and keep their owner name as first written. [`Zone::nodes`] iterates in
+/// canonical order (RFC 4034 §6.1), with every node's descendants right
+/// after it, which is what empty-non-terminal checks and a future NSEC
+/// chain rely on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Zone {
     pub(crate) origin: Name,
     pub(crate) class: DNSClass,
-    pub(crate) nodes: BTreeMap<Name, Node>,
+    pub(crate) nodes: Nodes,
     pub(crate) record_count: usize,
 }
 
@@ -107,8 +121,7 @@ impl Zone {
 
     /// The apex node.
     pub fn apex(&self) -> &Node {
-        self.nodes
-            .get(&self.origin)
+        self.node(&self.origin)
             .expect("validated zone has an apex node")
     }
 
@@ -148,28 +161,45 @@ impl Zone {
 
     /// The node of `name`, if it owns records.
     pub fn node(&self, name: &Name) -> Option<&Node> {
-        self.nodes.get(name)
+        self.node_entry(name).map(|(_, node)| node)
     }
 
     /// The node of `name` with the owner name as stored (its case as written
     /// in the zone file).
     pub fn node_entry(&self, name: &Name) -> Option<(&Name, &Node)> {
-        self.nodes.get_key_value(name)
+        self.node_by_key(KeyBuf::from_name(name).as_bytes())
+    }
+
+    /// The node whose owner has the key `key` ([`KeyBuf::as_bytes`],
+    /// [`KeyBuf::ancestor`]), with the owner name as stored.
+    pub fn node_by_key(&self, key: &[u8]) -> Option<(&Name, &Node)> {
+        self.nodes.get(key).map(|(owner, node)| (owner, node))
     }
 
     /// Whether some node lies strictly below `name` (so `name`, if it has no
     /// node of its own, is an empty non-terminal, RFC 8020 / RFC 4592 §2.2.2).
     pub fn has_descendants(&self, name: &Name) -> bool {
+        self.has_descendants_by_key(KeyBuf::from_name(name).as_bytes())
+    }
+
+    /// [`Zone::has_descendants`] of the name whose key is `key`: the next
+    /// key in order starts with it (an ancestor's key is a prefix).
+    pub fn has_descendants_by_key(&self, key: &[u8]) -> bool {
         self.nodes
-            .range::<Name, _>((Bound::Excluded(name), Bound::Unbounded))
+            .range::<[u8], _>((Bound::Excluded(key), Bound::Unbounded))
             .next()
-            .is_some_and(|(k, _)| name.zone_of(k))
+            .is_some_and(|(k, _)| k.as_bytes().starts_with(key))
     }
 
     /// Whether `name` exists in the zone: owns records or is an empty
     /// non-terminal.
     pub fn name_exists(&self, name: &Name) -> bool {
-        self.nodes.contains_key(name) || self.has_descendants(name)
+        self.name_exists_by_key(KeyBuf::from_name(name).as_bytes())
+    }
+
+    /// [`Zone::name_exists`] of the name whose key is `key`.
+    pub fn name_exists_by_key(&self, key: &[u8]) -> bool {
+        self.nodes.contains_key(key) || self.has_descendants_by_key(key)
     }
 
     /// Whether `name` is at or below the apex.
@@ -179,20 +209,22 @@ impl Zone {
 
     /// All nodes, in canonical order.
     pub fn nodes(&self) -> impl Iterator<Item = (&Name, &Node)> {
-        self.nodes.iter()
+        self.nodes.values().map(|(owner, node)| (owner, node))
     }
 
     /// The nodes from `name` on (itself included, if it owns records), in
     /// canonical order: resumes a walk of [`Zone::nodes`] (a streamed zone
     /// transfer) without starting from the apex again.
     pub fn nodes_from(&self, name: &Name) -> impl Iterator<Item = (&Name, &Node)> {
+        let key = KeyBuf::from_name(name);
         self.nodes
-            .range::<Name, _>((Bound::Included(name), Bound::Unbounded))
+            .range::<[u8], _>((Bound::Included(key.as_bytes()), Bound::Unbounded))
+            .map(|(_, (owner, node))| (owner, node))
     }
 
     /// All records as (owner, RRset, RDATA), in canonical order.
     pub fn records(&self) -> impl Iterator<Item = (&Name, &RRset, &Rdata)> {
-        self.nodes.iter().flat_map(|(n, node)| {
+        self.nodes.values().flat_map(|(n, node)| {
             node.rrsets
                 .iter()
                 .flat_map(move |s| s.rdatas.iter().map(move |r| (n, s, r)))
@@ -207,21 +239,28 @@ impl Zone {
     /// The lowest zone cut (a non-apex node with NS) at or above `name`
     /// inside this zone, if any: the delegation `name` falls under.
     pub fn zone_cut_above(&self, name: &Name) -> Option<(&Name, &Node)> {
-        let apex_labels = self.origin.iter().len();
-        let labels = name.iter().len();
-        if labels <= apex_labels || !self.contains(name) {
+        if !self.contains(name) {
             return None;
         }
+        let key = KeyBuf::from_name(name);
         // Walk down from just below the apex: the highest cut wins, since
         // everything below it belongs to the child.
-        for n in apex_labels + 1..=labels {
-            let ancestor = name.trim_to(n);
-            if let Some((k, node)) = self.nodes.get_key_value(&ancestor) {
-                if node.has(RecordType::NS) {
-                    return Some((k, node));
-                }
-            }
-        }
-        None
+        (self.origin.iter().len() + 1..=key.labels())
+            .filter_map(|n| self.node_by_key(key.ancestor(n)))
+            .find(|(_, node)| node.has(RecordType::NS))
+    }
+
+    /// The node of `name`, made empty if there was none.
+    pub(crate) fn node_or_insert(&mut self, name: &Name) -> &mut Node {
+        &mut self
+            .nodes
+            .entry(NameKey::new(name))
+            .or_insert_with(|| (name.clone(), Node::default()))
+            .1
+    }
+
+    /// Removes the node of `name`.
+    pub(crate) fn remove_node(&mut self, name: &Name) {
+        self.nodes.remove(KeyBuf::from_name(name).as_bytes());
     }
 }

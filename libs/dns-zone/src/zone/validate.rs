@@ -47,6 +47,7 @@ use alloc::vec::Vec;
 
 use hickory_proto::rr::{DNSClass, Name, RecordType};
 
+use super::key::NameKey;
 use super::model::{Node, RRset, Zone};
 use crate::name::{canonical_key, name_from_wire, name_to_string};
 use crate::parser::Entry;
@@ -303,7 +304,10 @@ impl Zone {
         let zone = Zone {
             origin: origin.clone(),
             class: DNSClass::IN,
-            nodes: nodes.into_iter().collect::<BTreeMap<_, _>>(),
+            nodes: nodes
+                .into_iter()
+                .map(|(owner, node)| (NameKey::new(&owner), (owner, node)))
+                .collect::<BTreeMap<_, _>>(),
             record_count,
         };
 
@@ -311,7 +315,7 @@ impl Zone {
         if apex_has_ns {
             for (owner, line, column) in &ns_positions {
                 let (line, column) = (*line, *column);
-                let Some(node) = zone.nodes.get(owner) else {
+                let Some(node) = zone.node(owner) else {
                     continue;
                 };
                 let ns = node
