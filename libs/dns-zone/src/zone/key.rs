@@ -283,7 +283,7 @@ mod tests {
         let mut wire = vec![];
         for len in [63u8, 63, 63, 61] {
             wire.push(len);
-            wire.extend(core::iter::repeat(0).take(usize::from(len)));
+            wire.extend(core::iter::repeat_n(0, usize::from(len)));
         }
         wire.push(0);
         assert_eq!(wire.len(), 255);
