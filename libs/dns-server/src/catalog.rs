@@ -1,14 +1,17 @@
 //! The set of zones served, with longest-match zone selection.
 
 use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
 
 use dns_zone::{KeyBuf, Name, NameKey, Zone};
 
 /// Zones by apex, keyed by [`NameKey`] so that finding the zone of a query
-/// name compares bytes, once per label of the name.
+/// name compares bytes, once per label of the name. Zones are shared
+/// (`Arc`): a clone of the catalog (a snapshot for query workers) copies
+/// no zone data.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
-    zones: BTreeMap<NameKey, Zone>,
+    zones: BTreeMap<NameKey, Arc<Zone>>,
     /// Zones a secondary holds but may no longer serve (SOA expire passed):
     /// queries for them get SERVFAIL (RFC 1035 §4.3.5).
     expired: BTreeMap<NameKey, Name>,
@@ -29,14 +32,14 @@ impl Catalog {
     }
 
     /// Adds or replaces the zone with the same apex; returns the old one.
-    pub fn insert(&mut self, zone: Zone) -> Option<Zone> {
+    pub fn insert(&mut self, zone: Zone) -> Option<Arc<Zone>> {
         let apex = NameKey::new(zone.origin());
         self.unloaded.remove(&apex);
-        self.zones.insert(apex, zone)
+        self.zones.insert(apex, Arc::new(zone))
     }
 
     /// Removes the zone of `apex`.
-    pub fn remove(&mut self, apex: &Name) -> Option<Zone> {
+    pub fn remove(&mut self, apex: &Name) -> Option<Arc<Zone>> {
         let apex = key(apex);
         self.expired.remove(apex.as_bytes());
         self.unloaded.remove(apex.as_bytes());
@@ -96,12 +99,12 @@ impl Catalog {
 
     /// The zone of `apex`.
     pub fn get(&self, apex: &Name) -> Option<&Zone> {
-        self.zones.get(key(apex).as_bytes())
+        self.zones.get(key(apex).as_bytes()).map(|zone| &**zone)
     }
 
     /// All zones, by apex in canonical order.
     pub fn zones(&self) -> impl Iterator<Item = &Zone> {
-        self.zones.values()
+        self.zones.values().map(|zone| &**zone)
     }
 
     /// Number of zones.
@@ -124,5 +127,6 @@ impl Catalog {
         (0..=name.labels())
             .rev()
             .find_map(|n| self.zones.get(name.ancestor(n)))
+            .map(|zone| &**zone)
     }
 }

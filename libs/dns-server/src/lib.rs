@@ -91,6 +91,9 @@ pub struct Config {
 pub struct Server {
     catalog: Catalog,
     config: Config,
+    /// Counts [`Server::catalog_mut`] calls: a copy of the engine (a query
+    /// worker's snapshot) is current while the numbers agree.
+    generation: u64,
 }
 
 /// QCLASS ANY (RFC 1035 §3.2.5).
@@ -103,15 +106,16 @@ const NOTIMP_KEEP: u16 = 0x7800 | 0x0100 | 0x0010;
 impl Server {
     /// An engine serving `catalog` with the default configuration.
     pub fn new(catalog: Catalog) -> Self {
-        Self {
-            catalog,
-            config: Config::default(),
-        }
+        Self::with_config(catalog, Config::default())
     }
 
     /// An engine with an explicit configuration.
     pub fn with_config(catalog: Catalog, config: Config) -> Self {
-        Self { catalog, config }
+        Self {
+            catalog,
+            config,
+            generation: 0,
+        }
     }
 
     /// The zones served.
@@ -121,7 +125,13 @@ impl Server {
 
     /// The zones served, for reloads and updates.
     pub fn catalog_mut(&mut self) -> &mut Catalog {
+        self.generation = self.generation.wrapping_add(1);
         &mut self.catalog
+    }
+
+    /// Changes whenever the catalog may have changed (see [`Server::catalog_mut`]).
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Answers one received message; `None` means send nothing.

@@ -25,6 +25,8 @@
 //!   never served), reloaded file by file: a file that fails to parse is
 //!   reported with `file:line:column` and its last good version keeps
 //!   serving; a zone that never loaded is not served.
+//! - [`worker`]: query workers, more threads answering plain UDP queries
+//!   from a snapshot of the engine (the host build's `--workers`).
 #![forbid(unsafe_code)]
 #![no_std]
 #![warn(missing_docs)]
@@ -37,6 +39,7 @@ mod replay;
 mod repository;
 mod service;
 mod subscriptions;
+pub mod worker;
 
 pub use control::{ControlEvent, UpdateId};
 pub use log::{Log, LogLevel, Logger, Timestamp, LOG_LEVEL_ARG};

@@ -9,6 +9,7 @@
 
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use dns_server::catalog::Catalog;
 use dns_zone::{Name, Zone};
@@ -93,7 +94,7 @@ pub struct ZoneSet {
     included: Vec<(String, Vec<FileContents>)>,
     /// (old version or none, apex) of the zones the last reload replaced,
     /// for journaling and NOTIFY.
-    pub(crate) replaced: Vec<(Option<Zone>, Name)>,
+    pub(crate) replaced: Vec<(Option<Arc<Zone>>, Name)>,
     /// (file name, first problem) of the files whose version in the
     /// repository is not served: it does not parse, or it changed the zone
     /// without increasing the serial.

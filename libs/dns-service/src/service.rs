@@ -4,6 +4,7 @@ use crate::control::{Control, ControlEvent, Outcome, ReplyTo, UpdateId};
 use crate::log::{Log, LogLevel, Logger};
 use crate::repository::{LoadReport, ZoneFile, ZoneSet};
 use crate::subscriptions::{NotifyTarget, Subscriber, NOTIFY_CHANNEL_IDLE_TIMEOUT};
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::net::IpAddr;
@@ -373,11 +374,11 @@ impl DnsService {
 
     /// Serves `zone` in place of the version with its apex (returned):
     /// journaled for IXFR, its secondaries notified.
-    fn serve(&mut self, zone: Zone, now: netstack::Instant) -> Option<Zone> {
+    fn serve(&mut self, zone: Zone, now: netstack::Instant) -> Option<Arc<Zone>> {
         let apex = zone.origin().clone();
         let old = self.server.catalog_mut().insert(zone);
         if let Some(new) = self.server.catalog().get(&apex) {
-            self.control.changed(old.as_ref(), new, now.0 / 1_000_000);
+            self.control.changed(old.as_deref(), new, now.0 / 1_000_000);
         }
         old
     }
@@ -388,7 +389,7 @@ impl DnsService {
         let report = zones.reload(self.server.catalog_mut(), files);
         for (old, apex) in core::mem::take(&mut zones.replaced) {
             if let Some(new) = self.server.catalog().get(&apex) {
-                self.control.changed(old.as_ref(), new, 0);
+                self.control.changed(old.as_deref(), new, 0);
             }
         }
         report
@@ -398,13 +399,13 @@ impl DnsService {
     /// replacing the version with the same apex, which it returns; the
     /// change is journaled for IXFR and the zone's own secondaries are
     /// notified. An expired mark on the zone is lifted.
-    pub fn install_zone(&mut self, zone: Zone, now: netstack::Instant) -> Option<Zone> {
+    pub fn install_zone(&mut self, zone: Zone, now: netstack::Instant) -> Option<Arc<Zone>> {
         self.server.catalog_mut().set_expired(zone.origin(), false);
         self.serve(zone, now)
     }
 
     /// Stops serving the zone of `apex`; returns it.
-    pub fn remove_zone(&mut self, apex: &Name) -> Option<Zone> {
+    pub fn remove_zone(&mut self, apex: &Name) -> Option<Arc<Zone>> {
         self.control.journals.remove(apex);
         self.server.catalog_mut().remove(apex)
     }
@@ -426,6 +427,12 @@ impl DnsService {
     /// The zones being served.
     pub fn catalog(&self) -> &Catalog {
         self.server.catalog()
+    }
+
+    /// The query engine, as it answers now (query workers answer from a
+    /// clone of it, taken again whenever [`Server::generation`] changes).
+    pub fn server(&self) -> &Server {
+        &self.server
     }
 
     /// The clients subscribed to NOTIFYs by their signed SOA queries (see
@@ -642,7 +649,7 @@ impl DnsService {
 /// Whether a message is for the control plane: another opcode than QUERY
 /// (UPDATE, NOTIFY), a response (to our NOTIFYs), or a zone transfer.
 /// Other queries, signed or not, go straight to the engine.
-fn needs_control(msg: &[u8]) -> bool {
+pub(crate) fn needs_control(msg: &[u8]) -> bool {
     if msg.len() < 12 {
         return false;
     }

@@ -48,6 +48,6 @@ pub use config::{Cidr, CidrError, ConfigError, IpConfig, NET_ARGS};
 pub use smol::SmolStack;
 
 #[cfg(feature = "std")]
-pub use os::{host_args, host_cmdline, OsStack, LISTEN_ARG};
+pub use os::{host_args, host_cmdline, OsStack, UdpForwarder, LISTEN_ARG};
 #[cfg(target_os = "none")]
 pub use solo5_device::{run as run_solo5, Solo5Device, SERVICE_DEVICE};

@@ -14,11 +14,43 @@ use mio::net::{TcpListener, TcpStream, UdpSocket};
 use mio::{Events, Interest, Token};
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
+use std::sync::{mpsc, Arc};
 
 use crate::os_batch::UdpBatch;
 
 /// Events taken from the OS per wait.
 const EVENTS: usize = 1024;
+/// The token of the waker of [`UdpForwarder`]s (others count up from 1).
+const WAKER: Token = Token(usize::MAX);
+
+/// One UDP socket with its batches and its address (asked once: a
+/// `getsockname` per answer showed in the profile).
+struct OsUdp {
+    socket: UdpSocket,
+    batch: UdpBatch,
+    local: SocketAddr,
+}
+
+/// Hands datagrams received elsewhere (a query worker's socket, bound to
+/// the same address with `SO_REUSEPORT`) to an [`OsStack`]'s service, as if
+/// its own UDP socket of the served port had received them: its answers
+/// leave from that socket, with the same source address. `Send` and
+/// `Clone`, one per worker thread.
+#[derive(Clone)]
+pub struct UdpForwarder {
+    to_stack: mpsc::Sender<(SocketAddr, Vec<u8>)>,
+    waker: Arc<mio::Waker>,
+}
+
+impl UdpForwarder {
+    /// Queues `datagram` from `from` for the stack and wakes its event loop.
+    /// Lost (as a datagram may be) if that stack has stopped.
+    pub fn forward(&self, from: SocketAddr, datagram: &[u8]) {
+        if self.to_stack.send((from, datagram.to_vec())).is_ok() {
+            let _ = self.waker.wake();
+        }
+    }
+}
 
 struct Connection {
     stream: TcpStream,
@@ -41,7 +73,13 @@ pub struct OsStack {
     /// Something was read, written or accepted since the last wait: poll the
     /// service again before sleeping (mio readiness is edge-triggered).
     progress: bool,
-    udp: Vec<(UdpSocket, UdpBatch)>,
+    udp: Vec<OsUdp>,
+    /// Bind served ports with `SO_REUSEPORT` (query workers share them).
+    reuse_port: bool,
+    /// Datagrams forwarded by [`UdpForwarder`]s, delivered to `served_udp`.
+    forwarded: Option<mpsc::Receiver<(SocketAddr, Vec<u8>)>>,
+    /// The first UDP socket bound to a non-ephemeral port: the served one.
+    served_udp: Option<usize>,
     listeners: Vec<(TcpListener, Duration)>,
     connections: Vec<Option<Connection>>,
     generations: Vec<u32>,
@@ -68,6 +106,9 @@ impl OsStack {
             now: Instant(0),
             progress: false,
             udp: Vec::new(),
+            reuse_port: false,
+            forwarded: None,
+            served_udp: None,
             listeners: Vec::new(),
             connections: Vec::new(),
             generations: Vec::new(),
@@ -82,6 +123,22 @@ impl OsStack {
             (Some(listen), _) => listen,
             (None, port) => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port),
         }
+    }
+
+    /// Binds the UDP sockets of non-ephemeral ports with `SO_REUSEPORT`, so
+    /// that query workers (other stacks, in other threads) can bind the
+    /// same address and the kernel spreads clients across them. Call before
+    /// the service binds.
+    pub fn set_reuse_port(&mut self, on: bool) {
+        self.reuse_port = on;
+    }
+
+    /// A forwarder into this stack (see [`UdpForwarder`]).
+    pub fn udp_forwarder(&mut self) -> io::Result<UdpForwarder> {
+        let waker = Arc::new(mio::Waker::new(self.poll.registry(), WAKER)?);
+        let (to_stack, from_workers) = mpsc::channel();
+        self.forwarded = Some(from_workers);
+        Ok(UdpForwarder { to_stack, waker })
     }
 
     fn token(&mut self) -> Token {
@@ -155,9 +212,9 @@ impl OsStack {
     /// Sends the datagrams queued by [`Sockets::udp_send`]; the event loop
     /// does so after every poll of the service (they go out in batches).
     pub fn flush_udp(&mut self) {
-        for (socket, batch) in &mut self.udp {
-            if batch.has_queued() {
-                batch.flush(socket.as_raw_fd());
+        for udp in &mut self.udp {
+            if udp.batch.has_queued() {
+                udp.batch.flush(udp.socket.as_raw_fd());
             }
         }
     }
@@ -205,13 +262,26 @@ impl Sockets for OsStack {
     }
 
     fn udp_bind(&mut self, port: u16) -> Result<UdpHandle, NetError> {
-        let mut socket = UdpSocket::bind(self.bind_address(port)).map_err(os_error)?;
+        let address = self.bind_address(port);
+        let mut socket = if self.reuse_port && address.port() != 0 {
+            UdpSocket::from_std(bind_reuse_port(address).map_err(os_error)?)
+        } else {
+            UdpSocket::bind(address).map_err(os_error)?
+        };
+        let local = socket.local_addr().map_err(os_error)?;
         let token = self.token();
         self.poll
             .registry()
             .register(&mut socket, token, Interest::READABLE)
             .map_err(os_error)?;
-        self.udp.push((socket, UdpBatch::new()));
+        if port != 0 && self.served_udp.is_none() {
+            self.served_udp = Some(self.udp.len());
+        }
+        self.udp.push(OsUdp {
+            socket,
+            batch: UdpBatch::new(),
+            local,
+        });
         Ok(UdpHandle(self.udp.len() - 1))
     }
 
@@ -220,8 +290,17 @@ impl Sockets for OsStack {
         handle: UdpHandle,
         buf: &mut [u8],
     ) -> Result<Option<(usize, SocketAddr)>, NetError> {
-        let (socket, batch) = self.udp.get_mut(handle.0).ok_or(NetError::InvalidHandle)?;
-        match batch.recv(socket.as_raw_fd(), buf) {
+        if self.served_udp == Some(handle.0) {
+            if let Some((from, datagram)) = self.forwarded.as_ref().and_then(|r| r.try_recv().ok())
+            {
+                self.progress = true;
+                let n = datagram.len().min(buf.len());
+                buf[..n].copy_from_slice(&datagram[..n]);
+                return Ok(Some((n, from)));
+            }
+        }
+        let udp = self.udp.get_mut(handle.0).ok_or(NetError::InvalidHandle)?;
+        match udp.batch.recv(udp.socket.as_raw_fd(), buf) {
             Ok(Some(received)) => {
                 self.progress = true;
                 Ok(Some(received))
@@ -232,17 +311,16 @@ impl Sockets for OsStack {
     }
 
     fn udp_send(&mut self, handle: UdpHandle, to: SocketAddr, data: &[u8]) -> Result<(), NetError> {
-        let (socket, batch) = self.udp.get_mut(handle.0).ok_or(NetError::InvalidHandle)?;
+        let udp = self.udp.get_mut(handle.0).ok_or(NetError::InvalidHandle)?;
         if data.len() > u16::MAX as usize {
             return Err(NetError::TooLarge);
         }
         // Family mismatches are refused now, as send_to would; other
         // refusals surface at the flush, where they count as loss.
-        let local = socket.local_addr().map_err(os_error)?;
-        if local.is_ipv4() != to.is_ipv4() || to.port() == 0 || to.ip().is_unspecified() {
+        if udp.local.is_ipv4() != to.is_ipv4() || to.port() == 0 || to.ip().is_unspecified() {
             return Err(NetError::Unreachable);
         }
-        batch.send(socket.as_raw_fd(), to, data);
+        udp.batch.send(udp.socket.as_raw_fd(), to, data);
         Ok(())
     }
 
@@ -400,6 +478,16 @@ impl Sockets for OsStack {
             self.generations[handle.0] = self.generations[handle.0].wrapping_add(1);
         }
     }
+}
+
+/// A non-blocking UDP socket bound to `address` with `SO_REUSEPORT`.
+fn bind_reuse_port(address: SocketAddr) -> io::Result<std::net::UdpSocket> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(address), Type::DGRAM, None)?;
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&address.into())?;
+    Ok(socket.into())
 }
 
 /// The `--listen=IP:PORT` argument of host-process builds.

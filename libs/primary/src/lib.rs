@@ -168,6 +168,11 @@ impl Primary {
         }
     }
 
+    /// The DNS service, as it serves now.
+    pub fn dns(&self) -> &DnsService {
+        &self.dns
+    }
+
     /// Fetches again (on NOTIFY) and reloads what changed.
     pub fn fetch(&mut self) {
         self.sync.fetch();

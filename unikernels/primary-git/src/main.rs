@@ -81,18 +81,31 @@ mod host {
     use super::*;
     use bootargs::ArgKind;
     use dns_server::catalog::Catalog;
+    use dns_server::Server;
+    use dns_service::worker::QueryWorker;
     use dns_service::{load_keys, ControlEvent, DnsService, ZoneFile, ZoneSet};
-    use netstack::{OsStack, Poll, Service, Sockets, LISTEN_ARG, NET_ARGS};
+    use netstack::{OsStack, Poll, Service, Sockets, UdpForwarder, LISTEN_ARG, NET_ARGS};
     use primary::{git_sync_from_args, Primary, GIT_ARGS};
     use std::hash::{BuildHasher, Hasher};
     use std::net::SocketAddr;
     use std::path::Path;
+    use std::sync::{Arc, Mutex};
 
-    const HOST_ARGS: &[ArgSpec] = &[ArgSpec {
-        name: "zones-dir",
-        kind: ArgKind::Value { metavar: "DIR", default: None },
-        help: "host-process build: serve the zone files in DIR (one file per zone, named after it; _keys files are not served; files in subdirectories may be $INCLUDEd) instead of --remote",
-    }];
+    const HOST_ARGS: &[ArgSpec] = &[
+        ArgSpec {
+            name: "zones-dir",
+            kind: ArgKind::Value { metavar: "DIR", default: None },
+            help: "host-process build: serve the zone files in DIR (one file per zone, named after it; _keys files are not served; files in subdirectories may be $INCLUDEd) instead of --remote",
+        },
+        ArgSpec {
+            name: "workers",
+            kind: ArgKind::Value { metavar: "N", default: Some("1") },
+            help: "host-process build: threads answering UDP queries, on sockets sharing the address (SO_REUSEPORT); the first also serves TCP, UPDATE, NOTIFY, transfers and signed queries",
+        },
+    ];
+
+    /// Most `--workers`.
+    const MAX_WORKERS: usize = 64;
 
     /// Every line the process prints, prefixed with the wall-clock time.
     fn log(args: core::fmt::Arguments<'_>) {
@@ -252,6 +265,92 @@ mod host {
         }
     }
 
+    /// A service with a [`DnsService`] inside.
+    trait WithDns: Service {
+        fn dns(&self) -> &DnsService;
+    }
+
+    impl WithDns for DirectoryPrimary {
+        fn dns(&self) -> &DnsService {
+            &self.dns
+        }
+    }
+
+    impl WithDns for Primary {
+        fn dns(&self) -> &DnsService {
+            Primary::dns(self)
+        }
+    }
+
+    /// The engine as the query workers answer from it.
+    type Snapshot = Arc<Mutex<Arc<Server>>>;
+
+    /// Runs `service` and, after each poll in which its catalog may have
+    /// changed, gives the workers a new snapshot of its engine (zones are
+    /// shared, not copied).
+    struct Publishing {
+        service: Box<dyn WithDns>,
+        snapshot: Snapshot,
+        generation: u64,
+    }
+
+    impl Publishing {
+        fn new(service: Box<dyn WithDns>) -> Self {
+            let server = service.dns().server();
+            Self {
+                snapshot: Arc::new(Mutex::new(Arc::new(server.clone()))),
+                generation: server.generation(),
+                service,
+            }
+        }
+    }
+
+    impl Service for Publishing {
+        fn poll(&mut self, net: &mut dyn Sockets) -> Poll {
+            let polled = self.service.poll(net);
+            let server = self.service.dns().server();
+            if server.generation() != self.generation {
+                self.generation = server.generation();
+                let fresh = Arc::new(server.clone());
+                *self.snapshot.lock().unwrap_or_else(|e| e.into_inner()) = fresh;
+            }
+            polled
+        }
+    }
+
+    /// Starts query worker `index` in a thread of its own, on a stack of
+    /// its own bound like `listen`.
+    fn spawn_worker(
+        index: usize,
+        listen: Option<SocketAddr>,
+        port: u16,
+        snapshot: Snapshot,
+        forwarder: UdpForwarder,
+    ) {
+        let spawned = std::thread::Builder::new()
+            .name(format!("worker {index}"))
+            .spawn(move || {
+                let mut stack = match OsStack::new(listen) {
+                    Ok(stack) => stack,
+                    Err(error) => return say!("{PROGRAM}: worker {index}: {error}"),
+                };
+                stack.set_reuse_port(true);
+                let mut worker = QueryWorker::new(
+                    port,
+                    || snapshot.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+                    |from, msg: &[u8]| forwarder.forward(from, msg),
+                );
+                match stack.run(&mut worker) {
+                    Ok(0) => {}
+                    Ok(_) => say!("{PROGRAM}: worker {index}: cannot bind UDP port {port}"),
+                    Err(error) => say!("{PROGRAM}: worker {index}: {error}"),
+                }
+            });
+        if let Err(error) = spawned {
+            usage_error(format!("--workers: cannot start thread {index}: {error}"));
+        }
+    }
+
     pub fn main() {
         let specs: Vec<ArgSpec> =
             [NET_ARGS, SERVICE_ARGS, GIT_ARGS, HOST_ARGS, &[LISTEN_ARG]].concat();
@@ -262,7 +361,15 @@ mod host {
             .unwrap_or_else(|e| usage_error(e));
         let sync = git_sync_from_args(&args).unwrap_or_else(|e| usage_error(e));
         let dir = args.value("zones-dir").unwrap_or_else(|e| usage_error(e));
+        let workers: usize = args
+            .parse_value("workers")
+            .unwrap_or_else(|e| usage_error(e))
+            .unwrap_or(1);
+        if !(1..=MAX_WORKERS).contains(&workers) {
+            usage_error(format!("--workers={workers}: give 1 to {MAX_WORKERS}"));
+        }
         let mut stack = OsStack::new(listen).unwrap_or_else(|e| usage_error(e));
+        stack.set_reuse_port(workers > 1);
         let mut dns = DnsService::new(Catalog::new(), config, log);
         // The standard library's per-process random hasher keys (from the
         // OS's randomness): NOTIFY message IDs differ between runs.
@@ -271,7 +378,7 @@ mod host {
                 .build_hasher()
                 .finish(),
         );
-        let mut service: Box<dyn Service> = match (sync, dir) {
+        let service: Box<dyn WithDns> = match (sync, dir) {
             (Some(sync), None) => Box::new(Primary::new(dns, sync)),
             (None, Some(dir)) => {
                 let at = listen.map_or_else(|| format!("port {}", config.port), |a| a.to_string());
@@ -295,7 +402,15 @@ mod host {
             }
             _ => usage_error("give exactly one of --remote=URL and --zones-dir=DIR"),
         };
-        let status = stack.run(service.as_mut()).unwrap_or_else(|e| {
+        let mut service = Publishing::new(service);
+        if workers > 1 {
+            let forwarder = stack.udp_forwarder().unwrap_or_else(|e| usage_error(e));
+            for index in 1..workers {
+                let snapshot = service.snapshot.clone();
+                spawn_worker(index, listen, config.port, snapshot, forwarder.clone());
+            }
+        }
+        let status = stack.run(&mut service).unwrap_or_else(|e| {
             say!("{PROGRAM}: {e}");
             1
         });
