@@ -38,6 +38,11 @@ impl NameKey {
         Self(key.into_boxed_slice())
     }
 
+    /// The empty key (the root's), without an allocation: a placeholder.
+    pub(crate) fn empty() -> Self {
+        Self(Box::default())
+    }
+
     /// The key's bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0

@@ -49,8 +49,9 @@ use hickory_proto::rr::{DNSClass, Name, RecordType};
 
 use super::key::NameKey;
 use super::model::{Node, RRset, Zone};
-use crate::name::{canonical_key, name_from_wire, name_to_string};
+use crate::name::{name_from_wire, name_to_string};
 use crate::parser::Entry;
+use crate::rdata::Rdata;
 use crate::{Diagnostic, ZoneErrors};
 
 fn code(t: RecordType) -> u16 {
@@ -87,9 +88,17 @@ impl Zone {
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
 
+        // Every owner's key, computed once: grouping, ordering and the
+        // checks below compare keys (memcmp), not hickory names label by
+        // label, several times slower on large zones.
+        let origin_key = NameKey::new(&origin);
+        let mut keys: Vec<NameKey> = Vec::with_capacity(entries.len());
         entries.retain(|e| {
-            let inside = origin.zone_of(&e.owner);
-            if !inside {
+            let key = NameKey::new(&e.owner);
+            let inside = key.as_bytes().starts_with(origin_key.as_bytes());
+            if inside {
+                keys.push(key);
+            } else {
                 errors.push(Diagnostic::of(
                     e,
                     format!(
@@ -101,20 +110,9 @@ impl Zone {
             }
             inside
         });
+        sort_by_owner_and_type(&mut entries, &mut keys);
 
-        // Canonical order of owners, then types, then file order (so the
-        // first record of each RRset in the file comes first: the sort is
-        // stable, and entries come in file order, included files in place).
-        // The name keys
-        // are computed once: comparing hickory names label by label is
-        // several times slower on large zones.
-        let mut key = Vec::new();
-        entries.sort_by_cached_key(|e| {
-            canonical_key(&e.owner, &mut key);
-            (key.clone(), code(e.rtype))
-        });
-
-        let mut nodes: Vec<(Name, Node)> = Vec::new();
+        let mut nodes: Vec<(NameKey, (Name, Node))> = Vec::new();
         // Position of the first record of every NS RRset, for glue errors.
         let mut ns_positions: Vec<(Name, u32, u32)> = Vec::new();
         let mut record_count = 0;
@@ -122,11 +120,18 @@ impl Zone {
         let mut i = 0;
         while i < entries.len() {
             let owner = entries[i].owner.clone();
+            // Moved into the node: the owner's other keys are compared
+            // with it, and `keys` is not needed once the nodes are built.
+            let owner_key = core::mem::replace(&mut keys[i], NameKey::empty());
+            let at_apex = owner_key == origin_key;
             let mut node = Node::default();
-            while i < entries.len() && entries[i].owner == owner {
+            let node_start = i;
+            while i < entries.len() && (i == node_start || keys[i] == owner_key) {
                 let rtype = entries[i].rtype;
                 let start = i;
-                while i < entries.len() && entries[i].owner == owner && entries[i].rtype == rtype {
+                // `entries[start]` is the owner's (the loop's condition).
+                i += 1;
+                while i < entries.len() && keys[i] == owner_key && entries[i].rtype == rtype {
                     i += 1;
                 }
                 let group = &entries[start..i];
@@ -146,7 +151,13 @@ impl Zone {
                         ));
                     }
                 }
-                let mut rdatas: Vec<_> = group.iter().map(|e| e.rdata.clone()).collect();
+                // Moved, not copied: the entries keep only their positions.
+                let mut rdatas: Vec<Rdata> = entries[start..i]
+                    .iter_mut()
+                    .map(|e| core::mem::replace(&mut e.rdata, Rdata::empty()))
+                    .collect();
+                let group = &entries[start..i];
+                let first = &group[0];
                 if rdatas.len() > 1 {
                     rdatas.sort_by(|a, b| a.canonical_cmp(b, rtype));
                     rdatas.dedup_by(|a, b| a.canonical(rtype) == b.canonical(rtype));
@@ -155,7 +166,7 @@ impl Zone {
                 match rtype {
                     RecordType::SOA => {
                         soa_count += rdatas.len();
-                        if owner != origin {
+                        if !at_apex {
                             errors.push(Diagnostic::of(
                                 first,
                                 format!("SOA record at {}, not at the zone apex", label()),
@@ -206,8 +217,10 @@ impl Zone {
                     ));
                 }
             }
-            nodes.push((owner, node));
+            nodes.push((owner_key, (owner, node)));
         }
+
+        drop(keys);
 
         if soa_count == 0 {
             errors.push(Diagnostic::zone(format!(
@@ -217,7 +230,7 @@ impl Zone {
         }
         let apex_has_ns = nodes
             .iter()
-            .any(|(n, node)| *n == origin && node.has(RecordType::NS));
+            .any(|(key, (_, node))| *key == origin_key && node.has(RecordType::NS));
         if !apex_has_ns {
             errors.push(Diagnostic::zone(format!(
                 "no NS records at the zone apex {}",
@@ -229,15 +242,15 @@ impl Zone {
         // cut or DNAME follows it directly.
         let mut occluder: Option<(usize, RecordType)> = None;
         for idx in 0..nodes.len() {
-            let (name, node) = &nodes[idx];
+            let (key, (name, node)) = &nodes[idx];
             if let Some((o, kind)) = occluder {
-                if nodes[o].0.zone_of(name) {
+                if key.as_bytes().starts_with(nodes[o].0.as_bytes()) {
                     let bad = node.rrsets.iter().find(|s| {
                         kind == RecordType::DNAME
                             || !matches!(s.rtype, RecordType::A | RecordType::AAAA)
                     });
                     if let Some(s) = bad {
-                        let e = position_of(&entries, name, s.rtype);
+                        let e = position_of(&entries, key, s.rtype);
                         // NSD and Knot refuse a zone with data below a
                         // DNAME (RFC 6672 §2.3); occlusion by a
                         // delegation they load.
@@ -258,7 +271,7 @@ impl Zone {
                                 } else {
                                     "delegation"
                                 },
-                                name_to_string(&nodes[o].0)
+                                name_to_string(&nodes[o].1 .0)
                             ),
                         ));
                     }
@@ -266,9 +279,9 @@ impl Zone {
                 }
                 occluder = None;
             }
-            if *name != origin && node.has(RecordType::NS) {
+            if *key != origin_key && node.has(RecordType::NS) {
                 if let Some(s) = node.rrsets.iter().find(|s| !allowed_at_cut(s.rtype)) {
-                    let e = position_of(&entries, name, s.rtype);
+                    let e = position_of(&entries, key, s.rtype);
                     warnings.push(Diagnostic::at(
                         e.0,
                         e.1,
@@ -284,15 +297,15 @@ impl Zone {
                 occluder = Some((idx, RecordType::DNAME));
             }
             if name.is_wildcard() && node.has(RecordType::NS) {
-                let e = position_of(&entries, name, RecordType::NS);
+                let e = position_of(&entries, key, RecordType::NS);
                 errors.push(Diagnostic::at(
                     e.0,
                     e.1,
                     format!("NS records at the wildcard {}", name_to_string(name)),
                 ));
             }
-            if *name != origin && node.has(RecordType::NS) && node.has(RecordType::DNAME) {
-                let e = position_of(&entries, name, RecordType::DNAME);
+            if *key != origin_key && node.has(RecordType::NS) && node.has(RecordType::DNAME) {
+                let e = position_of(&entries, key, RecordType::DNAME);
                 errors.push(Diagnostic::at(
                     e.0,
                     e.1,
@@ -301,13 +314,13 @@ impl Zone {
             }
         }
 
+        // Only positions are left in the entries, and they are not needed
+        // any more: gone before the map is built, the peak of a load.
+        drop(entries);
         let zone = Zone {
             origin: origin.clone(),
             class: DNSClass::IN,
-            nodes: nodes
-                .into_iter()
-                .map(|(owner, node)| (NameKey::new(&owner), (owner, node)))
-                .collect::<BTreeMap<_, _>>(),
+            nodes: nodes.into_iter().collect::<BTreeMap<_, _>>(),
             record_count,
         };
 
@@ -366,19 +379,43 @@ impl Zone {
     }
 }
 
-fn position_of(entries: &[Entry], name: &Name, rtype: RecordType) -> (u32, u32) {
-    let mut key = Vec::new();
-    canonical_key(name, &mut key);
-    let mut k = Vec::new();
-    let start = entries.partition_point(|e| {
-        canonical_key(&e.owner, &mut k);
-        k < key
-    });
+/// The first position (line, column) of the records of `key` and `rtype`,
+/// in `entries` sorted as [`sort_by_owner_and_type`] leaves them. Only
+/// for messages: a binary search computing a key per probe.
+fn position_of(entries: &[Entry], key: &NameKey, rtype: RecordType) -> (u32, u32) {
+    let start = entries.partition_point(|e| NameKey::new(&e.owner) < *key);
     entries[start..]
         .iter()
-        .take_while(|e| e.owner == *name)
-        .filter(|e| e.owner == *name && e.rtype == rtype)
+        .take_while(|e| NameKey::new(&e.owner) == *key)
+        .filter(|e| e.rtype == rtype)
         .map(|e| (e.line, e.column))
         .min()
         .unwrap_or((0, 0))
+}
+
+/// Sorts `entries` (and `keys`, the owner key of each) into canonical
+/// order of owners, then types, then file order (so the first record of
+/// each RRset in the file comes first; entries come in file order,
+/// included files in place). As `sort_by_cached_key` does: sort the keys
+/// with their indices, then move each entry once, following the cycles of
+/// the permutation.
+fn sort_by_owner_and_type(entries: &mut [Entry], keys: &mut Vec<NameKey>) {
+    let mut order: Vec<(NameKey, u16, u32)> = core::mem::take(keys)
+        .into_iter()
+        .zip(entries.iter())
+        .enumerate()
+        .map(|(i, (key, e))| (key, code(e.rtype), i as u32))
+        .collect();
+    // The index makes every element distinct: unstable is stable here.
+    order.sort_unstable();
+    let mut sources: Vec<u32> = order.iter().map(|&(_, _, i)| i).collect();
+    *keys = order.into_iter().map(|(key, _, _)| key).collect();
+    for i in 0..entries.len() {
+        let mut source = sources[i] as usize;
+        while source < i {
+            source = sources[source] as usize;
+        }
+        sources[i] = source as u32;
+        entries.swap(i, source);
+    }
 }
