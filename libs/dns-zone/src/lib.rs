@@ -23,6 +23,22 @@
 //!    like the loader checks; [`ZoneDiff`], the changes between two versions.
 //! 5. [`printer`]: [`print_zone`], the inverse of the parser.
 //!
+//! # Memory
+//!
+//! Heap held by a built [`Zone`] (the `store_size` example, a counting
+//! allocator; zones from `scripts/gen-zone big`, ~0.77 names per record),
+//! without the allocator's own overhead (RSS is ~25 % more):
+//!
+//! | records | bytes per record | peak while building, per record |
+//! | --- | --- | --- |
+//! | 1 000 | 235 | 445 |
+//! | 100 000 | 233 | 557 |
+//! | 1 000 000 | 234 | 457 |
+//!
+//! Linear. Per name: the map entry (key, owner as a hickory `Name` of 80
+//! bytes, node) and the key's bytes; per RRset and per record a small
+//! allocation each. The parser's entries (128 bytes each) are the peak.
+//!
 //! # Record types
 //!
 //! Every type that BIND 9.18, NSD 4.6 or Knot 3.2 reads from a zone file has
