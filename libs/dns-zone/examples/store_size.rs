@@ -4,8 +4,9 @@
 //! entries are gone), plus the `Zone` value itself; the peak during the
 //! build is printed too. Used for the memory bounds in the crate docs.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use core::alloc::{GlobalAlloc, Layout};
+use core::sync::atomic::{AtomicUsize, Ordering};
+use std::alloc::System;
 
 struct Counting;
 
