@@ -48,7 +48,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let held = LIVE.load(Ordering::Relaxed) - before + std::mem::size_of_val(&zone);
+    let held = LIVE.load(Ordering::Relaxed) - before + core::mem::size_of_val(&zone);
     let peak = PEAK.load(Ordering::Relaxed) - before;
     let records = zone.record_count();
     println!(
