@@ -1,10 +1,13 @@
 //! The message path: any bytes as a query over UDP and over TCP (through
 //! the RFC 7766 framer, in two pieces) to an engine serving the example
-//! zones and the differential corpus. Never a panic; a response is always
-//! a well-formed header with the query's ID, within the UDP limit.
+//! zones and the differential corpus, and to a query worker's path
+//! (`--workers`), which must answer as the engine does or hand the message
+//! to the service. Never a panic; a response is always a well-formed
+//! header with the query's ID, within the UDP limit.
 #![no_main]
 
 use dns_server::{Catalog, Server, TcpFramer, Transport};
+use dns_service::worker::{answer_stateless, Stateless};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
@@ -45,7 +48,13 @@ fn check(query: &[u8], response: Option<Vec<u8>>, udp: bool) {
 
 fuzz_target!(|data: &[u8]| {
     let s = server();
-    check(data, s.handle(data, Transport::Udp), true);
+    let udp = s.handle(data, Transport::Udp);
+    match answer_stateless(s, data) {
+        Stateless::Answer(answer) => assert_eq!(Some(answer), udp, "a worker answers as the engine"),
+        Stateless::Nothing => assert_eq!(udp, None, "a worker drops what the engine drops"),
+        Stateless::ForService => {}
+    }
+    check(data, udp, true);
     check(data, s.handle(data, Transport::Tcp), false);
     // The same bytes as a TCP stream, in two pieces.
     let mut framer = TcpFramer::new(65535);
