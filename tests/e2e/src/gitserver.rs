@@ -53,6 +53,22 @@ impl GitServer {
     /// Serves a repository holding `zones-example/` on `listen` (inside
     /// `net` when given) to the holder of `authorized_key`.
     pub fn start(net: Option<&TestNet>, listen: SocketAddr, authorized_key: &str) -> GitServer {
+        GitServer::start_with(
+            net,
+            listen,
+            authorized_key,
+            &repo_root().join("zones-example"),
+        )
+    }
+
+    /// Like [`GitServer::start`], the repository holding the files of
+    /// `source` (a flat directory) instead.
+    pub fn start_with(
+        net: Option<&TestNet>,
+        listen: SocketAddr,
+        authorized_key: &str,
+        source: &Path,
+    ) -> GitServer {
         ensure_git_user();
         let dir = TempDir::new("git");
         let bare = dir.path().join("zones.git");
@@ -70,12 +86,17 @@ impl GitServer {
             ],
         );
         git(dir.path(), &["clone", "-q", "zones.git", "work"]);
-        for entry in std::fs::read_dir(repo_root().join("zones-example")).expect("zones-example") {
+        for entry in
+            std::fs::read_dir(source).unwrap_or_else(|e| panic!("read {}: {e}", source.display()))
+        {
             let entry = entry.expect("entry");
             std::fs::copy(entry.path(), work.join(entry.file_name())).expect("copy zone file");
         }
         git(&work, &["add", "."]);
-        git(&work, &["commit", "-q", "-m", "zones-example"]);
+        let message = source
+            .file_name()
+            .map_or_else(|| "zones".into(), |name| name.to_string_lossy());
+        git(&work, &["commit", "-q", "-m", &message]);
         git(&work, &["push", "-q", "origin", "HEAD:main"]);
         let server = GitServer {
             sshd: Sshd::start_at(net, listen, authorized_key, ""),
