@@ -16,7 +16,7 @@ use dns_server::tcp::{
 };
 use dns_server::{Server, Transport};
 use dns_update::{Rebased, Refusal};
-use dns_zone::{Name, Zone};
+use dns_zone::{Name, Zone, ZoneDiff};
 use netstack::{ListenHandle, Poll, Service, Sockets, TcpHandle, TcpStatus, UdpHandle};
 
 /// Settings of a [`DnsService`].
@@ -347,7 +347,8 @@ impl DnsService {
             pending.change.failure_response(unix_time)
         };
         if durable {
-            self.serve(pending.change.new, now);
+            let change = pending.change;
+            self.serve_changed(change.new, Some(change.diff), now);
         }
         self.answer_update(pending.reply_to, response, unix_time);
     }
@@ -375,10 +376,22 @@ impl DnsService {
     /// Serves `zone` in place of the version with its apex (returned):
     /// journaled for IXFR, its secondaries notified.
     fn serve(&mut self, zone: Zone, now: netstack::Instant) -> Option<Arc<Zone>> {
+        self.serve_changed(zone, None, now)
+    }
+
+    /// [`DnsService::serve`], with the difference from the version served
+    /// if known.
+    fn serve_changed(
+        &mut self,
+        zone: Zone,
+        diff: Option<ZoneDiff>,
+        now: netstack::Instant,
+    ) -> Option<Arc<Zone>> {
         let apex = zone.origin().clone();
         let old = self.server.catalog_mut().insert(zone);
         if let Some(new) = self.server.catalog().get(&apex) {
-            self.control.changed(old.as_deref(), new, now.0 / 1_000_000);
+            self.control
+                .changed_by(old.as_deref(), new, diff, now.0 / 1_000_000);
         }
         old
     }
