@@ -5,7 +5,7 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::fmt;
 
-use dns_zone::{Name, RecordType};
+use dns_rr::{Name, RecordType};
 
 use crate::header::Header;
 use crate::rdata::compressible;
@@ -147,7 +147,7 @@ impl MessageBuilder {
         self.enter(Section::Question)?;
         let mark = self.buf.len();
         self.scratch.clear();
-        dns_zone::name::name_to_wire(name, &mut self.scratch);
+        dns_rr::name::name_to_wire(name, &mut self.scratch);
         let wire = core::mem::take(&mut self.scratch);
         self.name(&wire, true);
         self.scratch = wire;
@@ -169,7 +169,7 @@ impl MessageBuilder {
         rdata: &[u8],
     ) -> Result<(), BuildError> {
         self.scratch.clear();
-        dns_zone::name::name_to_wire(owner, &mut self.scratch);
+        dns_rr::name::name_to_wire(owner, &mut self.scratch);
         let wire = core::mem::take(&mut self.scratch);
         let r = self.record_wire(section, &wire, rtype, class, ttl, rdata);
         self.scratch = wire;
@@ -256,7 +256,7 @@ impl MessageBuilder {
         self.buf.extend_from_slice(fixed);
         let mut p = prefix;
         for _ in 0..names {
-            match dns_zone::name::wire_name_len(rd, p) {
+            match dns_rr::name::wire_name_len(rd, p) {
                 Some(l) => {
                     self.name(&rd[p..p + l], true);
                     p += l;

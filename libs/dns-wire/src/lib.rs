@@ -44,4 +44,4 @@ pub use header::{class, flags, opcode, rcode, Header};
 pub use message::{Layout, Message, Question, Record, RecordPos};
 pub use name::{read_name, WireError};
 
-pub use dns_zone::{Name, RecordType};
+pub use dns_rr::{Name, RecordType};

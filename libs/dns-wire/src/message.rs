@@ -3,7 +3,7 @@
 
 use alloc::vec::Vec;
 
-use dns_zone::{Name, RecordType};
+use dns_rr::{Name, RecordType};
 
 use crate::header::{be16, be32, Header};
 use crate::name::{read_name, skip_name, to_name, WireError};

@@ -3,10 +3,10 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use dns_zone::name::MAX_NAME_WIRE_LEN;
-use dns_zone::Name;
+use dns_rr::name::MAX_NAME_WIRE_LEN;
+use dns_rr::Name;
 
-pub use dns_zone::name::{name_from_wire, name_to_string, name_to_wire};
+pub use dns_rr::name::{name_from_wire, name_to_string, name_to_wire};
 
 /// A received message that cannot be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,7 +114,7 @@ pub fn skip_name(msg: &[u8], mut pos: usize) -> Result<usize, WireError> {
 
 /// Decodes the uncompressed wire name `wire` (as produced by [`read_name`]).
 pub(crate) fn to_name(wire: &[u8]) -> Result<Name, WireError> {
-    match dns_zone::name::name_from_wire(wire, 0) {
+    match dns_rr::name::name_from_wire(wire, 0) {
         Some((n, len)) if len == wire.len() => Ok(n),
         _ => Err(WireError::NameTooLong),
     }
@@ -124,7 +124,7 @@ pub(crate) fn to_name(wire: &[u8]) -> Result<Name, WireError> {
 /// RFC 4034 §6.2, which TSIG uses for its key and algorithm names).
 pub fn canonical_wire(name: &Name) -> Vec<u8> {
     let mut v = Vec::with_capacity(64);
-    dns_zone::name::name_to_wire(name, &mut v);
+    dns_rr::name::name_to_wire(name, &mut v);
     lowercase_wire(&mut v);
     v
 }

@@ -4,7 +4,7 @@
 //! RFC 1035 types and should for RP, AFSDB, RT, PX, NAPTR, SRV and KX
 //! (KX per RFC 2230). Every other type is copied as received; a
 //! compression pointer left in it is then rejected when the RDATA is
-//! checked against its schema (`dns_zone::Rdata::from_wire`).
+//! checked against its schema (`dns_rr::Rdata::from_wire`).
 
 use alloc::vec::Vec;
 

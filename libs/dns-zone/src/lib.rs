@@ -183,7 +183,7 @@
 
 extern crate alloc;
 
-pub mod name;
+pub use dns_rr::name;
 pub mod parser;
 pub mod printer;
 pub mod rdata;
@@ -193,6 +193,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+pub use dns_rr::{KeyBuf, NameKey};
 pub use hickory_proto::rr::{DNSClass, Name, RecordType};
 pub use parser::{
     is_meta_type, Entry, IncludeError, IncludeFiles, ParseError, ParseErrorKind, ZoneParser,
@@ -203,7 +204,6 @@ pub use rdata::text::parse_ttl;
 pub use rdata::{type_from_mnemonic, type_mnemonic, Rdata, RdataError};
 pub use zone::diff::{Record, SerialNotIncreased, ZoneDiff};
 pub use zone::edit::{EditError, ZoneEdit};
-pub use zone::key::{KeyBuf, NameKey};
 pub use zone::model::{Node, RRset, Zone};
 pub use zone::serial::Serial;
 

@@ -4,7 +4,7 @@
 
 pub mod diff;
 pub mod edit;
-pub mod key;
+pub use dns_rr::key;
 pub mod model;
 pub mod serial;
 pub mod validate;

@@ -39,7 +39,7 @@ impl NameKey {
     }
 
     /// The empty key (the root's), without an allocation: a placeholder.
-    pub(crate) fn empty() -> Self {
+    pub fn empty() -> Self {
         Self(Box::default())
     }
 

@@ -122,7 +122,7 @@ fn text_to_wire(text: &[u8], wire: &mut Vec<u8>) -> Result<bool, NameError> {
 
 /// Decodes the escape starting at `text[i] == b'\\'`: `\DDD` (decimal, at
 /// most 255) or `\X`. Returns the byte and the number of input bytes used.
-pub(crate) fn unescape_at(text: &[u8], i: usize) -> Option<(u8, usize)> {
+pub fn unescape_at(text: &[u8], i: usize) -> Option<(u8, usize)> {
     let rest = text.get(i + 1..)?;
     match rest {
         [a, b, c, ..] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() => {
@@ -203,7 +203,7 @@ pub fn write_label(out: &mut String, label: &[u8]) {
 }
 
 /// Appends `\DDD` for `b`.
-pub(crate) fn push_decimal_escape(out: &mut String, b: u8) {
+pub fn push_decimal_escape(out: &mut String, b: u8) {
     out.push('\\');
     out.push(char::from(b'0' + b / 100));
     out.push(char::from(b'0' + (b / 10) % 10));
