@@ -86,6 +86,41 @@ pub struct PeerPrimary {
     serial: u32,
 }
 
+/// BIND's nsupdate, run by `command` (`Command::new("nsupdate")`, or
+/// `TestNet::command("nsupdate")` inside a namespace), signed with `key`
+/// (`hmac-sha256:NAME:SECRET`) if given, waiting at most `timeout_secs`:
+/// `script` is sent to `server` (`IP [PORT]`). Returns (success, stderr).
+pub fn nsupdate(
+    mut command: std::process::Command,
+    server: &str,
+    key: Option<&str>,
+    timeout_secs: u32,
+    script: &str,
+) -> (bool, String) {
+    if let Some(key) = key {
+        command.args(["-y", key]);
+    }
+    let mut child = command
+        .args(["-t", &timeout_secs.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run nsupdate (package bind9-dnsutils)");
+    let full = format!("server {server}\n{script}\nsend\n");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(full.as_bytes())
+        .expect("write script");
+    let output = child.wait_with_output().expect("nsupdate finishes");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 /// Runs `program args` in `net` with `stdin`; its stdout. Panics with
 /// stderr when it fails.
 pub fn run_in(net: &TestNet, program: &str, args: &[&str], stdin: Option<&str>) -> String {

@@ -13,7 +13,6 @@
 
 use e2e::net::Guest;
 use e2e::{repo_root, TempDir};
-use std::io::Write;
 use std::net::UdpSocket;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -150,26 +149,12 @@ fn dig_tlsa(port: u16) -> Vec<Tlsa> {
 
 /// Runs nsupdate with `script` against the server.
 fn nsupdate(port: u16, script: &str) {
-    let mut child = Command::new("nsupdate")
-        .args(["-y", &admin_key_nsupdate(), "-t", "5"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run nsupdate");
-    let full = format!("server 127.0.0.1 {port}\nzone example.com\n{script}\nsend\n");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(full.as_bytes())
-        .expect("write the script");
-    let output = child.wait_with_output().expect("nsupdate ends");
-    assert!(
-        output.status.success(),
-        "nsupdate: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let server = format!("127.0.0.1 {port}");
+    let key = admin_key_nsupdate();
+    let script = format!("zone example.com\n{script}");
+    let (ok, stderr) =
+        e2e::peers::nsupdate(Command::new("nsupdate"), &server, Some(&key), 5, &script);
+    assert!(ok, "nsupdate: {stderr}");
 }
 
 fn openssl(args: &[&str]) -> String {

@@ -6,9 +6,8 @@
 
 use e2e::net::Guest;
 use e2e::{repo_root, TempDir};
-use std::io::Write;
 use std::net::UdpSocket;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 struct Server {
@@ -44,25 +43,8 @@ fn start() -> Server {
 
 /// Runs nsupdate with `script`, signed with `key`; returns (success, stderr).
 fn nsupdate(server: &Server, key: &str, script: &str) -> (bool, String) {
-    let mut child = Command::new("nsupdate")
-        .args(["-y", key, "-t", "5"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run nsupdate (package bind9-dnsutils)");
-    let full = format!("server 127.0.0.1 {}\n{script}\nsend\n", server.port);
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(full.as_bytes())
-        .expect("write script");
-    let output = child.wait_with_output().expect("nsupdate finishes");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let at = format!("127.0.0.1 {}", server.port);
+    e2e::peers::nsupdate(Command::new("nsupdate"), &at, Some(key), 5, script)
 }
 
 fn dig(server: &Server, name: &str, qtype: &str) -> String {

@@ -9,9 +9,8 @@
 
 use e2e::net::Guest;
 use e2e::{repo_root, TempDir};
-use std::io::Write;
 use std::net::UdpSocket;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 /// A test-only secret.
@@ -52,25 +51,9 @@ fn nsupdate(port: u16, script: &str) -> (bool, String) {
         "hmac-sha256:admin._update.example.com:{}",
         e2e::example_key_secret("admin._update.example.com.")
     );
-    let mut child = Command::new(e2e::dns::require_program("nsupdate", "bind9-dnsutils"))
-        .args(["-y", &key, "-t", "5"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run nsupdate");
-    let full = format!("server 127.0.0.1 {port}\n{script}\nsend\n");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(full.as_bytes())
-        .expect("write script");
-    let output = child.wait_with_output().expect("nsupdate finishes");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let program = e2e::dns::require_program("nsupdate", "bind9-dnsutils");
+    let server = format!("127.0.0.1 {port}");
+    e2e::peers::nsupdate(Command::new(program), &server, Some(&key), 5, script)
 }
 
 #[test]

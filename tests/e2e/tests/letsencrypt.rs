@@ -540,35 +540,15 @@ fn a_csr_with_a_new_key_gets_a_new_certificate() {
 
 /// Runs nsupdate with the admin key against the suite's primary.
 fn nsupdate(suite: &Suite, script: &str) {
-    use std::io::Write;
     let key = format!(
         "hmac-sha256:admin._update.example.com:{}",
         e2e::example_key_secret("admin._update.example.com.")
     );
-    let mut child = Command::new("nsupdate")
-        .args(["-y", &key, "-t", "5"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run nsupdate");
-    let full = format!(
-        "server {} {}\nzone example.com\n{script}\nsend\n",
-        suite.ip(1),
-        suite.primary_port
-    );
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(full.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().expect("nsupdate");
-    assert!(
-        output.status.success(),
-        "nsupdate: {}",
-        text(&output.stderr)
-    );
+    let server = format!("{} {}", suite.ip(1), suite.primary_port);
+    let script = format!("zone example.com\n{script}");
+    let (ok, stderr) =
+        e2e::peers::nsupdate(Command::new("nsupdate"), &server, Some(&key), 5, &script);
+    assert!(ok, "nsupdate: {stderr}");
 }
 
 /// A CSR for `host` made by openssl (DER, hex).

@@ -10,8 +10,6 @@ use e2e::net::{Guest, TestNet};
 use e2e::peers::{short, status, with_serial, TsigKey};
 use e2e::{host_binary, image, Tender};
 use ssh::ClientKey;
-use std::io::Write;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const READY: Duration = Duration::from_secs(30);
@@ -85,29 +83,8 @@ impl Setup {
     /// nsupdate (signed with `key` as `hmac-sha256:NAME:SECRET`, if given)
     /// sending `script` to the primary; (success, stderr).
     fn nsupdate(&self, key: Option<&str>, script: &str) -> (bool, String) {
-        let mut command = self.net.command("nsupdate");
-        if let Some(key) = key {
-            command.args(["-y", key]);
-        }
-        let mut child = command
-            .args(["-t", "20"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run nsupdate (package bind9-dnsutils)");
-        let full = format!("server {PRIMARY}\nzone example.com\n{script}\nsend\n");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(full.as_bytes())
-            .expect("write script");
-        let output = child.wait_with_output().expect("nsupdate finishes");
-        (
-            output.status.success(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
+        let script = format!("zone example.com\n{script}");
+        e2e::peers::nsupdate(self.net.command("nsupdate"), PRIMARY, key, 20, &script)
     }
 
     /// `solodns notify` for example.com, signed with the update key.

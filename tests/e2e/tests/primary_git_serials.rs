@@ -16,8 +16,6 @@ use e2e::peers::{
 };
 use e2e::{host_binary, image, repo_root, Tender};
 use ssh::ClientKey;
-use std::io::Write;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const PRIMARY: &str = "10.53.0.3";
@@ -82,26 +80,14 @@ impl Setup {
 
     /// nsupdate signed with the update key; (success, stderr).
     fn nsupdate(&self, script: &str) -> (bool, String) {
-        let mut child = self
-            .net
-            .command("nsupdate")
-            .args(["-y", &TsigKey::example(UPDATE_KEY).bind_arg(), "-t", "20"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run nsupdate (package bind9-dnsutils)");
-        let full = format!("server {PRIMARY}\nzone example.com\n{script}\nsend\n");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(full.as_bytes())
-            .expect("write script");
-        let output = child.wait_with_output().expect("nsupdate finishes");
-        (
-            output.status.success(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
+        let key = TsigKey::example(UPDATE_KEY).bind_arg();
+        let script = format!("zone example.com\n{script}");
+        e2e::peers::nsupdate(
+            self.net.command("nsupdate"),
+            PRIMARY,
+            Some(&key),
+            20,
+            &script,
         )
     }
 }

@@ -7,9 +7,8 @@
 
 use e2e::net::Guest;
 use e2e::{repo_root, TempDir};
-use std::io::Write;
 use std::net::UdpSocket;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 const WORKERS: usize = 3;
@@ -89,25 +88,8 @@ fn admin() -> String {
 }
 
 fn nsupdate(port: u16, script: &str) -> (bool, String) {
-    let mut child = Command::new("nsupdate")
-        .args(["-y", &admin(), "-t", "5"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run nsupdate (package bind9-dnsutils)");
-    let full = format!("server 127.0.0.1 {port}\n{script}\nsend\n");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(full.as_bytes())
-        .expect("write script");
-    let output = child.wait_with_output().expect("nsupdate finishes");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let server = format!("127.0.0.1 {port}");
+    e2e::peers::nsupdate(Command::new("nsupdate"), &server, Some(&admin()), 5, script)
 }
 
 #[test]
