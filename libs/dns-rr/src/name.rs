@@ -227,6 +227,21 @@ pub fn canonical_key(name: &Name, out: &mut Vec<u8>) {
     }
 }
 
+/// RFC 4034 §6.1's example of canonical order, in order (for tests here
+/// and of the keys).
+#[cfg(test)]
+pub(crate) const RFC4034_ORDER: [&str; 9] = [
+    "example.",
+    "a.example.",
+    "yljkjljk.a.example.",
+    "Z.a.example.",
+    "zABC.a.EXAMPLE.",
+    "z.example.",
+    "\\001.z.example.",
+    "*.z.example.",
+    "\\200.z.example.",
+];
+
 /// The name in presentation format (absolute, escaped).
 pub fn name_to_string(name: &Name) -> String {
     let mut s = String::new();
@@ -277,18 +292,7 @@ mod tests {
 
     #[test]
     fn canonical_key_orders_like_rfc4034() {
-        // RFC 4034 §6.1's example, in order.
-        let names = [
-            "example.",
-            "a.example.",
-            "yljkjljk.a.example.",
-            "Z.a.example.",
-            "zABC.a.EXAMPLE.",
-            "z.example.",
-            "\\001.z.example.",
-            "*.z.example.",
-            "\\200.z.example.",
-        ];
+        let names = RFC4034_ORDER;
         let mut w = Vec::new();
         let parsed: Vec<Name> = names
             .iter()
