@@ -133,12 +133,12 @@ fn diff_sets(d: &mut ZoneDiff, old: (&Name, &RRset), new: (&Name, &RRset)) {
     }
 }
 
-/// Adds the differences of the nodes of one name (SOA excepted).
 /// A map item as (owner, node).
 fn entry<'a>(item: Option<(&'a NameKey, &'a (Name, Node))>) -> Option<(&'a Name, &'a Node)> {
     item.map(|(_, (owner, node))| (owner, node))
 }
 
+/// Adds the differences of the nodes of one name (SOA excepted).
 fn diff_nodes(d: &mut ZoneDiff, old: Option<(&Name, &Node)>, new: Option<(&Name, &Node)>) {
     let empty = Node::default();
     let Some(owner) = old.or(new).map(|n| n.0) else {

@@ -120,18 +120,14 @@ impl Zone {
         let mut i = 0;
         while i < entries.len() {
             let owner = entries[i].owner.clone();
-            // Moved into the node: the owner's other keys are compared
-            // with it, and `keys` is not needed once the nodes are built.
-            let owner_key = core::mem::replace(&mut keys[i], NameKey::empty());
-            let at_apex = owner_key == origin_key;
-            let mut node = Node::default();
             let node_start = i;
-            while i < entries.len() && (i == node_start || keys[i] == owner_key) {
+            let at_apex = keys[node_start] == origin_key;
+            let mut node = Node::default();
+            while i < entries.len() && keys[i] == keys[node_start] {
                 let rtype = entries[i].rtype;
                 let start = i;
-                // `entries[start]` is the owner's (the loop's condition).
-                i += 1;
-                while i < entries.len() && keys[i] == owner_key && entries[i].rtype == rtype {
+                while i < entries.len() && keys[i] == keys[node_start] && entries[i].rtype == rtype
+                {
                     i += 1;
                 }
                 let group = &entries[start..i];
@@ -217,6 +213,8 @@ impl Zone {
                     ));
                 }
             }
+            // Moved into the node: `keys` is not needed once the nodes are built.
+            let owner_key = core::mem::replace(&mut keys[node_start], NameKey::empty());
             nodes.push((owner_key, (owner, node)));
         }
 
