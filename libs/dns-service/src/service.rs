@@ -687,6 +687,31 @@ pub(crate) fn needs_control(msg: &[u8]) -> bool {
     matches!(msg.get(at + 1..at + 3), Some([0, 251 | 252]))
 }
 
+/// The engine's answer (or `Some(None)`: none is due) to a query that
+/// carries no TSIG, from one parse; `None` when it may carry one, for
+/// [`answer_query`] (the service) to verify. Shared with the query workers,
+/// so that they answer exactly what the service would.
+pub(crate) fn answer_unsigned(
+    server: &Server,
+    msg: &[u8],
+    transport: Transport,
+) -> Option<Option<Vec<u8>>> {
+    // A TSIG is the last additional record: none without any.
+    let additional = msg
+        .get(10..12)
+        .map_or(0, |c| u16::from_be_bytes([c[0], c[1]]));
+    if additional == 0 {
+        return Some(server.handle(msg, transport));
+    }
+    // An OPT record is no reason to look for a TSIG (the common case: every
+    // resolver sends EDNS): a query without one is answered from this
+    // parse, not parsed once more by the TSIG code and once by the engine.
+    match dns_server::query::parse(msg) {
+        Ok(q) if !q.has_tsig => Some(Some(server.answer(&q, transport))),
+        _ => None,
+    }
+}
+
 /// A query for the engine; signed ones are verified and answered signed.
 /// A signed SOA query with a transfer key subscribes its sender (`from`:
 /// where it asked, and its address) to NOTIFYs of the zone; the flag says
@@ -699,20 +724,8 @@ fn answer_query(
     transport: Transport,
     unix_time: u64,
 ) -> (Option<Vec<u8>>, bool) {
-    // A TSIG is the last additional record: none without any.
-    let additional = msg
-        .get(10..12)
-        .map_or(0, |c| u16::from_be_bytes([c[0], c[1]]));
-    if additional == 0 {
-        return (server.handle(msg, transport), false);
-    }
-    // An OPT record is no reason to look for a TSIG (the common case: every
-    // resolver sends EDNS): a query without one is answered from this
-    // parse, not parsed once more by the TSIG code and once by the engine.
-    if let Ok(q) = dns_server::query::parse(msg) {
-        if !q.has_tsig {
-            return (Some(server.answer(&q, transport)), false);
-        }
+    if let Some(answer) = answer_unsigned(server, msg, transport) {
+        return (answer, false);
     }
     match tsig::verify_request(msg, &control.keys, unix_time) {
         Ok(None) => (server.handle(msg, transport), false),

@@ -14,10 +14,10 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::net::SocketAddr;
 
-use dns_server::{query, Server, Transport};
+use dns_server::{Server, Transport};
 use netstack::{Poll, Service, Sockets, UdpHandle};
 
-use crate::service::needs_control;
+use crate::service::{answer_unsigned, needs_control};
 
 /// What a worker does with a received message.
 #[derive(Debug, PartialEq, Eq)]
@@ -30,18 +30,18 @@ pub enum Stateless {
     ForService,
 }
 
-/// Answers `msg` from `server` if no state of the service is involved.
+/// Answers `msg` from `server` if no state of the service is involved:
+/// as the service answers it (the same code), or not at all.
 pub fn answer_stateless(server: &Server, msg: &[u8]) -> Stateless {
     if needs_control(msg) {
         return Stateless::ForService;
     }
-    let answer = match query::parse(msg) {
-        Ok(q) if q.has_tsig => return Stateless::ForService,
-        Ok(q) => Some(server.answer(&q, Transport::Udp)),
-        // FORMERR, NOTIMP, BADVERS and drops need no state either.
-        Err(_) => server.handle(msg, Transport::Udp),
-    };
-    answer.map_or(Stateless::Nothing, Stateless::Answer)
+    match answer_unsigned(server, msg, Transport::Udp) {
+        Some(Some(answer)) => Stateless::Answer(answer),
+        Some(None) => Stateless::Nothing,
+        // Possibly signed, or malformed with records the TSIG code reads.
+        None => Stateless::ForService,
+    }
 }
 
 /// Messages a worker handles per poll before it lets its stack look at
@@ -173,6 +173,8 @@ mod tests {
         let mut tsig = b"\x03key\x00".to_vec();
         tsig.extend_from_slice(&[0, 250, 0, 255, 0, 0, 0, 0, 0, 0]);
         let signed = query(0, NS_NAME, 1, &tsig, 1);
+        // An additional record cut short: the service's TSIG code reads it.
+        let cut_short = query(0, NS_NAME, 1, b"\x03key", 1);
         for (what, msg) in [
             ("UPDATE", update),
             ("NOTIFY", notify),
@@ -181,6 +183,7 @@ mod tests {
             ("IXFR", ixfr),
             ("root SOA", root_soa),
             ("signed", signed),
+            ("malformed additional section", cut_short),
         ] {
             assert_eq!(
                 answer_stateless(&server, &msg),
