@@ -197,7 +197,7 @@ impl Server {
                 .find(target)
                 .filter(|z| !self.catalog.is_expired(z.origin()))
         };
-        let mut ans = lookup::answer(zone, &q.qname, q.qtype, full_any, &other_zone);
+        let mut ans = lookup::answer(zone, &q.qname, &qname_key, q.qtype, full_any, &other_zone);
         if q.qclass == CLASS_ANY {
             // "When processing queries with QCLASS=*, ... the response
             // should never be authoritative unless the server can guarantee

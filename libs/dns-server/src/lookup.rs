@@ -86,11 +86,13 @@ fn push_set<'z>(section: &mut Vec<Rr<'z>>, owner: Cow<'z, Name>, set: &'z RRset)
     }
 }
 
-/// Answers `qname`/`qtype` from `zone` (which contains `qname`); a chain
-/// leaving it goes on in the zone `other_zone` gives for the target, if any.
+/// Answers `qname`/`qtype` from `zone` (which contains `qname`; its key is
+/// `qname_key`, as the caller found the zone with it); a chain leaving it
+/// goes on in the zone `other_zone` gives for the target, if any.
 pub(crate) fn answer<'z>(
     mut zone: &'z Zone,
     qname: &Name,
+    qname_key: &KeyBuf,
     qtype: RecordType,
     full_any: bool,
     other_zone: &dyn Fn(&Name) -> Option<&'z Zone>,
@@ -100,10 +102,13 @@ pub(crate) fn answer<'z>(
         ..Answer::default()
     };
     let mut name = qname.clone();
+    // The key of `name`: the caller's for the question, one per target.
+    let mut target_key: Option<KeyBuf> = None;
     let mut seen: Vec<Name> = Vec::new();
     let mut referral = false;
     for _ in 0..=MAX_CHAIN {
-        match step(zone, &name, qtype, full_any, &mut ans, &mut referral) {
+        let key = target_key.as_ref().unwrap_or(qname_key);
+        match step(zone, &name, key, qtype, full_any, &mut ans, &mut referral) {
             Step::Done => break,
             Step::Follow(target) => {
                 if seen.contains(&target) || target == name {
@@ -115,6 +120,7 @@ pub(crate) fn answer<'z>(
                         None => break,
                     }
                 }
+                target_key = Some(KeyBuf::from_name(&target));
                 seen.push(core::mem::replace(&mut name, target));
             }
         }
@@ -183,16 +189,17 @@ fn referral<'z>(zone: &'z Zone, cut: &'z Name, node: &'z Node, ans: &mut Answer<
     add_addresses(zone, &targets, &mut ans.additional);
 }
 
+/// One step of [`answer`] for `name`, whose key is `key`.
 fn step<'z>(
     zone: &'z Zone,
     name: &Name,
+    key: &KeyBuf,
     qtype: RecordType,
     full_any: bool,
     ans: &mut Answer<'z>,
     is_referral: &mut bool,
 ) -> Step {
     let apex_labels = zone.origin().iter().len();
-    let key = KeyBuf::from_name(name);
     let labels = key.labels();
     // Top-down over the proper ancestors: the highest cut or DNAME wins.
     for n in apex_labels..labels {
