@@ -263,7 +263,7 @@ impl Sockets for OsStack {
 
     fn udp_bind(&mut self, port: u16) -> Result<UdpHandle, NetError> {
         let address = self.bind_address(port);
-        let mut socket = if self.reuse_port && address.port() != 0 {
+        let mut socket = if self.reuse_port && port != 0 {
             UdpSocket::from_std(bind_reuse_port(address).map_err(os_error)?)
         } else {
             UdpSocket::bind(address).map_err(os_error)?

@@ -402,15 +402,20 @@ mod host {
             }
             _ => usage_error("give exactly one of --remote=URL and --zones-dir=DIR"),
         };
-        let mut service = Publishing::new(service);
-        if workers > 1 {
+        let ran = if workers > 1 {
+            let mut service = Publishing::new(service);
             let forwarder = stack.udp_forwarder().unwrap_or_else(|e| usage_error(e));
             for index in 1..workers {
                 let snapshot = service.snapshot.clone();
                 spawn_worker(index, listen, config.port, snapshot, forwarder.clone());
             }
-        }
-        let status = stack.run(&mut service).unwrap_or_else(|e| {
+            stack.run(&mut service)
+        } else {
+            // No workers, no snapshots to publish.
+            let mut service = service;
+            stack.run(service.as_mut())
+        };
+        let status = ran.unwrap_or_else(|e| {
             say!("{PROGRAM}: {e}");
             1
         });
