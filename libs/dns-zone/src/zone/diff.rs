@@ -10,6 +10,7 @@ use hickory_proto::rr::{Name, RecordType};
 use super::edit::EditError;
 use super::key::NameKey;
 use super::model::{Node, RRset, Zone};
+use super::nodes::NodeEntry;
 use super::serial::Serial;
 use crate::rdata::Rdata;
 
@@ -134,7 +135,7 @@ fn diff_sets(d: &mut ZoneDiff, old: (&Name, &RRset), new: (&Name, &RRset)) {
 }
 
 /// A map item as (owner, node).
-fn entry<'a>(item: Option<(&'a NameKey, &'a (Name, Node))>) -> Option<(&'a Name, &'a Node)> {
+fn entry(item: Option<&NodeEntry>) -> Option<(&Name, &Node)> {
     item.map(|(_, (owner, node))| (owner, node))
 }
 
@@ -228,9 +229,12 @@ impl Zone {
             deleted: Vec::new(),
             added: Vec::new(),
         };
-        let mut a = self.nodes.iter().peekable();
-        let mut b = new.nodes.iter().peekable();
+        // Chunks the two versions share hold the same nodes: skipped.
+        let (mut a, mut b) = (self.nodes.cursor(), new.nodes.cursor());
         loop {
+            if a.skip_shared(&mut b) {
+                continue;
+            }
             let ord = match (a.peek(), b.peek()) {
                 (None, None) => break,
                 (Some((x, _)), Some((y, _))) => x.cmp(y),
@@ -238,10 +242,10 @@ impl Zone {
                 (None, Some(_)) => Ordering::Greater,
             };
             match ord {
-                Ordering::Less => diff_nodes(&mut d, entry(a.next()), None),
-                Ordering::Greater => diff_nodes(&mut d, None, entry(b.next())),
+                Ordering::Less => diff_nodes(&mut d, entry(a.next_entry()), None),
+                Ordering::Greater => diff_nodes(&mut d, None, entry(b.next_entry())),
                 Ordering::Equal => {
-                    let (x, y) = (entry(a.next()), entry(b.next()));
+                    let (x, y) = (entry(a.next_entry()), entry(b.next_entry()));
                     if x.map(|n| n.1) != y.map(|n| n.1) {
                         diff_nodes(&mut d, x, y);
                     }

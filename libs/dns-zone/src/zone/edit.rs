@@ -15,7 +15,6 @@
 use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
 use core::fmt;
-use core::ops::Bound::{Excluded, Unbounded};
 
 use hickory_proto::rr::{Name, RecordType};
 
@@ -397,8 +396,7 @@ fn check_dname(zone: &Zone, name: &Name, node: &Node) -> Result<(), EditError> {
         let key = KeyBuf::from_name(name);
         if let Some((below, _)) = zone
             .nodes
-            .range::<[u8], _>((Excluded(key.as_bytes()), Unbounded))
-            .next()
+            .first_after(key.as_bytes())
             .map(|(_, entry)| entry)
         {
             if name.zone_of(below) {

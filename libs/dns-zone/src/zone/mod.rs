@@ -6,5 +6,6 @@ pub mod diff;
 pub mod edit;
 pub use dns_rr::key;
 pub mod model;
+mod nodes;
 pub mod serial;
 pub mod validate;

@@ -1,13 +1,12 @@
 //! The zone: nodes keyed by owner name in canonical order, each with its
 //! RRsets sorted by type, each RRset's RDATA in canonical order.
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
-use core::ops::Bound;
 
 use hickory_proto::rr::{DNSClass, Name, RecordType};
 
 use super::key::{KeyBuf, NameKey};
+use super::nodes::NodeMap;
 use super::serial::Serial;
 use crate::rdata::Rdata;
 
@@ -82,7 +81,7 @@ impl Node {
 }
 
 /// The nodes of a zone by owner key, each with its owner as written.
-pub(crate) type Nodes = BTreeMap<NameKey, (Name, Node)>;
+pub(crate) type Nodes = NodeMap;
 
 /// The node of `name` in `nodes`, to change it (a function of the map, not
 /// of the zone, so that the zone's other fields stay free to borrow).
@@ -186,8 +185,7 @@ impl Zone {
     /// key in order starts with it (an ancestor's key is a prefix).
     pub fn has_descendants_by_key(&self, key: &[u8]) -> bool {
         self.nodes
-            .range::<[u8], _>((Bound::Excluded(key), Bound::Unbounded))
-            .next()
+            .first_after(key)
             .is_some_and(|(k, _)| k.as_bytes().starts_with(key))
     }
 
@@ -218,7 +216,7 @@ impl Zone {
     pub fn nodes_from(&self, name: &Name) -> impl Iterator<Item = (&Name, &Node)> {
         let key = KeyBuf::from_name(name);
         self.nodes
-            .range::<[u8], _>((Bound::Included(key.as_bytes()), Bound::Unbounded))
+            .range_from(key.as_bytes())
             .map(|(_, (owner, node))| (owner, node))
     }
 
@@ -254,8 +252,7 @@ impl Zone {
     pub(crate) fn node_or_insert(&mut self, name: &Name) -> &mut Node {
         &mut self
             .nodes
-            .entry(NameKey::new(name))
-            .or_insert_with(|| (name.clone(), Node::default()))
+            .get_or_insert_with(NameKey::new(name), || (name.clone(), Node::default()))
             .1
     }
 

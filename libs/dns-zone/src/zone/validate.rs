@@ -41,7 +41,6 @@
 //! "occluded" means below a zone cut other than addresses that may serve as
 //! glue, or at the cut other than NS, DS and addresses.
 
-use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::vec::Vec;
 
@@ -49,6 +48,7 @@ use hickory_proto::rr::{DNSClass, Name, RecordType};
 
 use super::key::NameKey;
 use super::model::{Node, RRset, Zone};
+use super::nodes::{NodeEntry, NodeMapBuilder};
 use crate::name::{name_from_wire, name_to_string};
 use crate::parser::Entry;
 use crate::rdata::Rdata;
@@ -112,7 +112,9 @@ impl Zone {
         });
         sort_by_owner_and_type(&mut entries, &mut keys);
 
-        let mut nodes: Vec<(NameKey, (Name, Node))> = Vec::new();
+        // Built as the entries are grouped (they are sorted), so the
+        // nodes are never held twice.
+        let mut nodes = NodeMapBuilder::new();
         // Position of the first record of every NS RRset, for glue errors.
         let mut ns_positions: Vec<(Name, u32, u32)> = Vec::new();
         let mut record_count = 0;
@@ -238,11 +240,11 @@ impl Zone {
 
         // Occlusion: nodes come in canonical order, so everything below a
         // cut or DNAME follows it directly.
-        let mut occluder: Option<(usize, RecordType)> = None;
-        for idx in 0..nodes.len() {
-            let (key, (name, node)) = &nodes[idx];
+        let mut occluder: Option<(&NodeEntry, RecordType)> = None;
+        for entry in nodes.iter() {
+            let (key, (name, node)) = entry;
             if let Some((o, kind)) = occluder {
-                if key.as_bytes().starts_with(nodes[o].0.as_bytes()) {
+                if key.as_bytes().starts_with(o.0.as_bytes()) {
                     let bad = node.rrsets.iter().find(|s| {
                         kind == RecordType::DNAME
                             || !matches!(s.rtype, RecordType::A | RecordType::AAAA)
@@ -269,7 +271,7 @@ impl Zone {
                                 } else {
                                     "delegation"
                                 },
-                                name_to_string(&nodes[o].1 .0)
+                                name_to_string(&o.1 .0)
                             ),
                         ));
                     }
@@ -290,9 +292,9 @@ impl Zone {
                         ),
                     ));
                 }
-                occluder = Some((idx, RecordType::NS));
+                occluder = Some((entry, RecordType::NS));
             } else if node.has(RecordType::DNAME) {
-                occluder = Some((idx, RecordType::DNAME));
+                occluder = Some((entry, RecordType::DNAME));
             }
             if name.is_wildcard() && node.has(RecordType::NS) {
                 let e = position_of(&entries, key, RecordType::NS);
@@ -313,12 +315,12 @@ impl Zone {
         }
 
         // Only positions are left in the entries, and they are not needed
-        // any more: gone before the map is built, the peak of a load.
+        // any more.
         drop(entries);
         let zone = Zone {
             origin: origin.clone(),
             class: DNSClass::IN,
-            nodes: nodes.into_iter().collect::<BTreeMap<_, _>>(),
+            nodes: nodes.finish(),
             record_count,
         };
 
