@@ -3,9 +3,8 @@
 //! pattern but no trait.
 
 use crate::session::SshSession;
-use crate::sync::SyncError;
+use crate::sync::{GitError, SyncError};
 use alloc::string::String;
-use core::fmt;
 use netstack::Sockets;
 use ssh::Status;
 
@@ -14,7 +13,7 @@ pub(crate) trait Exchange {
     /// What a finished exchange yields.
     type Done;
     /// Why it failed.
-    type Error: fmt::Display;
+    type Error: Into<GitError>;
     fn input(&mut self, bytes: &[u8]);
     fn input_eof(&mut self);
     fn output(&self) -> &[u8];
@@ -88,7 +87,7 @@ pub(crate) fn drive<E: Exchange>(
         } else if session.finished() {
             exchange.input_eof();
         }
-        let step = exchange.step().map_err(|e| git_error(&e, session))?;
+        let step = exchange.step().map_err(|e| git_error(e.into(), session))?;
         while !exchange.output().is_empty() {
             let written = session
                 .write(net, exchange.output())
@@ -102,7 +101,7 @@ pub(crate) fn drive<E: Exchange>(
             None if n > 0 => continue,
             None => {
                 if session.finished() {
-                    return Err(git_error(&"the remote ended the stream early", session));
+                    return Err(git_error(GitError::EndedEarly, session));
                 }
                 return Ok(None);
             }
@@ -115,15 +114,9 @@ pub(crate) fn drive<E: Exchange>(
 }
 
 /// A protocol error, with what the remote printed on stderr.
-fn git_error(error: &dyn fmt::Display, session: &SshSession) -> SyncError {
-    let stderr = String::from_utf8_lossy(session.stderr());
-    SyncError::Git(alloc::format!(
-        "{error}{}{}",
-        if stderr.is_empty() {
-            ""
-        } else {
-            "; remote said: "
-        },
-        stderr.trim()
-    ))
+fn git_error(error: GitError, session: &SshSession) -> SyncError {
+    SyncError::Git {
+        error,
+        stderr: String::from(String::from_utf8_lossy(session.stderr()).trim()),
+    }
 }

@@ -23,5 +23,5 @@ mod sync;
 mod url;
 
 pub use session::{SessionError, SshSession};
-pub use sync::{Commit, Identity, RepoFile, Sync, SyncError, SyncEvent};
+pub use sync::{Commit, GitError, Identity, ObjectsError, RepoFile, Sync, SyncError, SyncEvent};
 pub use url::{RemoteUrl, UrlError};

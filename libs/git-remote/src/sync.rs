@@ -40,10 +40,16 @@ pub struct RepoFile {
 pub enum SyncError {
     /// Connecting, SSH or the connection failed.
     Session(SessionError),
-    /// The git protocol failed (with what the remote printed on stderr).
-    Git(String),
+    /// The git protocol failed.
+    Git {
+        /// What went wrong.
+        error: GitError,
+        /// What the remote printed on stderr, lossily decoded and trimmed
+        /// (empty if nothing).
+        stderr: String,
+    },
     /// The fetched pack or commit could not be used.
-    Objects(String),
+    Objects(ObjectsError),
     /// The fetch or push took longer than allowed.
     TimedOut,
     /// The remote refused the push.
@@ -57,12 +63,75 @@ impl fmt::Display for SyncError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SyncError::Session(error) => error.fmt(f),
-            SyncError::Git(message) => write!(f, "git: {message}"),
-            SyncError::Objects(message) => write!(f, "fetched objects: {message}"),
+            SyncError::Git { error, stderr } if stderr.is_empty() => write!(f, "git: {error}"),
+            SyncError::Git { error, stderr } => write!(f, "git: {error}; remote said: {stderr}"),
+            SyncError::Objects(error) => write!(f, "fetched objects: {error}"),
             SyncError::TimedOut => write!(f, "took longer than {} s", FETCH_TIMEOUT.as_secs()),
             SyncError::Rejected(rejection) => write!(f, "push rejected: {rejection}"),
             SyncError::NotReady => f.write_str("not ready to push (not cloned yet, or busy)"),
         }
+    }
+}
+
+/// How the git exchange of a fetch or push failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GitError {
+    /// The fetch or push protocol failed (the remote misbehaved or
+    /// reported an error, or the push could not be started).
+    Protocol(git::protocol::Error),
+    /// The remote ended the stream before the exchange was complete.
+    EndedEarly,
+    /// The fetch finished without a result (still waiting for input).
+    FetchStoppedEarly,
+}
+
+impl fmt::Display for GitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GitError::Protocol(error) => error.fmt(f),
+            GitError::EndedEarly => f.write_str("the remote ended the stream early"),
+            GitError::FetchStoppedEarly => f.write_str("the fetch stopped early"),
+        }
+    }
+}
+
+impl From<git::protocol::Error> for GitError {
+    fn from(error: git::protocol::Error) -> Self {
+        GitError::Protocol(error)
+    }
+}
+
+/// Why the objects of a fetch, or the commit of a push, could not be used
+/// or made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ObjectsError {
+    /// The author or committer cannot be written into a commit.
+    Identity(git::object::commit::Error),
+    /// The change could not be committed on the current head.
+    Commit(git::edit::Error),
+    /// The fetched pack is malformed, or larger than allowed.
+    Pack(git::pack::Error),
+    /// A fetched object is missing or malformed, or an object to push
+    /// cannot be packed.
+    Store(git::store::Error),
+}
+
+impl fmt::Display for ObjectsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ObjectsError::Identity(error) => write!(f, "identity: {error}"),
+            ObjectsError::Commit(error) => error.fmt(f),
+            ObjectsError::Pack(error) => error.fmt(f),
+            ObjectsError::Store(error) => error.fmt(f),
+        }
+    }
+}
+
+impl From<ObjectsError> for SyncError {
+    fn from(error: ObjectsError) -> Self {
+        SyncError::Objects(error)
     }
 }
 
@@ -130,7 +199,7 @@ impl Identity {
     fn signature(&self, unix_time: u64) -> Result<git::Signature, SyncError> {
         let seconds = i64::try_from(unix_time).unwrap_or(i64::MAX);
         git::Signature::new(&self.name, &self.email, git::Time::new(seconds, 0))
-            .map_err(|e| SyncError::Objects(alloc::format!("identity: {e}")))
+            .map_err(|e| SyncError::Objects(ObjectsError::Identity(e)))
     }
 }
 
@@ -243,7 +312,6 @@ impl Sync {
             State::Waiting { until } => Some(until),
             _ => return Err(SyncError::NotReady),
         };
-        let objects = |e: &dyn fmt::Display| SyncError::Objects(alloc::format!("{e}"));
         let new = self
             .store
             .commit_changes(
@@ -256,11 +324,11 @@ impl Sync {
                 &commit.committer.signature(unix_time)?,
                 commit.message,
             )
-            .map_err(|e| objects(&e))?;
+            .map_err(ObjectsError::Commit)?;
         let pack = self
             .store
             .write_pack(&new.new_objects)
-            .map_err(|e| objects(&e))?;
+            .map_err(ObjectsError::Store)?;
         self.fetch_after_push = due;
         self.state = State::PushReady {
             params: Box::new(PushParams::new(&refname, Some(head), new.id, pack)),
@@ -309,11 +377,11 @@ impl Sync {
                 let push = match Push::new(*params) {
                     Ok(push) => push,
                     Err(error) => {
-                        return Some(self.push_failed(
-                            now,
-                            commit,
-                            SyncError::Git(alloc::format!("{error}")),
-                        ))
+                        let error = SyncError::Git {
+                            error: GitError::Protocol(error),
+                            stderr: String::new(),
+                        };
+                        return Some(self.push_failed(now, commit, error));
                     }
                 };
                 match self.open(net, "git-receive-pack") {
@@ -405,7 +473,11 @@ impl Sync {
                 Err(error) => return self.failed(now, error),
             },
             Ok(git::protocol::fetch::Event::NeedInput) => {
-                return self.failed(now, SyncError::Git("the fetch stopped early".into()))
+                let error = SyncError::Git {
+                    error: GitError::FetchStoppedEarly,
+                    stderr: String::new(),
+                };
+                return self.failed(now, error);
             }
             Err(error) => return self.failed(now, error),
         };
@@ -445,11 +517,13 @@ impl Sync {
     }
 
     fn absorb(&mut self, fetched: git::FetchResult) -> Result<SyncEvent, SyncError> {
-        let objects = |e: &dyn fmt::Display| SyncError::Objects(alloc::format!("{e}"));
         self.store
             .add_pack(&fetched.pack, &Limits::default())
-            .map_err(|e| objects(&e))?;
-        let files = self.store.files(&fetched.head).map_err(|e| objects(&e))?;
+            .map_err(ObjectsError::Pack)?;
+        let files = self
+            .store
+            .files(&fetched.head)
+            .map_err(ObjectsError::Store)?;
         // Symbolic links below the top are left out: their blob is the
         // link's target, not a file of the tree to include.
         let all: Vec<RepoFile> = files
@@ -463,7 +537,7 @@ impl Sync {
         // Keep one snapshot: the next fetch says `have` for it.
         self.store
             .retain_reachable(&[fetched.head])
-            .map_err(|e| objects(&e))?;
+            .map_err(ObjectsError::Store)?;
         self.head = Some(fetched.head);
         self.refname = Some(fetched.refname);
         Ok(SyncEvent::Updated {
@@ -478,5 +552,40 @@ impl Sync {
         self.state = State::Waiting { until: retry_at };
         self.again = false;
         SyncEvent::Failed { error, retry_at }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn errors_read_as_before() {
+        let ended = SyncError::Git {
+            error: GitError::EndedEarly,
+            stderr: String::from("fatal: no such repository"),
+        };
+        assert_eq!(
+            ended.to_string(),
+            "git: the remote ended the stream early; remote said: fatal: no such repository"
+        );
+        let protocol = SyncError::Git {
+            error: GitError::Protocol(git::protocol::Error::NoHead),
+            stderr: String::new(),
+        };
+        assert_eq!(
+            protocol.to_string(),
+            alloc::format!("git: {}", git::protocol::Error::NoHead)
+        );
+        let identity = SyncError::Objects(ObjectsError::Identity(
+            git::object::commit::Error::InvalidSignature { field: "name" },
+        ));
+        assert!(
+            identity
+                .to_string()
+                .starts_with("fetched objects: identity: "),
+            "{identity}"
+        );
     }
 }
