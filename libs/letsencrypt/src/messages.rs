@@ -21,11 +21,13 @@ pub const CHALLENGE_TTL: u32 = 60;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MessageError {
-    /// A challenge's name is not a domain name (a server bug).
+    /// A challenge's name is not a domain name (a server bug): the name
+    /// as the server sent it.
     BadName(String),
     /// A name is outside the zone the UPDATE is for.
-    OutsideZone(String),
-    /// A TXT value longer than one character string (255 octets).
+    OutsideZone(Name),
+    /// A TXT value longer than one character string (255 octets): the
+    /// value.
     LongValue(String),
     /// A certificate does not fit into a TLSA record.
     LargeCertificate(usize),
@@ -37,7 +39,7 @@ impl fmt::Display for MessageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::BadName(name) => write!(f, "'{name}' is not a domain name"),
-            Self::OutsideZone(name) => write!(f, "{name} is outside the zone"),
+            Self::OutsideZone(name) => write!(f, "{} is outside the zone", name.to_ascii()),
             Self::LongValue(value) => {
                 write!(f, "the TXT value '{value}' is longer than 255 octets")
             }
@@ -57,7 +59,7 @@ pub fn challenge_name(zone: &Name, challenge: &Dns01Challenge) -> Result<Name, M
     let name = crate::parse_name(&challenge.name)
         .ok_or_else(|| MessageError::BadName(challenge.name.clone()))?;
     if !zone.zone_of(&name) {
-        return Err(MessageError::OutsideZone(name.to_ascii()));
+        return Err(MessageError::OutsideZone(name));
     }
     Ok(name)
 }

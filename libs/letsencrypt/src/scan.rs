@@ -20,7 +20,7 @@ use core::fmt;
 
 use dns_zone::{Name, RecordType, Zone};
 
-use crate::x509::{self, CertificateInfo, CsrError, SigningRequest};
+use crate::x509::{self, CertificateError, CertificateInfo, CsrError, SigningRequest};
 
 /// The first label of a name holding CSRs.
 pub const LETSENCRYPT_LABEL: &[u8] = b"_letsencrypt";
@@ -135,7 +135,7 @@ pub enum OrderReason {
     /// No `TLSA 3 0 0` at the name.
     NoCertificate,
     /// The published certificates cannot be read (the first reason).
-    UnreadableCertificate(String),
+    UnreadableCertificate(CertificateError),
     /// No published certificate is for the CSR's key.
     KeyMismatch,
     /// The certificate for the key names other hosts than the CSR.

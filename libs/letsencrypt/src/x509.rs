@@ -12,15 +12,20 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use der::oid::ObjectIdentifier;
+use der::{Decode, Encode, Reader, SliceReader, Tag, Tagged};
 use x509_cert::der::asn1::{Ia5StringRef, PrintableStringRef, TeletexStringRef, Utf8StringRef};
-use x509_cert::der::oid::ObjectIdentifier;
-use x509_cert::der::{Decode, Encode, Reader, SliceReader, Tag, Tagged};
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::SubjectAltName;
 use x509_cert::ext::Extension;
 use x509_cert::request::{CertReq, ExtensionReq};
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
+
+/// The DER library whose types the errors carry ([`der::Error`],
+/// [`der::Tag`], [`der::oid::ObjectIdentifier`]).
+pub use x509_cert::der;
 
 /// The largest CSR or certificate we read: a DER certificate with a
 /// 4096-bit key and a hundred names is about 6 kB; a TLSA record can hold
@@ -52,12 +57,12 @@ pub enum CsrError {
     /// Larger than [`MAX_DER_LEN`].
     TooLarge(usize),
     /// Not a DER PKCS #10 request.
-    Der(String),
+    Der(DerError),
     /// The key is of a kind Let's Encrypt does not certify (it issues for
     /// RSA, P-256 and P-384 keys).
-    UnsupportedKey(String),
-    /// The signature algorithm is not one we can check.
-    UnsupportedSignature(String),
+    UnsupportedKey(UnsupportedKey),
+    /// The signature algorithm (this OID) is not one we can check.
+    UnsupportedSignature(ObjectIdentifier),
     /// The self-signature does not verify: the request was not made by
     /// the holder of its key (or was damaged).
     BadSignature,
@@ -65,11 +70,12 @@ pub enum CsrError {
     NoNames,
     /// More than [`MAX_NAMES`] names.
     TooManyNames(usize),
-    /// A name is not a host name (or a `*.` wildcard of one).
+    /// A name is not a host name (or a `*.` wildcard of one): the name as
+    /// the request has it, lower-cased, without a final dot.
     BadName(String),
     /// The request asks for something dns-01 cannot validate (an IP
     /// address, an e-mail address, a URI).
-    NotADnsName(String),
+    NotADnsName(NotADnsName),
 }
 
 impl fmt::Display for CsrError {
@@ -96,6 +102,127 @@ impl fmt::Display for CsrError {
             Self::NotADnsName(what) => {
                 write!(f, "the CSR asks for {what}: dns-01 validates DNS names only")
             }
+        }
+    }
+}
+
+/// What is wrong with the DER encoding of a CSR (or of the names in a
+/// certificate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DerError {
+    /// The DER decoder refused it.
+    Decode(der::Error),
+    /// The signature BIT STRING has unused bits.
+    SignatureUnusedBits,
+    /// The public key BIT STRING has unused bits.
+    KeyUnusedBits,
+    /// A common name is of this type, not a string.
+    CommonNameNotString(Tag),
+}
+
+impl fmt::Display for DerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Decode(e) => e.fmt(f),
+            Self::SignatureUnusedBits => f.write_str("the signature has unused bits"),
+            Self::KeyUnusedBits => f.write_str("the public key has unused bits"),
+            Self::CommonNameNotString(tag) => {
+                write!(f, "the common name is a {tag}, not a string")
+            }
+        }
+    }
+}
+
+impl From<der::Error> for DerError {
+    fn from(e: der::Error) -> Self {
+        DerError::Decode(e)
+    }
+}
+
+/// A key Let's Encrypt does not certify, or that cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnsupportedKey {
+    /// An EC key without a named curve.
+    EcWithoutNamedCurve,
+    /// An EC key on this curve (neither P-256 nor P-384).
+    EcCurve(ObjectIdentifier),
+    /// A P-256 key that is not a point on the curve.
+    InvalidP256Point,
+    /// A P-384 key that is not a point on the curve.
+    InvalidP384Point,
+    /// An RSA key that is not a PKCS #1 `RSAPublicKey`.
+    UnreadableRsa,
+    /// A key of this algorithm (neither EC nor RSA).
+    Algorithm(ObjectIdentifier),
+}
+
+impl fmt::Display for UnsupportedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::EcWithoutNamedCurve => f.write_str("EC without a named curve"),
+            Self::EcCurve(curve) => write!(f, "EC on curve {curve}"),
+            Self::InvalidP256Point => f.write_str("an invalid P-256 point"),
+            Self::InvalidP384Point => f.write_str("an invalid P-384 point"),
+            Self::UnreadableRsa => f.write_str("an unreadable RSA key"),
+            Self::Algorithm(oid) => write!(f, "of algorithm {oid}"),
+        }
+    }
+}
+
+/// A subject alternative name other than a `dNSName`: what it asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotADnsName {
+    /// An IP address (`None`: neither 4 nor 16 octets).
+    IpAddress(Option<IpAddr>),
+    /// An e-mail address, as the request has it.
+    Email(String),
+    /// A URI, as the request has it.
+    Uri(String),
+    /// Another kind of name (directory name, other name, …).
+    Other,
+}
+
+impl fmt::Display for NotADnsName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::IpAddress(Some(ip)) => write!(f, "the IP address {ip}"),
+            Self::IpAddress(None) => f.write_str("the IP address (malformed)"),
+            Self::Email(mail) => write!(f, "the e-mail address {mail}"),
+            Self::Uri(uri) => write!(f, "the URI {uri}"),
+            Self::Other => f.write_str("a subject alternative name that is not a dNSName"),
+        }
+    }
+}
+
+/// Why a certificate cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertificateError {
+    /// Larger than [`MAX_DER_LEN`].
+    TooLarge(usize),
+    /// Not a DER certificate.
+    Der(der::Error),
+    /// Its subject public key info cannot be encoded again.
+    KeyEncoding(der::Error),
+    /// Its names cannot be read (the same checks as a CSR's names).
+    Names(CsrError),
+}
+
+impl fmt::Display for CertificateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge(len) => {
+                write!(
+                    f,
+                    "the certificate is {len} octets, more than {MAX_DER_LEN}"
+                )
+            }
+            Self::Der(e) => write!(f, "not a DER certificate: {e}"),
+            Self::KeyEncoding(e) => write!(f, "the certificate's key cannot be encoded: {e}"),
+            Self::Names(e) => e.fmt(f),
         }
     }
 }
@@ -153,8 +280,8 @@ pub fn same_names(a: &[String], b: &[String]) -> bool {
     a == b
 }
 
-fn der_error(e: x509_cert::der::Error) -> CsrError {
-    CsrError::Der(e.to_string())
+fn der_error(e: der::Error) -> CsrError {
+    CsrError::Der(DerError::Decode(e))
 }
 
 /// Parses `der` as a CSR, checks its self-signature and reads its names.
@@ -179,7 +306,7 @@ pub fn parse_csr(der: &[u8]) -> Result<SigningRequest, CsrError> {
     let signature = request
         .signature
         .as_bytes()
-        .ok_or_else(|| CsrError::Der(String::from("the signature has unused bits")))?;
+        .ok_or(CsrError::Der(DerError::SignatureUnusedBits))?;
     verify_signature(
         &request.info.public_key,
         request.algorithm.oid,
@@ -208,24 +335,20 @@ pub fn parse_csr(der: &[u8]) -> Result<SigningRequest, CsrError> {
 
 /// Parses a DER certificate (its signature is the CA's business: we only
 /// compare it with the CSR and read its validity).
-pub fn parse_certificate(der: &[u8]) -> Result<CertificateInfo, String> {
+pub fn parse_certificate(der: &[u8]) -> Result<CertificateInfo, CertificateError> {
     if der.len() > MAX_DER_LEN {
-        return Err(format!(
-            "the certificate is {} octets, more than {MAX_DER_LEN}",
-            der.len()
-        ));
+        return Err(CertificateError::TooLarge(der.len()));
     }
-    let certificate =
-        x509_cert::Certificate::from_der(der).map_err(|e| format!("not a DER certificate: {e}"))?;
+    let certificate = x509_cert::Certificate::from_der(der).map_err(CertificateError::Der)?;
     let tbs = &certificate.tbs_certificate;
     let public_key = tbs
         .subject_public_key_info
         .to_der()
-        .map_err(|e| format!("the certificate's key cannot be encoded: {e}"))?;
+        .map_err(CertificateError::KeyEncoding)?;
     let mut names = Vec::new();
-    common_names(&tbs.subject, &mut names).map_err(|e| e.to_string())?;
+    common_names(&tbs.subject, &mut names).map_err(CertificateError::Names)?;
     if let Some(extensions) = &tbs.extensions {
-        alt_names(extensions, &mut names).map_err(|e| e.to_string())?;
+        alt_names(extensions, &mut names).map_err(CertificateError::Names)?;
     }
     let serial = tbs
         .serial_number
@@ -252,16 +375,18 @@ fn verify_signature(
     let key_bytes = spki
         .subject_public_key
         .as_bytes()
-        .ok_or_else(|| CsrError::Der(String::from("the public key has unused bits")))?;
+        .ok_or(CsrError::Der(DerError::KeyUnusedBits))?;
     let key_alg = spki.algorithm.oid;
     if key_alg == OID_EC_PUBLIC_KEY {
         let curve: ObjectIdentifier = spki
             .algorithm
             .parameters
             .as_ref()
-            .ok_or_else(|| CsrError::UnsupportedKey(String::from("EC without a named curve")))?
+            .ok_or(CsrError::UnsupportedKey(
+                UnsupportedKey::EcWithoutNamedCurve,
+            ))?
             .decode_as()
-            .map_err(|_| CsrError::UnsupportedKey(String::from("EC without a named curve")))?;
+            .map_err(|_| CsrError::UnsupportedKey(UnsupportedKey::EcWithoutNamedCurve))?;
         // Any of the SHA-2 hashes with either curve (openssl signs a
         // P-384 request with SHA-256 by default); RFC 5758 §3.2.
         use sha2::Digest;
@@ -269,36 +394,34 @@ fn verify_signature(
             OID_ECDSA_SHA256 => sha2::Sha256::digest(signed).to_vec(),
             OID_ECDSA_SHA384 => sha2::Sha384::digest(signed).to_vec(),
             OID_ECDSA_SHA512 => sha2::Sha512::digest(signed).to_vec(),
-            other => return Err(CsrError::UnsupportedSignature(other.to_string())),
+            other => return Err(CsrError::UnsupportedSignature(other)),
         };
         use p256::ecdsa::signature::hazmat::PrehashVerifier;
         return match curve {
             OID_P256 => {
-                let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(key_bytes).map_err(|_| {
-                    CsrError::UnsupportedKey(String::from("an invalid P-256 point"))
-                })?;
+                let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(key_bytes)
+                    .map_err(|_| CsrError::UnsupportedKey(UnsupportedKey::InvalidP256Point))?;
                 let sig = p256::ecdsa::Signature::from_der(signature)
                     .map_err(|_| CsrError::BadSignature)?;
                 key.verify_prehash(&digest, &sig)
                     .map_err(|_| CsrError::BadSignature)
             }
             OID_P384 => {
-                let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(key_bytes).map_err(|_| {
-                    CsrError::UnsupportedKey(String::from("an invalid P-384 point"))
-                })?;
+                let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(key_bytes)
+                    .map_err(|_| CsrError::UnsupportedKey(UnsupportedKey::InvalidP384Point))?;
                 let sig = p384::ecdsa::Signature::from_der(signature)
                     .map_err(|_| CsrError::BadSignature)?;
                 key.verify_prehash(&digest, &sig)
                     .map_err(|_| CsrError::BadSignature)
             }
-            curve => Err(CsrError::UnsupportedKey(format!("EC on curve {curve}"))),
+            curve => Err(CsrError::UnsupportedKey(UnsupportedKey::EcCurve(curve))),
         };
     }
     if key_alg == OID_RSA_ENCRYPTION {
         use rsa::pkcs1::DecodeRsaPublicKey;
         use rsa::signature::Verifier;
         let key = rsa::RsaPublicKey::from_pkcs1_der(key_bytes)
-            .map_err(|_| CsrError::UnsupportedKey(String::from("an unreadable RSA key")))?;
+            .map_err(|_| CsrError::UnsupportedKey(UnsupportedKey::UnreadableRsa))?;
         let sig =
             rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| CsrError::BadSignature)?;
         let verified = match alg {
@@ -311,11 +434,11 @@ fn verify_signature(
             OID_RSA_SHA512 => {
                 rsa::pkcs1v15::VerifyingKey::<sha2::Sha512>::new(key).verify(signed, &sig)
             }
-            other => return Err(CsrError::UnsupportedSignature(other.to_string())),
+            other => return Err(CsrError::UnsupportedSignature(other)),
         };
         return verified.map_err(|_| CsrError::BadSignature);
     }
-    Err(CsrError::UnsupportedKey(format!("of algorithm {key_alg}")))
+    Err(CsrError::UnsupportedKey(UnsupportedKey::Algorithm(key_alg)))
 }
 
 /// Appends the subject's common names.
@@ -337,11 +460,7 @@ fn common_names(subject: &x509_cert::name::Name, names: &mut Vec<String>) -> Res
                 Tag::TeletexString => value
                     .decode_as::<TeletexStringRef<'_>>()
                     .map(|s| s.to_string()),
-                other => {
-                    return Err(CsrError::Der(format!(
-                        "the common name is a {other}, not a string"
-                    )))
-                }
+                other => return Err(CsrError::Der(DerError::CommonNameNotString(other))),
             }
             .map_err(der_error)?;
             push_name(names, &text);
@@ -361,44 +480,34 @@ fn alt_names(extensions: &[Extension], names: &mut Vec<String>) -> Result<(), Cs
             match name {
                 GeneralName::DnsName(dns) => push_name(names, dns.as_str()),
                 GeneralName::IpAddress(ip) => {
-                    return Err(CsrError::NotADnsName(format!(
-                        "the IP address {}",
-                        ip_text(ip.as_bytes())
-                    )))
+                    return Err(CsrError::NotADnsName(NotADnsName::IpAddress(ip_address(
+                        ip.as_bytes(),
+                    ))))
                 }
                 GeneralName::Rfc822Name(mail) => {
-                    return Err(CsrError::NotADnsName(format!(
-                        "the e-mail address {}",
-                        mail.as_str()
+                    return Err(CsrError::NotADnsName(NotADnsName::Email(
+                        mail.as_str().to_string(),
                     )))
                 }
                 GeneralName::UniformResourceIdentifier(uri) => {
-                    return Err(CsrError::NotADnsName(format!("the URI {}", uri.as_str())))
-                }
-                _ => {
-                    return Err(CsrError::NotADnsName(String::from(
-                        "a subject alternative name that is not a dNSName",
+                    return Err(CsrError::NotADnsName(NotADnsName::Uri(
+                        uri.as_str().to_string(),
                     )))
                 }
+                _ => return Err(CsrError::NotADnsName(NotADnsName::Other)),
             }
         }
     }
     Ok(())
 }
 
-fn ip_text(octets: &[u8]) -> String {
-    match octets.len() {
-        4 => format!(
-            "{}",
-            core::net::Ipv4Addr::new(octets[0], octets[1], octets[2], octets[3])
-        ),
-        16 => {
-            let mut a = [0u8; 16];
-            a.copy_from_slice(octets);
-            format!("{}", core::net::Ipv6Addr::from(a))
-        }
-        _ => String::from("(malformed)"),
+/// The address in an `iPAddress` name: 4 or 16 octets.
+fn ip_address(octets: &[u8]) -> Option<IpAddr> {
+    if let Ok(v4) = <[u8; 4]>::try_from(octets) {
+        return Some(IpAddr::V4(Ipv4Addr::from(v4)));
     }
+    let v6 = <[u8; 16]>::try_from(octets).ok()?;
+    Some(IpAddr::V6(Ipv6Addr::from(v6)))
 }
 
 /// Adds `name` lower-cased and without a final dot, unless it is there.

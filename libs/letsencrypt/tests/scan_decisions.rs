@@ -10,7 +10,7 @@ mod common;
 
 use common::*;
 use letsencrypt::scan::{assess, Decision, OrderReason, SkipReason, ZoneRequests};
-use letsencrypt::x509::{self, CsrError};
+use letsencrypt::x509::{self, CsrError, NotADnsName, UnsupportedKey};
 
 const HOST: &str = "_letsencrypt._tcp.www.example.org.";
 const NOW: fn() -> u64 = || {
@@ -186,7 +186,7 @@ fn certificate_decisions() {
         matches!(
             decision,
             Decision::Order {
-                reason: OrderReason::UnreadableCertificate(_),
+                reason: OrderReason::UnreadableCertificate(x509::CertificateError::Der(_)),
                 ..
             }
         ),
@@ -242,9 +242,14 @@ fn skipped_names_say_why() {
         Some("www.example.org"),
         &["DNS:www.example.org", "IP:192.0.2.1"],
     );
+    let error = malformed(&ip);
     assert_eq!(
-        malformed(&ip),
-        CsrError::NotADnsName(String::from("the IP address 192.0.2.1"))
+        error,
+        CsrError::NotADnsName(NotADnsName::IpAddress(Some([192, 0, 2, 1].into())))
+    );
+    assert_eq!(
+        error.to_string(),
+        "the CSR asks for the IP address 192.0.2.1: dns-01 validates DNS names only"
     );
     let underscore = make_csr(&dir.0, "a.pem", Some("under_score.example.org"), &[]);
     assert_eq!(
@@ -256,7 +261,10 @@ fn skipped_names_say_why() {
     make_key(&dir.0, "ed.pem", KeyKind::Ed25519);
     let ed = make_csr(&dir.0, "ed.pem", Some("www.example.org"), &[]);
     assert!(
-        matches!(malformed(&ed), CsrError::UnsupportedKey(_)),
+        matches!(
+            malformed(&ed),
+            CsrError::UnsupportedKey(UnsupportedKey::Algorithm(_))
+        ),
         "{:?}",
         malformed(&ed)
     );
