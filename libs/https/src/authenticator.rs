@@ -38,6 +38,7 @@ use rustls::server::ParsedCertificate;
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use sha2::Digest;
 
+use crate::url::Host;
 use crate::x509::{format_time, CertificateInfo};
 
 /// ISRG Root X1 (RSA 4096, until 2035-06-04), from Debian's
@@ -108,7 +109,7 @@ enum Kind {
 }
 
 /// Why an authenticator string was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AuthenticatorError {
     /// Not `key-fp:`, `cert-fp:` or `trust-anchor:` (what it starts with).
@@ -133,12 +134,12 @@ pub enum AuthenticatorError {
     /// `trust-anchor:` without a certificate.
     NoAnchor,
     /// Anchor number `index` (from 1) is not a certificate webpki accepts
-    /// as a trust anchor (its reason).
+    /// as a trust anchor.
     BadAnchor {
         /// Position in the list, from 1.
         index: usize,
-        /// Why.
-        reason: String,
+        /// Why: rustls' error for webpki's refusal.
+        error: rustls::Error,
     },
 }
 
@@ -176,10 +177,177 @@ impl fmt::Display for AuthenticatorError {
             AuthenticatorError::NoAnchor => {
                 write!(f, "TLS authenticator trust-anchor: names no certificate")
             }
-            AuthenticatorError::BadAnchor { index, reason } => write!(
+            AuthenticatorError::BadAnchor { index, error } => write!(
                 f,
-                "TLS authenticator trust anchor {index} is not a usable certificate: {reason}"
+                "TLS authenticator trust anchor {index} is not a usable certificate: {error}"
             ),
+        }
+    }
+}
+
+/// Why the server's certificate was refused: for which host, and what did
+/// not match. Displayed, it is the sentence for the log, e.g.
+/// `certificate of 10.0.0.1 does not match key-fp:SHA256:…: its key is
+/// SHA256:…`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CertificateRefusal {
+    /// The server, as in the URL.
+    pub host: Host,
+    /// What did not match.
+    pub reason: RefusalReason,
+}
+
+/// What was wrong with the server's certificate.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum RefusalReason {
+    /// The leaf certificate cannot be parsed (rustls' error).
+    Unparsable(rustls::Error),
+    /// The leaf's validity period cannot be read.
+    UnreadableValidity,
+    /// The leaf is not valid yet (seconds since 1970).
+    NotValidYet {
+        /// Its `notBefore`.
+        not_before: i64,
+        /// The time of the check.
+        now: i64,
+    },
+    /// The leaf has expired (seconds since 1970).
+    Expired {
+        /// Its `notAfter`.
+        not_after: i64,
+        /// The time of the check.
+        now: i64,
+    },
+    /// The leaf's public key does not hash to the `key-fp` pin.
+    KeyFingerprint {
+        /// The hash of the pin.
+        hash: FingerprintHash,
+        /// The pinned fingerprint.
+        expected: Vec<u8>,
+        /// The fingerprint of the key the server presented.
+        actual: Vec<u8>,
+    },
+    /// The leaf does not hash to the `cert-fp` pin.
+    CertFingerprint {
+        /// The hash of the pin.
+        hash: FingerprintHash,
+        /// The pinned fingerprint.
+        expected: Vec<u8>,
+        /// The fingerprint of the certificate the server presented.
+        actual: Vec<u8>,
+    },
+    /// The leaf is not issued for the host.
+    WrongName {
+        /// The names it is for, as OpenSSL prints subjectAltName entries
+        /// (`DNS:a.example`, `IP:192.0.2.1`); empty if none.
+        names: Vec<String>,
+    },
+    /// The chain does not lead to a trust anchor.
+    UnknownIssuer {
+        /// The leaf's issuer (`CN=…, O=…`), if the leaf can be read.
+        issuer: Option<String>,
+        /// The subjects of the trust anchors (`?` for one that cannot be
+        /// read); empty with a fingerprint authenticator.
+        anchors: Vec<String>,
+    },
+    /// The leaf or a certificate of its chain has expired (seconds since
+    /// 1970).
+    ChainExpired {
+        /// The `notAfter` that has passed.
+        not_after: i64,
+        /// The time of the check.
+        now: i64,
+    },
+    /// The leaf or a certificate of its chain is not valid yet (seconds
+    /// since 1970).
+    ChainNotValidYet {
+        /// The `notBefore` still to come.
+        not_before: i64,
+        /// The time of the check.
+        now: i64,
+    },
+    /// webpki refused the certificate for another reason (rustls' error).
+    Other(rustls::Error),
+}
+
+impl fmt::Display for CertificateRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let host = &self.host;
+        match &self.reason {
+            RefusalReason::Unparsable(e) => {
+                write!(f, "certificate of {host} cannot be parsed: {e}")
+            }
+            RefusalReason::UnreadableValidity => {
+                write!(
+                    f,
+                    "certificate of {host} cannot be read (its validity period)"
+                )
+            }
+            RefusalReason::NotValidYet { not_before, now } => write!(
+                f,
+                "certificate of {host} is not valid before {} (now {})",
+                format_time(*not_before),
+                format_time(*now)
+            ),
+            RefusalReason::Expired { not_after, now } => write!(
+                f,
+                "certificate of {host} expired at {} (now {})",
+                format_time(*not_after),
+                format_time(*now)
+            ),
+            RefusalReason::KeyFingerprint {
+                hash,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "certificate of {host} does not match key-fp:{0}:{1}: its key is {0}:{2}",
+                hash.name(),
+                STANDARD.encode(expected),
+                STANDARD.encode(actual)
+            ),
+            RefusalReason::CertFingerprint {
+                hash,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "certificate of {host} does not match cert-fp:{0}:{1}: it is {0}:{2}",
+                hash.name(),
+                STANDARD.encode(expected),
+                STANDARD.encode(actual)
+            ),
+            RefusalReason::WrongName { names } if names.is_empty() => {
+                write!(
+                    f,
+                    "certificate of {host} is not for {host}: its names are none"
+                )
+            }
+            RefusalReason::WrongName { names } => write!(
+                f,
+                "certificate of {host} is not for {host}: its names are {}",
+                names.join(", ")
+            ),
+            RefusalReason::UnknownIssuer { issuer, anchors } => write!(
+                f,
+                "certificate of {host} (issued by {}) does not chain to the trust anchor {}",
+                issuer.as_deref().unwrap_or("?"),
+                anchors.join("; ")
+            ),
+            RefusalReason::ChainExpired { not_after, now } => write!(
+                f,
+                "certificate of {host} (or its chain) expired at {} (now {})",
+                format_time(*not_after),
+                format_time(*now)
+            ),
+            RefusalReason::ChainNotValidYet { not_before, now } => write!(
+                f,
+                "certificate of {host} (or its chain) is not valid before {} (now {})",
+                format_time(*not_before),
+                format_time(*now)
+            ),
+            RefusalReason::Other(e) => write!(f, "certificate of {host} refused: {e}"),
         }
     }
 }
@@ -212,9 +380,9 @@ impl Authenticator {
         for (i, der) in certificates.iter().enumerate() {
             roots
                 .add(CertificateDer::from(der.as_slice()))
-                .map_err(|e| AuthenticatorError::BadAnchor {
+                .map_err(|error| AuthenticatorError::BadAnchor {
                     index: i + 1,
-                    reason: e.to_string(),
+                    error,
                 })?;
         }
         Ok(Authenticator {
@@ -273,9 +441,9 @@ impl Authenticator {
     /// and why goes to `report`.
     pub(crate) fn verifier(
         &self,
-        host: String,
+        host: Host,
         algorithms: WebPkiSupportedAlgorithms,
-        report: Arc<OnceBox<String>>,
+        report: Arc<OnceBox<CertificateRefusal>>,
     ) -> Arc<dyn ServerCertVerifier> {
         Arc::new(Verifier {
             kind: self.kind.clone(),
@@ -386,9 +554,9 @@ fn subject(der: &[u8]) -> String {
 struct Verifier {
     kind: Kind,
     /// The host as in the URL, for messages.
-    host: String,
+    host: Host,
     algorithms: WebPkiSupportedAlgorithms,
-    report: Arc<OnceBox<String>>,
+    report: Arc<OnceBox<CertificateRefusal>>,
 }
 
 impl fmt::Debug for Kind {
@@ -398,8 +566,11 @@ impl fmt::Debug for Kind {
 }
 
 impl Verifier {
-    fn refuse(&self, error: rustls::Error, message: String) -> rustls::Error {
-        let _ = self.report.set(Box::new(message));
+    fn refuse(&self, error: rustls::Error, reason: RefusalReason) -> rustls::Error {
+        let _ = self.report.set(Box::new(CertificateRefusal {
+            host: self.host.clone(),
+            reason,
+        }));
         error
     }
 
@@ -411,91 +582,70 @@ impl Verifier {
         server_name: &ServerName<'_>,
         now: UnixTime,
     ) -> Result<(), rustls::Error> {
-        let host = &self.host;
         let Some(info) = CertificateInfo::parse(end_entity) else {
             return Err(self.refuse(
                 CertificateError::BadEncoding.into(),
-                alloc::format!("certificate of {host} cannot be read (its validity period)"),
+                RefusalReason::UnreadableValidity,
             ));
         };
         let now_secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
         if now_secs < info.not_before {
             return Err(self.refuse(
                 CertificateError::NotValidYet.into(),
-                alloc::format!(
-                    "certificate of {host} is not valid before {} (now {})",
-                    format_time(info.not_before),
-                    format_time(now_secs)
-                ),
+                RefusalReason::NotValidYet {
+                    not_before: info.not_before,
+                    now: now_secs,
+                },
             ));
         }
         if now_secs > info.not_after {
             return Err(self.refuse(
                 CertificateError::Expired.into(),
-                alloc::format!(
-                    "certificate of {host} expired at {} (now {})",
-                    format_time(info.not_after),
-                    format_time(now_secs)
-                ),
+                RefusalReason::Expired {
+                    not_after: info.not_after,
+                    now: now_secs,
+                },
             ));
         }
         verify_server_name(parsed, server_name).map_err(|e| self.explain(e, end_entity))
     }
 
-    /// The message for a webpki refusal.
+    /// What a webpki refusal means.
     fn explain(&self, error: rustls::Error, end_entity: &CertificateDer<'_>) -> rustls::Error {
-        let host = &self.host;
-        let message = match &error {
+        let reason = match &error {
             rustls::Error::InvalidCertificate(CertificateError::NotValidForNameContext {
                 presented,
                 ..
-            }) => {
-                let names = if presented.is_empty() {
-                    String::from("none")
-                } else {
-                    presented
-                        .iter()
-                        .map(|n| openssl_style_name(n))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
-                alloc::format!("certificate of {host} is not for {host}: its names are {names}")
-            }
+            }) => RefusalReason::WrongName {
+                names: presented.iter().map(|n| openssl_style_name(n)).collect(),
+            },
             rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
                 let anchors = match &self.kind {
-                    Kind::TrustAnchors { certificates, .. } => certificates
-                        .iter()
-                        .map(|c| subject(c))
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                    _ => String::new(),
+                    Kind::TrustAnchors { certificates, .. } => {
+                        certificates.iter().map(|c| subject(c)).collect()
+                    }
+                    _ => Vec::new(),
                 };
-                let issuer = CertificateInfo::parse(end_entity)
-                    .map_or_else(|| String::from("?"), |i| i.issuer);
-                alloc::format!(
-                    "certificate of {host} (issued by {issuer}) does not chain to the trust \
-                     anchor {anchors}"
-                )
+                let issuer = CertificateInfo::parse(end_entity).map(|i| i.issuer);
+                RefusalReason::UnknownIssuer { issuer, anchors }
             }
             rustls::Error::InvalidCertificate(CertificateError::ExpiredContext {
                 time,
                 not_after,
-            }) => alloc::format!(
-                "certificate of {host} (or its chain) expired at {} (now {})",
-                format_time(not_after.as_secs() as i64),
-                format_time(time.as_secs() as i64)
-            ),
+            }) => RefusalReason::ChainExpired {
+                not_after: not_after.as_secs() as i64,
+                now: time.as_secs() as i64,
+            },
             rustls::Error::InvalidCertificate(CertificateError::NotValidYetContext {
                 time,
                 not_before,
-            }) => alloc::format!(
-                "certificate of {host} (or its chain) is not valid before {} (now {})",
-                format_time(not_before.as_secs() as i64),
-                format_time(time.as_secs() as i64)
-            ),
-            other => alloc::format!("certificate of {host} refused: {other}"),
+            }) => RefusalReason::ChainNotValidYet {
+                not_before: not_before.as_secs() as i64,
+                now: time.as_secs() as i64,
+            },
+            other => RefusalReason::Other(other.clone()),
         };
-        self.refuse(error, message)
+        self.refuse(error, reason)
     }
 }
 
@@ -508,13 +658,8 @@ impl ServerCertVerifier for Verifier {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let host = &self.host;
-        let parsed = ParsedCertificate::try_from(end_entity).map_err(|e| {
-            self.refuse(
-                e.clone(),
-                alloc::format!("certificate of {host} cannot be parsed: {e}"),
-            )
-        })?;
+        let parsed = ParsedCertificate::try_from(end_entity)
+            .map_err(|e| self.refuse(e.clone(), RefusalReason::Unparsable(e)))?;
         match &self.kind {
             Kind::KeyFingerprint(hash, expected) => {
                 let spki = parsed.subject_public_key_info();
@@ -522,12 +667,11 @@ impl ServerCertVerifier for Verifier {
                 if actual != *expected {
                     return Err(self.refuse(
                         CertificateError::ApplicationVerificationFailure.into(),
-                        alloc::format!(
-                            "certificate of {host} does not match key-fp:{0}:{1}: its key is {0}:{2}",
-                            hash.name(),
-                            STANDARD.encode(expected),
-                            STANDARD.encode(&actual)
-                        ),
+                        RefusalReason::KeyFingerprint {
+                            hash: *hash,
+                            expected: expected.clone(),
+                            actual,
+                        },
                     ));
                 }
                 self.check_leaf(end_entity, &parsed, server_name, now)?;
@@ -537,12 +681,11 @@ impl ServerCertVerifier for Verifier {
                 if actual != *expected {
                     return Err(self.refuse(
                         CertificateError::ApplicationVerificationFailure.into(),
-                        alloc::format!(
-                            "certificate of {host} does not match cert-fp:{0}:{1}: it is {0}:{2}",
-                            hash.name(),
-                            STANDARD.encode(expected),
-                            STANDARD.encode(&actual)
-                        ),
+                        RefusalReason::CertFingerprint {
+                            hash: *hash,
+                            expected: expected.clone(),
+                            actual,
+                        },
                     ));
                 }
                 self.check_leaf(end_entity, &parsed, server_name, now)?;

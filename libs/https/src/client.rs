@@ -16,7 +16,7 @@ use rustls::unbuffered::{
     UnbufferedStatus,
 };
 
-use crate::authenticator::Authenticator;
+use crate::authenticator::{Authenticator, CertificateRefusal};
 use crate::error::HttpsError;
 use crate::http1::{encode_request, Method, ResponseParser};
 use crate::provider::{crypto_provider, WallClock};
@@ -92,7 +92,7 @@ struct Connection {
     port: u16,
     tls: UnbufferedClientConnection,
     /// What the verifier refused, in words.
-    report: Arc<OnceBox<String>>,
+    report: Arc<OnceBox<CertificateRefusal>>,
     /// TLS bytes received, not yet processed.
     incoming: Vec<u8>,
     /// TLS bytes for the caller to send.
@@ -268,10 +268,10 @@ impl HttpsClient {
     fn open_tls(
         &self,
         host: &Host,
-    ) -> Result<(UnbufferedClientConnection, Arc<OnceBox<String>>), HttpsError> {
+    ) -> Result<(UnbufferedClientConnection, Arc<OnceBox<CertificateRefusal>>), HttpsError> {
         let report = Arc::new(OnceBox::new());
         let verifier = self.config.authenticator.verifier(
-            host.to_string(),
+            host.clone(),
             self.provider.signature_verification_algorithms,
             report.clone(),
         );
@@ -483,7 +483,7 @@ impl HttpsClient {
                     .as_ref()
                     .and_then(|c| c.report.get().cloned());
                 let error = match (report, &error) {
-                    (Some(message), _) => HttpsError::Certificate(message),
+                    (Some(refusal), _) => HttpsError::Certificate(refusal),
                     (None, rustls::Error::FailedToGetCurrentTime) => HttpsError::ClockNotSet,
                     _ => HttpsError::Tls(error),
                 };

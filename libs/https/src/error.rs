@@ -4,6 +4,7 @@ use alloc::string::String;
 use core::fmt;
 use core::time::Duration;
 
+use crate::authenticator::CertificateRefusal;
 use crate::http1::{HttpError, RequestError};
 use crate::url::UrlError;
 
@@ -20,10 +21,11 @@ pub enum HttpsError {
     Url(UrlError),
     /// The request cannot be sent as it is.
     Request(RequestError),
-    /// The caller could not open the TCP connection (its reason).
+    /// The caller could not open the TCP connection (its reason, in the
+    /// words the caller gave [`crate::HttpsClient::connect_failed`]).
     Connect(String),
     /// The server's certificate was refused: what did not match.
-    Certificate(String),
+    Certificate(CertificateRefusal),
     /// The TLS handshake or a record failed.
     Tls(rustls::Error),
     /// The wall-clock time was never set, so no certificate can be checked.
@@ -49,7 +51,7 @@ impl fmt::Display for HttpsError {
             HttpsError::Url(error) => error.fmt(f),
             HttpsError::Request(error) => error.fmt(f),
             HttpsError::Connect(reason) => write!(f, "cannot connect: {reason}"),
-            HttpsError::Certificate(message) => f.write_str(message),
+            HttpsError::Certificate(refusal) => refusal.fmt(f),
             HttpsError::Tls(error) => write!(f, "TLS: {error}"),
             HttpsError::ClockNotSet => {
                 f.write_str("the wall-clock time is not set: certificates cannot be checked")

@@ -117,7 +117,8 @@ mod url;
 mod x509;
 
 pub use authenticator::{
-    Authenticator, AuthenticatorError, FingerprintHash, ISRG_ROOT_X1, ISRG_ROOT_X2,
+    Authenticator, AuthenticatorError, CertificateRefusal, FingerprintHash, RefusalReason,
+    ISRG_ROOT_X1, ISRG_ROOT_X2,
 };
 #[cfg(feature = "std")]
 pub use blocking::BlockingClient;

@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use https::{Authenticator, HttpsError, Request};
+use https::{Authenticator, CertificateRefusal, HttpsError, RefusalReason, Request};
 
 const PAGE: &str = "hello from openssl s_server\n";
 
@@ -68,7 +68,16 @@ fn trust_anchor_of_another_ca_is_refused() {
     let url = format!("https://127.0.0.1:{}/page.txt", server.port);
     let error = get(&mut client, &url).unwrap_err();
     let message = error.to_string();
-    assert!(matches!(error, HttpsError::Certificate(_)), "{error:?}");
+    assert!(
+        matches!(
+            &error,
+            HttpsError::Certificate(CertificateRefusal {
+                reason: RefusalReason::UnknownIssuer { .. },
+                ..
+            })
+        ),
+        "{error:?}"
+    );
     assert_eq!(
         message,
         "certificate of 127.0.0.1 (issued by CN=good test CA) does not chain to the trust \
