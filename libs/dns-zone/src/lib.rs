@@ -204,6 +204,7 @@ pub use rdata::text::parse_ttl;
 pub use rdata::{type_from_mnemonic, type_mnemonic, Rdata, RdataError};
 pub use zone::diff::{Record, SerialNotIncreased, ZoneDiff};
 pub use zone::edit::{EditError, ZoneEdit};
+pub use zone::journal::{read_journal, write_journal_entry, JournalError, JournalErrorKind};
 pub use zone::model::{Node, RRset, Zone};
 pub use zone::serial::Serial;
 

@@ -83,13 +83,13 @@ mod host {
     use dns_server::catalog::Catalog;
     use dns_server::Server;
     use dns_service::worker::QueryWorker;
-    use dns_service::{load_keys, ControlEvent, DnsService, ZoneFile, ZoneSet};
+    use dns_service::DnsService;
     use netstack::{OsStack, Poll, Service, Sockets, UdpForwarder, LISTEN_ARG, NET_ARGS};
     use primary::{git_sync_from_args, Primary, GIT_ARGS};
     use std::hash::{BuildHasher, Hasher};
     use std::net::SocketAddr;
-    use std::path::Path;
     use std::sync::{Arc, Mutex};
+    use zones_dir::DirectoryPrimary;
 
     const HOST_ARGS: &[ArgSpec] = &[
         ArgSpec {
@@ -120,151 +120,6 @@ mod host {
         std::process::exit(bootargs::EXIT_USAGE)
     }
 
-    /// Deepest directory read under `--zones-dir` (as git trees are bounded).
-    const MAX_DIR_DEPTH: usize = 16;
-
-    /// Every regular file under `dir`, with its path from `dir`: the zones
-    /// are the top-level ones, the rest may be `$INCLUDE`d. Hidden entries
-    /// (`.git`, editors' files) are skipped, and symbolic links are never
-    /// followed, so nothing outside `dir` is read.
-    fn read_repository(dir: &Path) -> std::io::Result<Vec<ZoneFile>> {
-        let mut files = Vec::new();
-        let mut pending = vec![(dir.to_path_buf(), String::new())];
-        while let Some((path, prefix)) = pending.pop() {
-            for entry in std::fs::read_dir(&path)? {
-                let entry = entry?;
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if !prefix.is_empty() && name.starts_with('.') {
-                    continue;
-                }
-                let kind = entry.file_type()?;
-                let relative = format!("{prefix}{name}");
-                if kind.is_file() {
-                    files.push(ZoneFile {
-                        name: relative,
-                        contents: std::fs::read(entry.path())?,
-                    });
-                } else if kind.is_dir() && !name.starts_with('.') {
-                    if prefix.matches('/').count() >= MAX_DIR_DEPTH {
-                        return Err(std::io::Error::other(format!(
-                            "{relative}: more than {MAX_DIR_DEPTH} directories deep"
-                        )));
-                    }
-                    pending.push((entry.path(), format!("{relative}/")));
-                }
-            }
-        }
-        files.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(files)
-    }
-
-    /// `--zones-dir` mode: updates are durable once written to the zone's
-    /// file (fsync'd, then renamed over it); a NOTIFY rereads the directory.
-    struct DirectoryPrimary {
-        dns: DnsService,
-        zones: ZoneSet,
-        dir: std::path::PathBuf,
-    }
-
-    impl DirectoryPrimary {
-        /// Rereads the directory; an unreadable one is reported to the
-        /// caller and changes nothing.
-        fn reload(&mut self, unix_time: u64) -> std::io::Result<()> {
-            let files = read_repository(&self.dir)?;
-            let report = self.dns.reload(&mut self.zones, &files);
-            let (keys, problems) = load_keys(&files);
-            self.dns.replace_keys(keys, unix_time);
-            for line in report
-                .errors
-                .iter()
-                .chain(&report.warnings)
-                .chain(&problems)
-            {
-                say!("{PROGRAM}: {line}");
-            }
-            for (zone, serial) in &report.loaded {
-                say!("{PROGRAM}: loaded {zone} serial {serial}");
-            }
-            Ok(())
-        }
-
-        fn write_zone(&self, zone: &dns_zone::Zone) -> std::io::Result<()> {
-            use std::io::Write;
-            let name = zone.origin().to_ascii();
-            let file = self.dir.join(name.trim_end_matches('.'));
-            let temporary = self
-                .dir
-                .join(format!(".{}.tmp", name.trim_end_matches('.')));
-            let mut out = std::fs::File::create(&temporary)?;
-            out.write_all(dns_zone::print_zone(zone).as_bytes())?;
-            out.sync_all()?;
-            std::fs::rename(&temporary, &file)?;
-            std::fs::File::open(&self.dir)?.sync_all()
-        }
-    }
-
-    impl Service for DirectoryPrimary {
-        fn poll(&mut self, net: &mut dyn Sockets) -> Poll {
-            let mut result = self.dns.poll(net);
-            // Answers decided here, and UPDATEs that waited for them, go
-            // out in further rounds; bounded, the rest at the next poll.
-            for _ in 0..64 {
-                let events = self.dns.take_events();
-                if events.is_empty() && !self.dns.has_output() {
-                    break;
-                }
-                self.handle(net, events);
-                result = self.dns.poll(net);
-            }
-            result
-        }
-    }
-
-    impl DirectoryPrimary {
-        fn handle(&mut self, net: &mut dyn Sockets, events: Vec<ControlEvent>) {
-            for event in events {
-                match event {
-                    ControlEvent::Update { id, zone, key } => {
-                        let Some(change) = self.dns.pending_change(id) else {
-                            continue;
-                        };
-                        let serial = change.new.serial().0;
-                        let apex = change.new.origin().clone();
-                        if let Some(why) = self.zones.broken(&apex) {
-                            // Never overwrite the operator's broken file silently.
-                            say!("{PROGRAM}: UPDATE of {zone} by {key} answered SERVFAIL: the zone's file is not served ({why}); fix it first");
-                            self.dns
-                                .complete_update(id, false, net.now(), net.unix_time());
-                            continue;
-                        }
-                        let written = self.write_zone(&change.new);
-                        match &written {
-                            Ok(()) => {
-                                say!("{PROGRAM}: UPDATE of {zone} by {key}: serial {serial}")
-                            }
-                            Err(error) => {
-                                say!("{PROGRAM}: UPDATE of {zone} by {key} not durable: {error}")
-                            }
-                        }
-                        self.dns
-                            .complete_update(id, written.is_ok(), net.now(), net.unix_time());
-                    }
-                    ControlEvent::Notified { zone, from } => {
-                        say!(
-                            "{PROGRAM}: NOTIFY for {zone} from {from}: rereading {}",
-                            self.dir.display()
-                        );
-                        if let Err(error) = self.reload(net.unix_time()) {
-                            self.dns.release_held_notifies(net.unix_time());
-                            say!("{PROGRAM}: {}: {error}", self.dir.display());
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
-
     /// A service with a [`DnsService`] inside.
     trait WithDns: Service {
         fn dns(&self) -> &DnsService;
@@ -272,7 +127,7 @@ mod host {
 
     impl WithDns for DirectoryPrimary {
         fn dns(&self) -> &DnsService {
-            &self.dns
+            DirectoryPrimary::dns(self)
         }
     }
 
@@ -382,21 +237,20 @@ mod host {
             (Some(sync), None) => Box::new(Primary::new(dns, sync)),
             (None, Some(dir)) => {
                 let at = listen.map_or_else(|| format!("port {}", config.port), |a| a.to_string());
-                let mut primary = DirectoryPrimary {
+                dns.set_own_addresses(listen.map(|a| a.ip()).into_iter().collect());
+                dns.fetch_on_notify();
+                let primary = DirectoryPrimary::start(
                     dns,
-                    zones: ZoneSet::new(),
-                    dir: dir.into(),
-                };
-                primary
-                    .dns
-                    .set_own_addresses(listen.map(|a| a.ip()).into_iter().collect());
-                primary.dns.fetch_on_notify();
-                if let Err(error) = primary.reload(0) {
-                    usage_error(format!("{dir}: {error}"));
-                }
+                    dir.into(),
+                    log,
+                    PROGRAM,
+                    stack.now(),
+                    stack.unix_time(),
+                )
+                .unwrap_or_else(|error| usage_error(format!("{dir}: {error}")));
                 say!(
                     "{PROGRAM}: serving {} zones on {at} (udp, tcp)",
-                    primary.dns.catalog().len()
+                    primary.dns().catalog().len()
                 );
                 Box::new(primary)
             }

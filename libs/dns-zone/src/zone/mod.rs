@@ -4,6 +4,7 @@
 
 pub mod diff;
 pub mod edit;
+pub mod journal;
 pub use dns_rr::key;
 pub mod model;
 mod nodes;
