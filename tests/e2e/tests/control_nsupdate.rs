@@ -1,8 +1,10 @@
 //! BIND's nsupdate against primary-git's host-process build (`--zones-dir`
-//! mode: an update is durable once written to the zone file): adds,
-//! replaces and deletes change the answers; a failing prerequisite, a
-//! wrong MAC, an unknown key and an out-of-scope name are refused with
-//! the right rcode and change nothing.
+//! mode: an update is durable once journaled, and reaches the zone file
+//! soon after): adds, replaces and deletes change the answers; a failing
+//! prerequisite, a wrong MAC, an unknown key and an out-of-scope name are
+//! refused with the right rcode and change nothing. The journal: a kill
+//! right after the acknowledgement loses nothing, a torn tail is cut off,
+//! entries that do not continue the zone file are set aside.
 
 use e2e::net::Guest;
 use e2e::{repo_root, TempDir};
@@ -11,22 +13,39 @@ use std::process::Command;
 use std::time::Duration;
 
 struct Server {
-    _primary: Guest,
+    primary: Guest,
     dir: TempDir,
     port: u16,
 }
 
-fn start() -> Server {
+/// A directory holding a copy of zones-example.
+fn example_dir() -> TempDir {
     let dir = TempDir::new("nsupdate");
     for entry in std::fs::read_dir(repo_root().join("zones-example")).expect("zones-example") {
         let entry = entry.expect("entry");
         std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
     }
+    dir
+}
+
+fn start() -> Server {
     let port = UdpSocket::bind("127.0.0.1:0")
         .expect("port")
         .local_addr()
         .expect("addr")
         .port();
+    start_in(example_dir(), port)
+}
+
+/// Stops the primary at once (SIGKILL: no chance to write anything) and
+/// starts it again on the same directory and port.
+fn kill_and_restart(server: Server) -> Server {
+    let Server { primary, dir, port } = server;
+    drop(primary);
+    start_in(dir, port)
+}
+
+fn start_in(dir: TempDir, port: u16) -> Server {
     let target = e2e::target_dir();
     let mut command = Command::new(target.join("debug/primary-git"));
     command
@@ -34,11 +53,24 @@ fn start() -> Server {
         .arg(format!("--listen=127.0.0.1:{port}"));
     let mut primary = Guest::spawn(command);
     primary.wait_for("serving 2 zones", Duration::from_secs(20));
-    Server {
-        _primary: primary,
-        dir,
-        port,
+    Server { primary, dir, port }
+}
+
+/// Waits (at most 10 s) until the zone file of example.com satisfies `ok`.
+fn zone_file_becomes(server: &Server, ok: impl Fn(&str) -> bool) -> String {
+    let path = server.dir.path().join("example.com");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let file = std::fs::read_to_string(&path).expect("zone file");
+        if ok(&file) || std::time::Instant::now() > deadline {
+            return file;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+fn journal_path(server: &Server) -> std::path::PathBuf {
+    server.dir.path().join(".journal/example.com")
 }
 
 /// Runs nsupdate with `script`, signed with `key`; returns (success, stderr).
@@ -92,8 +124,15 @@ fn nsupdate_adds_replaces_and_deletes() {
     assert!(ok, "{err}");
     assert_eq!(dig(&server, "new.example.com", "A"), "192.0.2.99");
     assert_eq!(serial(&server), before + 1, "serial incremented");
-    let file = std::fs::read_to_string(server.dir.path().join("example.com")).expect("zone file");
-    assert!(file.contains("192.0.2.99"), "durable in the zone file");
+    let file = zone_file_becomes(&server, |f| f.contains("192.0.2.99"));
+    assert!(
+        file.contains("192.0.2.99"),
+        "in the zone file soon:\n{file}"
+    );
+    assert!(
+        !journal_path(&server).exists(),
+        "the journal drops what the file holds"
+    );
     let (ok, err) = nsupdate(
         &server,
         &admin(),
@@ -165,4 +204,141 @@ fn a_stale_signature_time_is_refused_with_badtime() {
     assert!(stderr.contains("BADTIME"), "{stderr}");
     assert_eq!(dig(&server, "late.example.com", "A"), "");
     assert_eq!(dig(&server, "example.com", "SOA"), soa, "serial unchanged");
+}
+
+#[test]
+fn an_acknowledged_update_survives_a_kill_right_after_it() {
+    let server = start();
+    let (ok, err) = nsupdate(
+        &server,
+        &admin(),
+        "zone example.com\nupdate add kept.example.com 300 A 192.0.2.61",
+    );
+    assert!(ok, "{err}");
+    // Killed at once: the zone file is written 250 ms after the last
+    // change, so the change is (almost always) only in the journal.
+    let file = std::fs::read_to_string(server.dir.path().join("example.com")).expect("zone");
+    let in_file_before = file.contains("192.0.2.61");
+    let mut server = kill_and_restart(server);
+    assert_eq!(dig(&server, "kept.example.com", "A"), "192.0.2.61");
+    let replayed = server
+        .primary
+        .try_wait_for("replayed from the journal", Duration::from_secs(1));
+    assert!(
+        in_file_before || replayed.is_some(),
+        "neither in the file nor replayed:\n{}",
+        server.primary.output()
+    );
+    let file = zone_file_becomes(&server, |f| f.contains("192.0.2.61"));
+    assert!(
+        file.contains("192.0.2.61"),
+        "in the zone file after the restart (replayed: {replayed:?}):\n{file}"
+    );
+    let start = std::time::Instant::now();
+    while journal_path(&server).exists() && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !journal_path(&server).exists(),
+        "journal emptied once written"
+    );
+}
+
+/// zones-example's example.com, and the same with `extra` records and the
+/// serial raised by `bump`.
+fn example_versions(bump: u32, extra: &str) -> (dns_zone::Zone, dns_zone::Zone) {
+    let text =
+        std::fs::read_to_string(repo_root().join("zones-example/example.com")).expect("zone");
+    let origin: dns_zone::Name = "example.com.".parse().expect("name");
+    let old = dns_zone::Zone::parse(text.as_bytes(), origin.clone())
+        .expect("parses")
+        .0;
+    let serial = old.serial().0;
+    let new_text = text.replacen(&serial.to_string(), &(serial + bump).to_string(), 1) + extra;
+    let new = dns_zone::Zone::parse(new_text.as_bytes(), origin)
+        .expect("parses")
+        .0;
+    (old, new)
+}
+
+fn write_journal(dir: &TempDir, bytes: &[u8]) {
+    std::fs::create_dir_all(dir.path().join(".journal")).expect("journal dir");
+    std::fs::write(dir.path().join(".journal/example.com"), bytes).expect("journal");
+}
+
+fn free_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+#[test]
+fn a_torn_journal_tail_is_cut_off_and_the_entries_before_it_replayed() {
+    let dir = example_dir();
+    let (old, new) = example_versions(1, "journaled.example.com. 300 IN A 192.0.2.77\n");
+    let mut bytes = Vec::new();
+    dns_zone::write_journal_entry(&old.diff(&new), &mut bytes);
+    // The next entry's write cut short by a crash: never acknowledged.
+    let mut next = Vec::new();
+    let (_, newer) = example_versions(2, "");
+    dns_zone::write_journal_entry(&new.diff(&newer), &mut next);
+    bytes.extend_from_slice(&next[..next.len() / 3]);
+    write_journal(&dir, &bytes);
+    let mut server = start_in(dir, free_port());
+    server.primary.wait_for("cut off", Duration::from_secs(5));
+    server.primary.wait_for(
+        "1 changes replayed from the journal",
+        Duration::from_secs(5),
+    );
+    assert_eq!(dig(&server, "journaled.example.com", "A"), "192.0.2.77");
+    let serial = dig(&server, "example.com", "SOA");
+    assert!(serial.contains(&new.serial().0.to_string()), "{serial}");
+    // New entries follow the good ones, not the torn bytes.
+    let (ok, err) = nsupdate(
+        &server,
+        &admin(),
+        "zone example.com\nupdate add after.example.com 300 A 192.0.2.78",
+    );
+    assert!(ok, "{err}");
+    let server = kill_and_restart(server);
+    assert_eq!(dig(&server, "journaled.example.com", "A"), "192.0.2.77");
+    assert_eq!(dig(&server, "after.example.com", "A"), "192.0.2.78");
+}
+
+#[test]
+fn a_journal_that_does_not_continue_the_zone_file_is_set_aside() {
+    let dir = example_dir();
+    // An entry from a serial the file never had (the file was replaced by
+    // an older one while the server was stopped).
+    let (_, later) = example_versions(5, "");
+    let (_, latest) = example_versions(6, "lost.example.com. 300 IN A 192.0.2.79\n");
+    let mut bytes = Vec::new();
+    dns_zone::write_journal_entry(&later.diff(&latest), &mut bytes);
+    write_journal(&dir, &bytes);
+    let mut server = start_in(dir, free_port());
+    let line = server.primary.wait_for(
+        "journal does not continue the zone file",
+        Duration::from_secs(5),
+    );
+    assert!(line.contains("set aside as"), "{line}");
+    assert_eq!(dig(&server, "lost.example.com", "A"), "", "not applied");
+    let aside: Vec<_> = std::fs::read_dir(server.dir.path().join(".journal"))
+        .expect("journal dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        aside.len() == 1 && aside[0].starts_with("example.com.unused-"),
+        "kept for the operator: {aside:?}"
+    );
+    // UPDATEs work and journal afresh.
+    let (ok, err) = nsupdate(
+        &server,
+        &admin(),
+        "zone example.com\nupdate add fresh.example.com 300 A 192.0.2.80",
+    );
+    assert!(ok, "{err}");
+    let server = kill_and_restart(server);
+    assert_eq!(dig(&server, "fresh.example.com", "A"), "192.0.2.80");
 }
