@@ -11,14 +11,14 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::b64;
-use crate::error::Error;
+use crate::error::{Error, Malformation};
 use crate::http::{Method, Request, Response};
 use crate::jws::{self, Signer};
 use crate::key::AccountKey;
 use crate::pem::pem_chain_to_der;
 use crate::problem::Problem;
 use crate::resources::{
-    Account, Authorization, Directory, Finalize, Identifier, NewAccount, NewOrder, Order,
+    Account, Authorization, Directory, Finalize, Identifier, NewAccount, NewOrder, Order, Status,
 };
 use crate::time::Instant;
 
@@ -208,7 +208,7 @@ fn is_base64url(text: &str) -> bool {
 fn parse<T: DeserializeOwned>(request: &'static str, body: &[u8]) -> Result<T, Error> {
     serde_json::from_slice(body).map_err(|e| Error::Malformed {
         request,
-        reason: format!("{e}"),
+        reason: Malformation::Json(e.into()),
     })
 }
 
@@ -515,7 +515,7 @@ impl Client {
                 })?;
                 let account: Account = parse(request, body)?;
                 if account.status != "valid" {
-                    return Err(Error::AccountStatus(account.status));
+                    return Err(Error::AccountStatus(Status::parse(&account.status)));
                 }
                 self.account_url = Some(String::from(location));
                 self.state = match self.job {
@@ -537,7 +537,7 @@ impl Client {
                     "pending" if job.authorizations.is_empty() => {
                         return Err(Error::Malformed {
                             request,
-                            reason: String::from("a pending order without authorisations"),
+                            reason: Malformation::PendingOrderWithoutAuthorizations,
                         })
                     }
                     "pending" => self.state = State::ExpectAuthorization(0),
@@ -561,7 +561,7 @@ impl Client {
                 if challenge.status == "invalid" {
                     return Err(Error::AuthorizationFailed {
                         identifier: self.job().challenges[i].record.identifier.clone(),
-                        status: challenge.status,
+                        status: Status::parse(&challenge.status),
                         problem: challenge.error,
                     });
                 }
@@ -582,7 +582,7 @@ impl Client {
                         let problem = authz.challenges.iter().find_map(|c| c.error.clone());
                         return Err(Error::AuthorizationFailed {
                             identifier: authz.identifier.value,
-                            status: authz.status,
+                            status: Status::parse(&authz.status),
                             problem,
                         });
                     }
@@ -650,7 +650,7 @@ impl Client {
                 let problem = authz.challenges.iter().find_map(|c| c.error.clone());
                 return Err(Error::AuthorizationFailed {
                     identifier: ordered,
-                    status: authz.status,
+                    status: Status::parse(&authz.status),
                     problem,
                 });
             }
@@ -664,7 +664,9 @@ impl Client {
         if !is_base64url(&token) {
             return Err(Error::Malformed {
                 request: "authorization",
-                reason: format!("the dns-01 challenge of {ordered} has no base64url token"),
+                reason: Malformation::NoToken {
+                    identifier: ordered,
+                },
             });
         }
         let name = authz.identifier.value;
@@ -706,7 +708,7 @@ impl Client {
                 let Some(certificate) = order.certificate else {
                     return Err(Error::Malformed {
                         request,
-                        reason: String::from("a valid order without a certificate URL"),
+                        reason: Malformation::ValidOrderWithoutCertificate,
                     });
                 };
                 self.job.as_mut().expect("an order state").certificate = certificate;
@@ -723,14 +725,14 @@ impl Client {
             }
             status @ ("invalid" | "pending" | "processing" | "ready") => {
                 return Err(Error::OrderFailed {
-                    status: String::from(status),
+                    status: Status::parse(status),
                     problem: order.error,
                 })
             }
             other => {
                 return Err(Error::Malformed {
                     request,
-                    reason: format!("unknown order status \"{other}\""),
+                    reason: Malformation::UnknownOrderStatus(Status::parse(other)),
                 })
             }
         }

@@ -1,11 +1,13 @@
 //! What can go wrong in an order, for the log.
 
-use alloc::string::String;
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use core::fmt;
 
 use crate::key::KeyError;
 use crate::pem::PemError;
 use crate::problem::Problem;
+use crate::resources::Status;
 
 /// Why an order (or account registration) ended without a certificate.
 /// Displayed, it is a log line for the operator.
@@ -33,7 +35,7 @@ pub enum Error {
         /// What we asked for.
         request: &'static str,
         /// What was wrong with it.
-        reason: String,
+        reason: Malformation,
     },
     /// A response lacks a header field ACME requires.
     MissingHeader {
@@ -44,8 +46,8 @@ pub enum Error {
     },
     /// The server kept refusing our nonces.
     TooManyBadNonces(Problem),
-    /// The account exists but is not usable.
-    AccountStatus(String),
+    /// The account exists but is not usable (its status is not `valid`).
+    AccountStatus(Status),
     /// An authorisation offers no dns-01 challenge.
     NoDns01Challenge {
         /// Its identifier.
@@ -56,14 +58,14 @@ pub enum Error {
         /// Its identifier.
         identifier: String,
         /// Its status (`invalid`, `expired`, …).
-        status: String,
+        status: Status,
         /// The challenge's problem, if the server gave one.
         problem: Option<Problem>,
     },
     /// The order failed.
     OrderFailed {
         /// Its status.
-        status: String,
+        status: Status,
         /// The order's problem, if the server gave one.
         problem: Option<Problem>,
     },
@@ -139,5 +141,114 @@ impl fmt::Display for Error {
 impl From<KeyError> for Error {
     fn from(e: KeyError) -> Self {
         Error::Key(e)
+    }
+}
+
+/// What was wrong with a response we could not understand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Malformation {
+    /// The body is not the JSON the request expects.
+    Json(JsonError),
+    /// A pending order lists no authorisation.
+    PendingOrderWithoutAuthorizations,
+    /// A valid order has no certificate URL.
+    ValidOrderWithoutCertificate,
+    /// The dns-01 challenge of an authorisation has no base64url token.
+    NoToken {
+        /// The identifier of the authorisation (`*.name` for a wildcard).
+        identifier: String,
+    },
+    /// An order status that RFC 8555 does not give orders.
+    UnknownOrderStatus(Status),
+}
+
+impl fmt::Display for Malformation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Malformation::Json(e) => e.fmt(f),
+            Malformation::PendingOrderWithoutAuthorizations => {
+                f.write_str("a pending order without authorisations")
+            }
+            Malformation::ValidOrderWithoutCertificate => {
+                f.write_str("a valid order without a certificate URL")
+            }
+            Malformation::NoToken { identifier } => write!(
+                f,
+                "the dns-01 challenge of {identifier} has no base64url token"
+            ),
+            Malformation::UnknownOrderStatus(status) => {
+                write!(f, "unknown order status \"{status}\"")
+            }
+        }
+    }
+}
+
+/// A body that is not the JSON expected: `serde_json`'s error, shared so
+/// that [`Error`] stays `Clone`. Two are equal when they say the same at
+/// the same place.
+#[derive(Debug, Clone)]
+pub struct JsonError(Arc<serde_json::Error>);
+
+impl JsonError {
+    /// `serde_json`'s error.
+    pub fn get(&self) -> &serde_json::Error {
+        &self.0
+    }
+}
+
+impl From<serde_json::Error> for JsonError {
+    fn from(e: serde_json::Error) -> Self {
+        JsonError(Arc::new(e))
+    }
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl PartialEq for JsonError {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+            || (self.0.classify() == other.0.classify()
+                && self.0.line() == other.0.line()
+                && self.0.column() == other.0.column()
+                && self.0.to_string() == other.0.to_string())
+    }
+}
+
+impl Eq for JsonError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_responses_read_as_sentences() {
+        let json: JsonError = serde_json::from_slice::<u32>(b"[1").unwrap_err().into();
+        let error = Error::Malformed {
+            request: "order",
+            reason: Malformation::Json(json.clone()),
+        };
+        assert_eq!(
+            error,
+            Error::Malformed {
+                request: "order",
+                reason: Malformation::Json(json)
+            }
+        );
+        assert!(error
+            .to_string()
+            .starts_with("malformed response to order: invalid type"));
+        let unknown = Malformation::UnknownOrderStatus(Status::parse("revoked"));
+        assert_eq!(unknown.to_string(), "unknown order status \"revoked\"");
+        assert_eq!(Status::parse("weird"), Status::Other("weird".into()));
+        assert_eq!(Status::parse("weird").to_string(), "weird");
+        assert_eq!(
+            Error::AccountStatus(Status::parse("deactivated")).to_string(),
+            "the ACME account is deactivated"
+        );
     }
 }

@@ -61,10 +61,10 @@ pub use client::{
     Certificate, Client, ClientConfig, Dns01Challenge, Poll, MAX_BAD_NONCE_RETRIES,
     MAX_POLL_INTERVAL,
 };
-pub use error::Error;
+pub use error::{Error, JsonError, Malformation};
 pub use http::{Method, Request, Response};
 pub use key::{AccountKey, Jwk, KeyError, KeyType, MAX_RSA_BITS, MIN_RSA_BITS};
 pub use pem::{pem_chain_to_der, PemError};
 pub use problem::{Problem, Subproblem};
-pub use resources::Identifier;
+pub use resources::{Identifier, Status};
 pub use time::Instant;

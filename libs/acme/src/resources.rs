@@ -3,6 +3,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +26,69 @@ impl Identifier {
             kind: String::from("dns"),
             value: String::from(name),
         }
+    }
+}
+
+/// The status of an account, order, authorisation or challenge (RFC 8555
+/// §7.1.6), as the server gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Status {
+    /// `pending`.
+    Pending,
+    /// `ready` (orders).
+    Ready,
+    /// `processing`.
+    Processing,
+    /// `valid`.
+    Valid,
+    /// `invalid`.
+    Invalid,
+    /// `deactivated` (accounts, authorisations).
+    Deactivated,
+    /// `expired` (authorisations).
+    Expired,
+    /// `revoked` (accounts, authorisations).
+    Revoked,
+    /// A status RFC 8555 does not define, as the server wrote it.
+    Other(String),
+}
+
+impl Status {
+    /// The status named `text` (exactly, as RFC 8555 spells them).
+    pub fn parse(text: &str) -> Status {
+        match text {
+            "pending" => Status::Pending,
+            "ready" => Status::Ready,
+            "processing" => Status::Processing,
+            "valid" => Status::Valid,
+            "invalid" => Status::Invalid,
+            "deactivated" => Status::Deactivated,
+            "expired" => Status::Expired,
+            "revoked" => Status::Revoked,
+            other => Status::Other(String::from(other)),
+        }
+    }
+
+    /// Its name on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Status::Pending => "pending",
+            Status::Ready => "ready",
+            Status::Processing => "processing",
+            Status::Valid => "valid",
+            Status::Invalid => "invalid",
+            Status::Deactivated => "deactivated",
+            Status::Expired => "expired",
+            Status::Revoked => "revoked",
+            Status::Other(text) => text,
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

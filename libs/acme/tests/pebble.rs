@@ -620,8 +620,8 @@ fn wrong_txt_value_fails_validation_with_pebbles_problem() {
         panic!("expected a failed authorisation, got: {error}")
     };
     assert_eq!(
-        (identifier.as_str(), status.as_str()),
-        ("bad.example.org", "invalid")
+        (identifier.as_str(), status),
+        ("bad.example.org", &acme::Status::Invalid)
     );
     let problem = problem.as_ref().expect("pebble says why");
     assert!(problem.is_acme("unauthorized"), "{problem}");

@@ -6,8 +6,8 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use acme::{
-    AccountKey, Client, ClientConfig, Error, Instant, KeyType, Method, Poll, Request, Response,
-    MAX_BAD_NONCE_RETRIES, MAX_POLL_INTERVAL,
+    AccountKey, Client, ClientConfig, Error, Instant, KeyType, Malformation, Method, Poll, Request,
+    Response, Status, MAX_BAD_NONCE_RETRIES, MAX_POLL_INTERVAL,
 };
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -666,6 +666,17 @@ fn failed_validation_reports_the_challenge_problem() {
         _ => happy(request, jws),
     };
     let error = ca.drive(&mut client, &mut now, &mut script).unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            Error::AuthorizationFailed {
+                status: Status::Invalid,
+                problem: Some(_),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     assert_eq!(
         error.to_string(),
         "the authorisation of www.example.org is invalid: acme:unauthorized: \
@@ -838,7 +849,13 @@ fn malformed_responses_are_errors_not_panics() {
                 outcome = ca.drive(&mut client, &mut now, &mut script);
             }
             match outcome {
-                Err(Error::Malformed { .. } | Error::Chain(_)) => errors += 1,
+                Err(
+                    Error::Malformed {
+                        reason: Malformation::Json(_),
+                        ..
+                    }
+                    | Error::Chain(_),
+                ) => errors += 1,
                 Err(other) => panic!("{broken_url}: unexpected error {other}"),
                 // A prefix of the certificate chain may still be a chain.
                 Ok(Poll::Certificate(_)) if broken_url == CERT => {}
