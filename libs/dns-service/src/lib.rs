@@ -43,7 +43,7 @@ pub mod worker;
 
 pub use control::{ControlEvent, UpdateId};
 pub use log::{Log, LogLevel, Logger, Timestamp, LOG_LEVEL_ARG};
-pub use repository::{is_key_file, load_keys, LoadReport, ZoneFile, ZoneSet};
+pub use repository::{is_key_file, load_keys, FileDigest, LoadReport, ZoneFile, ZoneSet};
 pub use service::{DnsService, ServiceConfig, SERVICE_ARGS};
 pub use subscriptions::{
     Subscriber, MAX_SUBSCRIPTIONS, NOTIFY_CHANNEL_IDLE_TIMEOUT, SUBSCRIPTION_LIFETIME,

@@ -62,7 +62,8 @@ impl dns_zone::IncludeFiles for Includes<'_> {
                 dns_zone::IncludeError::NotFound
             });
         };
-        self.read.push((file.name.clone(), file.contents.clone()));
+        self.read
+            .push((file.name.clone(), FileDigest::of(&file.contents)));
         Ok(file.contents.clone())
     }
 }
@@ -82,14 +83,29 @@ pub struct LoadReport {
     pub warnings: Vec<String>,
 }
 
-/// Which file each served zone was loaded from, and its last good
-/// contents; the zones themselves live in the query engine's [`Catalog`].
+/// The SHA-256 of a file's contents: what [`ZoneSet`] keeps of a file to
+/// tell whether it changed (a zone is held once, parsed; not also as its
+/// text).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileDigest([u8; 32]);
+
+impl FileDigest {
+    /// The digest of `contents`.
+    pub fn of(contents: &[u8]) -> FileDigest {
+        use sha2::Digest;
+        FileDigest(sha2::Sha256::digest(contents).into())
+    }
+}
+
+/// Which file each served zone was loaded from, and the digest of its last
+/// good contents; the zones themselves live in the query engine's
+/// [`Catalog`].
 #[derive(Debug, Default)]
 pub struct ZoneSet {
-    /// (file name, contents) of each zone's last good version, to skip
+    /// (file name, digest) of each zone's last good version, to skip
     /// unchanged files on reload.
-    sources: Vec<(String, Vec<u8>)>,
-    /// (zone file name, (path, contents) of each file it included) of each
+    sources: Vec<(String, FileDigest)>,
+    /// (zone file name, (path, digest) of each file it included) of each
     /// zone's last good version: a change to one of them reloads the zone.
     included: Vec<(String, Vec<FileContents>)>,
     /// (old version or none, apex) of the zones the last reload replaced,
@@ -125,13 +141,14 @@ impl ZoneSet {
             .map(|(_, why)| why.as_str())
     }
 
-    /// Records that `file` now holds `contents`, written by us (an UPDATE
-    /// made durable) and already served: the next reload skips it instead
-    /// of parsing it again and replacing the zone with an equal one.
-    pub fn record_written(&mut self, file: &str, contents: Vec<u8>) {
+    /// Records that `file` now holds contents of `digest`, written by us
+    /// (an UPDATE made durable) and already served: the next reload skips
+    /// it instead of parsing it again and replacing the zone with an equal
+    /// one.
+    pub fn record_written(&mut self, file: &str, digest: FileDigest) {
         match self.sources.iter_mut().find(|(name, _)| name == file) {
-            Some(source) => source.1 = contents,
-            None => self.sources.push((file.into(), contents)),
+            Some(source) => source.1 = digest,
+            None => self.sources.push((file.into(), digest)),
         }
         // The printed zone holds every record itself: it includes nothing.
         self.included.retain(|(name, _)| name != file);
@@ -140,20 +157,20 @@ impl ZoneSet {
     /// Whether the zone of `file` was loaded from these contents, and
     /// every file it included is unchanged in `files`.
     fn unchanged(&self, file: &ZoneFile, files: &[ZoneFile]) -> bool {
-        let same_text = self
-            .sources
-            .iter()
-            .any(|(name, contents)| *name == file.name && *contents == file.contents);
+        let Some(&(_, digest)) = self.sources.iter().find(|(name, _)| *name == file.name) else {
+            return false;
+        };
+        let same_text = FileDigest::of(&file.contents) == digest;
         let includes = self
             .included
             .iter()
             .find(|(name, _)| *name == file.name)
             .map_or(&[][..], |(_, included)| included.as_slice());
         same_text
-            && includes.iter().all(|(path, contents)| {
+            && includes.iter().all(|(path, digest)| {
                 files
                     .iter()
-                    .any(|f| f.name == *path && f.contents == *contents)
+                    .any(|f| f.name == *path && FileDigest::of(&f.contents) == *digest)
             })
     }
 
@@ -199,7 +216,7 @@ impl ZoneSet {
                     }
                     self.sources.retain(|(name, _)| *name != file.name);
                     self.sources
-                        .push((file.name.clone(), file.contents.clone()));
+                        .push((file.name.clone(), FileDigest::of(&file.contents)));
                     self.included.retain(|(name, _)| *name != file.name);
                     self.included.push((file.name.clone(), included));
                 }
@@ -254,8 +271,8 @@ fn file_apex(file: &str) -> Option<Name> {
     Some(apex)
 }
 
-/// A file's path and contents.
-type FileContents = (String, Vec<u8>);
+/// A file's path and the digest of its contents.
+type FileContents = (String, FileDigest);
 
 /// A zone loaded: the zone, its warnings, and the files it included.
 type Loaded = (Zone, Vec<String>, Vec<FileContents>);
@@ -569,7 +586,7 @@ mod tests {
             set.file_of(&file_apex("example.org").expect("a name")),
             None
         );
-        set.record_written("example.com", NEWER.as_bytes().to_vec());
+        set.record_written("example.com", FileDigest::of(NEWER.as_bytes()));
         let report = set.reload(&mut catalog, &[file("example.com", NEWER)]);
         assert!(report.loaded.is_empty(), "ours, already served: {report:?}");
         assert_eq!(serial(&catalog, "example.com."), Some(1));

@@ -54,8 +54,8 @@ pub struct Durable {
     pushes: u32,
     phase: Phase,
     deadline: Instant,
-    /// The file and contents being pushed.
-    written: Option<(String, Vec<u8>)>,
+    /// The file being pushed and the digest of its new contents.
+    written: Option<(String, dns_service::FileDigest)>,
 }
 
 /// What became of an UPDATE, for the log.
@@ -206,7 +206,7 @@ impl Durable {
             Ok(commit) => {
                 self.pushes += 1;
                 self.phase = Phase::Pushing(commit);
-                self.written = Some((file.into(), contents));
+                self.written = Some((file.into(), dns_service::FileDigest::of(&contents)));
                 Step::Progress(
                     LogLevel::Debug,
                     format!(
@@ -233,8 +233,8 @@ impl Durable {
         if !matches!(self.phase, Phase::Pushing(c) | Phase::Checking(c) if c == commit) {
             return Step::Waiting;
         }
-        if let Some((file, contents)) = self.written.take() {
-            zones.record_written(&file, contents);
+        if let Some((file, digest)) = self.written.take() {
+            zones.record_written(&file, digest);
         }
         dns.complete_update(self.id, true, now, unix_time);
         Step::Done(

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
+use dns_service::FileDigest;
 use dns_zone::{print_zone, Name, Serial, Zone};
 
 use crate::journal::replace_file;
@@ -19,8 +20,9 @@ pub struct Written {
     pub apex: Name,
     /// The serial the file holds if `result` is `Ok`.
     pub serial: Serial,
-    /// Whether the file was written and synced.
-    pub result: io::Result<()>,
+    /// Whether the file was written and synced, and the digest of what it
+    /// holds then.
+    pub result: io::Result<FileDigest>,
 }
 
 /// Writes zone files on threads of their own, one per file being written.
@@ -42,9 +44,12 @@ impl Default for Flusher {
     }
 }
 
-/// Writes `zone` as `path` (atomically: temporary file, sync, rename).
-pub fn write_zone_file(path: &std::path::Path, zone: &Zone) -> io::Result<()> {
-    replace_file(path, print_zone(zone).as_bytes())
+/// Writes `zone` as `path` (atomically: temporary file, sync, rename);
+/// returns the digest of the text written.
+pub fn write_zone_file(path: &std::path::Path, zone: &Zone) -> io::Result<FileDigest> {
+    let text = print_zone(zone);
+    replace_file(path, text.as_bytes())?;
+    Ok(FileDigest::of(text.as_bytes()))
 }
 
 impl Flusher {

@@ -305,7 +305,9 @@ impl DirectoryPrimary {
             };
             state.writing = false;
             match result {
-                Ok(()) => {
+                Ok(digest) => {
+                    // Ours and served: a reread need not parse it again.
+                    self.zones.record_written(&state.file, digest);
                     if let Err(error) = state.journal.written(serial) {
                         say!(self, "{}: journal: {error}", state.file);
                     }
