@@ -5,7 +5,6 @@
 
 use alloc::format;
 use alloc::string::String;
-use alloc::vec::Vec;
 use core::time::Duration;
 use dns_service::{DnsService, LogLevel, UpdateId, ZoneSet};
 use dns_update::Rebased;

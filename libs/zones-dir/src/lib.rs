@@ -225,7 +225,31 @@ impl DirectoryPrimary {
         for (zone, serial) in &report.loaded {
             say!(self, "loaded {zone} serial {serial}");
         }
+        // A zone whose file was removed is no longer served: its unwritten
+        // changes go with it.
+        for removed in &report.removed {
+            let apexes: Vec<Name> = self
+                .unwritten
+                .iter()
+                .filter(|(_, state)| state.file == *removed)
+                .map(|(apex, _)| apex.clone())
+                .collect();
+            for apex in apexes {
+                if let Some(mut state) = self.unwritten.remove(&apex) {
+                    if let Err(error) = state.journal.discard() {
+                        say!(self, "{removed}: journal: {error}");
+                    }
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// Whether the zone file of `state` is still there to be rewritten: an
+    /// operator who removed it wants the zone gone (at the next reread),
+    /// not brought back by our write.
+    fn file_still_there(&self, state: &Unwritten) -> bool {
+        self.dir.join(&state.file).exists()
     }
 
     /// Makes the UPDATE `id` durable in the journal, then answers it.
@@ -348,6 +372,13 @@ impl DirectoryPrimary {
         let mut next = None::<Instant>;
         for (apex, state) in &mut self.unwritten {
             match Self::due(state) {
+                Some(due) if due <= now && !self.dir.join(&state.file).exists() => {
+                    state.since = None;
+                    (self.log)(format_args!(
+                        "{}: {}: the zone file was removed; not written again (its changes stay in the journal until the zone is reread)",
+                        self.program, state.file
+                    ));
+                }
                 Some(due) if due <= now => {
                     let Some(zone) = self.dns.catalog().get(apex) else {
                         state.since = None;
@@ -391,7 +422,7 @@ impl DirectoryPrimary {
             let Some(state) = self.unwritten.get(&apex) else {
                 continue;
             };
-            if state.since.is_none() || state.writing {
+            if state.since.is_none() || state.writing || !self.file_still_there(state) {
                 continue;
             }
             let serial = zone.serial();

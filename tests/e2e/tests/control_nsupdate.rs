@@ -342,3 +342,54 @@ fn a_journal_that_does_not_continue_the_zone_file_is_set_aside() {
     let server = kill_and_restart(server);
     assert_eq!(dig(&server, "fresh.example.com", "A"), "192.0.2.80");
 }
+
+#[test]
+fn a_zone_file_removed_with_changes_unwritten_is_not_brought_back() {
+    let mut server = start();
+    let (ok, err) = nsupdate(
+        &server,
+        &admin(),
+        "zone example.com\nupdate add gone.example.com 300 A 192.0.2.81",
+    );
+    assert!(ok, "{err}");
+    // The operator removes the zone at once, before the background write.
+    let file = server.dir.path().join("example.com");
+    let removed_before_write = !std::fs::read_to_string(&file)
+        .expect("zone file")
+        .contains("192.0.2.81");
+    std::fs::remove_file(&file).expect("remove the zone file");
+    if removed_before_write {
+        server
+            .primary
+            .wait_for("the zone file was removed", Duration::from_secs(5));
+    }
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(!file.exists(), "not written back");
+    let key = format!(
+        "admin._update.example.com:SHA256:{}",
+        e2e::example_key_secret("admin._update.example.com.")
+    );
+    let output = Command::new(e2e::target_dir().join("debug/solodns"))
+        .args([
+            "notify",
+            &format!("127.0.0.1:{}", server.port),
+            "example.com",
+        ])
+        .args(["--key", &key, "--timeout=10"])
+        .output()
+        .expect("run solodns notify");
+    assert!(
+        output.status.success(),
+        "solodns notify: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    server.primary.wait_for("rereading", Duration::from_secs(5));
+    let start = std::time::Instant::now();
+    while !dig(&server, "example.com", "SOA").is_empty() && start.elapsed() < Duration::from_secs(5)
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(dig(&server, "example.com", "SOA"), "", "no longer served");
+    assert!(!file.exists(), "still not written back");
+    assert!(!journal_path(&server).exists(), "its journal went with it");
+}
