@@ -38,6 +38,12 @@ impl NameKey {
         Self(key.into_boxed_slice())
     }
 
+    /// A key from its bytes, as [`canonical_key`] writes them (a loader that
+    /// computed them once keeps them).
+    pub fn from_key_bytes(bytes: &[u8]) -> Self {
+        Self(bytes.into())
+    }
+
     /// The empty key (the root's), without an allocation: a placeholder.
     pub fn empty() -> Self {
         Self(Box::default())

@@ -59,12 +59,6 @@ impl fmt::Display for RdataError {
 pub struct Rdata(Box<[u8]>);
 
 impl Rdata {
-    /// Empty RDATA, without an allocation: what is left in an entry whose
-    /// RDATA moved into a zone.
-    pub(crate) fn empty() -> Self {
-        Self(Box::default())
-    }
-
     /// Wraps wire-format RDATA after checking it against the schema of
     /// `rtype` (unknown types accept any bytes, RFC 3597).
     pub fn from_wire(rtype: RecordType, bytes: &[u8]) -> Result<Self, RdataError> {

@@ -226,6 +226,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // the zone's own EditError
     fn entries_read_back_as_written_and_apply() {
         let (z1, z2, z3) = (
             zone(1, "www A 192.0.2.2\n"),

@@ -8,5 +8,6 @@ pub mod journal;
 pub use dns_rr::key;
 pub mod model;
 mod nodes;
+pub(crate) mod records;
 pub mod serial;
 pub mod validate;

@@ -42,6 +42,7 @@
 //! glue, or at the cut other than NS, DS and addresses.
 
 use alloc::format;
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use hickory_proto::rr::{DNSClass, Name, RecordType};
@@ -49,14 +50,11 @@ use hickory_proto::rr::{DNSClass, Name, RecordType};
 use super::key::NameKey;
 use super::model::{Node, RRset, Zone};
 use super::nodes::{NodeEntry, NodeMapBuilder};
+use super::records::Records;
 use crate::name::{name_from_wire, name_to_string};
 use crate::parser::Entry;
 use crate::rdata::Rdata;
 use crate::{Diagnostic, ZoneErrors};
-
-fn code(t: RecordType) -> u16 {
-    u16::from(t)
-}
 
 /// Types allowed beside a CNAME (RFC 4035 §2.5 for RRSIG and NSEC).
 fn allowed_with_cname(t: RecordType) -> bool {
@@ -83,79 +81,98 @@ impl Zone {
     /// or every error found with the warnings.
     pub fn from_entries(
         origin: Name,
-        mut entries: Vec<Entry>,
+        entries: Vec<Entry>,
+    ) -> Result<(Zone, Vec<Diagnostic>), ZoneErrors> {
+        let mut records = Records::default();
+        for entry in entries {
+            records.push(&entry);
+        }
+        Self::from_records(origin, records)
+    }
+
+    /// [`Zone::from_entries`] of records taken in as they were parsed.
+    pub(crate) fn from_records(
+        origin: Name,
+        mut records: Records,
     ) -> Result<(Zone, Vec<Diagnostic>), ZoneErrors> {
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
+        let at = |records: &Records, i: usize, message: String| Diagnostic {
+            line: records.rec(i).line,
+            column: records.rec(i).column,
+            message,
+            file: records.file(i).map(String::from),
+        };
 
-        // Every owner's key, computed once: grouping, ordering and the
-        // checks below compare keys (memcmp), not hickory names label by
-        // label, several times slower on large zones.
+        // Grouping, ordering and the checks below compare owner keys
+        // (memcmp), not hickory names label by label, several times slower
+        // on large zones.
         let origin_key = NameKey::new(&origin);
-        let mut keys: Vec<NameKey> = Vec::with_capacity(entries.len());
-        entries.retain(|e| {
-            let key = NameKey::new(&e.owner);
-            let inside = key.as_bytes().starts_with(origin_key.as_bytes());
-            if inside {
-                keys.push(key);
-            } else {
-                errors.push(Diagnostic::of(
-                    e,
+        let origin_bytes = origin_key.as_bytes();
+        records.retain(|records, i| {
+            let inside = records.key(i).starts_with(origin_bytes);
+            if !inside {
+                errors.push(at(
+                    records,
+                    i,
                     format!(
                         "{} is outside the zone {}",
-                        name_to_string(&e.owner),
+                        name_to_string(&records.owner(i)),
                         name_to_string(&origin)
                     ),
                 ));
             }
             inside
         });
-        sort_by_owner_and_type(&mut entries, &mut keys);
+        records.sort(origin_bytes.len());
+        // The first record (in the file) of `key` and `rtype`, for messages.
+        let position =
+            |records: &Records, key: &[u8], rtype: RecordType, message: String| match records
+                .first_of(key, rtype)
+            {
+                Some(i) => at(records, i, message),
+                None => Diagnostic::at(0, 0, message),
+            };
 
-        // Built as the entries are grouped (they are sorted), so the
+        // Built as the records are grouped (they are sorted), so the
         // nodes are never held twice.
         let mut nodes = NodeMapBuilder::new();
-        // Position of the first record of every NS RRset, for glue errors.
-        let mut ns_positions: Vec<(Name, u32, u32)> = Vec::new();
+        // First record of every NS RRset, for glue errors.
+        let mut ns_positions: Vec<(Name, usize)> = Vec::new();
         let mut record_count = 0;
         let mut soa_count = 0;
         let mut i = 0;
-        while i < entries.len() {
-            let owner = entries[i].owner.clone();
+        let n = records.len();
+        while i < n {
+            let owner = records.owner(i);
             let node_start = i;
-            let at_apex = keys[node_start] == origin_key;
+            let key = records.key(node_start);
+            let at_apex = key == origin_bytes;
             let mut node = Node::default();
-            while i < entries.len() && keys[i] == keys[node_start] {
-                let rtype = entries[i].rtype;
+            while i < n && records.key(i) == key {
+                let rtype = records.rtype(i);
                 let start = i;
-                while i < entries.len() && keys[i] == keys[node_start] && entries[i].rtype == rtype
-                {
+                while i < n && records.key(i) == key && records.rtype(i) == rtype {
                     i += 1;
                 }
-                let group = &entries[start..i];
-                let first = &group[0];
-                for e in group {
-                    if e.ttl != first.ttl {
-                        warnings.push(Diagnostic::of(
-                            e,
+                let first_ttl = records.rec(start).ttl;
+                for j in start..i {
+                    let ttl = records.rec(j).ttl;
+                    if ttl != first_ttl {
+                        warnings.push(at(
+                            &records,
+                            j,
                             format!(
-                                "TTL {} differs from TTL {} of the first {} record of {}; using {}",
-                                e.ttl,
-                                first.ttl,
+                                "TTL {ttl} differs from TTL {first_ttl} of the first {} record of {}; using {first_ttl}",
                                 crate::type_mnemonic(rtype),
                                 name_to_string(&owner),
-                                first.ttl
                             ),
                         ));
                     }
                 }
-                // Moved, not copied: the entries keep only their positions.
-                let mut rdatas: Vec<Rdata> = entries[start..i]
-                    .iter_mut()
-                    .map(|e| core::mem::replace(&mut e.rdata, Rdata::empty()))
+                let mut rdatas: Vec<Rdata> = (start..i)
+                    .map(|j| Rdata::from_validated(records.rdata(j).to_vec()))
                     .collect();
-                let group = &entries[start..i];
-                let first = &group[0];
                 if rdatas.len() > 1 {
                     rdatas.sort_by(|a, b| a.canonical_cmp(b, rtype));
                     rdatas.dedup_by(|a, b| a.canonical(rtype) == b.canonical(rtype));
@@ -165,48 +182,49 @@ impl Zone {
                     RecordType::SOA => {
                         soa_count += rdatas.len();
                         if !at_apex {
-                            errors.push(Diagnostic::of(
-                                first,
+                            errors.push(at(
+                                &records,
+                                start,
                                 format!("SOA record at {}, not at the zone apex", label()),
                             ));
                         } else if rdatas.len() > 1 {
-                            errors.push(Diagnostic::of(
-                                &group[1],
+                            errors.push(at(
+                                &records,
+                                start + 1,
                                 "more than one SOA record at the apex".into(),
                             ));
                         }
                     }
                     RecordType::CNAME if rdatas.len() > 1 => {
-                        errors.push(Diagnostic::of(
-                            first,
+                        errors.push(at(
+                            &records,
+                            start,
                             format!("more than one CNAME record at {}", label()),
                         ));
                     }
                     RecordType::DNAME if rdatas.len() > 1 => {
-                        errors.push(Diagnostic::of(
-                            first,
+                        errors.push(at(
+                            &records,
+                            start,
                             format!("more than one DNAME record at {}", label()),
                         ));
                     }
-                    RecordType::NS => ns_positions.push((owner.clone(), first.line, first.column)),
+                    RecordType::NS => ns_positions.push((owner.clone(), start)),
                     _ => {}
                 }
                 record_count += rdatas.len();
                 node.rrsets.push(RRset {
                     rtype,
-                    ttl: first.ttl,
+                    ttl: first_ttl,
                     rdatas,
                 });
             }
             if node.has(RecordType::CNAME) {
                 if let Some(other) = node.rrsets.iter().find(|s| !allowed_with_cname(s.rtype)) {
-                    let e = entries[..i]
-                        .iter()
-                        .rev()
-                        .find(|e| e.owner == owner && e.rtype == other.rtype)
-                        .expect("entry of the set");
-                    errors.push(Diagnostic::of(
-                        e,
+                    errors.push(position(
+                        &records,
+                        key,
+                        other.rtype,
                         format!(
                             "CNAME and other data ({}) at {}",
                             crate::type_mnemonic(other.rtype),
@@ -215,12 +233,8 @@ impl Zone {
                     ));
                 }
             }
-            // Moved into the node: `keys` is not needed once the nodes are built.
-            let owner_key = core::mem::replace(&mut keys[node_start], NameKey::empty());
-            nodes.push((owner_key, (owner, node)));
+            nodes.push((NameKey::from_key_bytes(key), (owner, node)));
         }
-
-        drop(keys);
 
         if soa_count == 0 {
             errors.push(Diagnostic::zone(format!(
@@ -243,14 +257,14 @@ impl Zone {
         let mut occluder: Option<(&NodeEntry, RecordType)> = None;
         for entry in nodes.iter() {
             let (key, (name, node)) = entry;
+            let key = key.as_bytes();
             if let Some((o, kind)) = occluder {
-                if key.as_bytes().starts_with(o.0.as_bytes()) {
+                if key.starts_with(o.0.as_bytes()) {
                     let bad = node.rrsets.iter().find(|s| {
                         kind == RecordType::DNAME
                             || !matches!(s.rtype, RecordType::A | RecordType::AAAA)
                     });
                     if let Some(s) = bad {
-                        let e = position_of(&entries, key, s.rtype);
                         // NSD and Knot refuse a zone with data below a
                         // DNAME (RFC 6672 §2.3); occlusion by a
                         // delegation they load.
@@ -259,9 +273,10 @@ impl Zone {
                         } else {
                             &mut warnings
                         };
-                        list.push(Diagnostic::at(
-                            e.0,
-                            e.1,
+                        list.push(position(
+                            &records,
+                            key,
+                            s.rtype,
                             format!(
                                 "{} {} is occluded by the {} at {}",
                                 name_to_string(name),
@@ -279,12 +294,13 @@ impl Zone {
                 }
                 occluder = None;
             }
-            if *key != origin_key && node.has(RecordType::NS) {
+            let at_cut = key != origin_bytes && node.has(RecordType::NS);
+            if at_cut {
                 if let Some(s) = node.rrsets.iter().find(|s| !allowed_at_cut(s.rtype)) {
-                    let e = position_of(&entries, key, s.rtype);
-                    warnings.push(Diagnostic::at(
-                        e.0,
-                        e.1,
+                    warnings.push(position(
+                        &records,
+                        key,
+                        s.rtype,
                         format!(
                             "{} {} is occluded by the delegation at the same name",
                             name_to_string(name),
@@ -297,26 +313,23 @@ impl Zone {
                 occluder = Some((entry, RecordType::DNAME));
             }
             if name.is_wildcard() && node.has(RecordType::NS) {
-                let e = position_of(&entries, key, RecordType::NS);
-                errors.push(Diagnostic::at(
-                    e.0,
-                    e.1,
+                errors.push(position(
+                    &records,
+                    key,
+                    RecordType::NS,
                     format!("NS records at the wildcard {}", name_to_string(name)),
                 ));
             }
-            if *key != origin_key && node.has(RecordType::NS) && node.has(RecordType::DNAME) {
-                let e = position_of(&entries, key, RecordType::DNAME);
-                errors.push(Diagnostic::at(
-                    e.0,
-                    e.1,
+            if at_cut && node.has(RecordType::DNAME) {
+                errors.push(position(
+                    &records,
+                    key,
+                    RecordType::DNAME,
                     format!("DNAME beside a delegation (NS) at {}", name_to_string(name)),
                 ));
             }
         }
 
-        // Only positions are left in the entries, and they are not needed
-        // any more.
-        drop(entries);
         let zone = Zone {
             origin: origin.clone(),
             class: DNSClass::IN,
@@ -326,8 +339,7 @@ impl Zone {
 
         // NS targets inside the zone need addresses (glue below a cut).
         if apex_has_ns {
-            for (owner, line, column) in &ns_positions {
-                let (line, column) = (*line, *column);
+            for (owner, first) in &ns_positions {
                 let Some(node) = zone.node(owner) else {
                     continue;
                 };
@@ -348,9 +360,9 @@ impl Zone {
                         let below_cut = zone.zone_cut_above(&target).is_some();
                         // A warning, as NSD and Knot decide (see the table
                         // in the module documentation).
-                        warnings.push(Diagnostic::at(
-                            line,
-                            column,
+                        warnings.push(at(
+                            &records,
+                            *first,
                             if below_cut {
                                 format!(
                                     "delegation {} NS {}: missing glue (no A or AAAA record for the in-bailiwick name server); resolvers cannot reach it through this zone",
@@ -369,6 +381,7 @@ impl Zone {
                 }
             }
         }
+        drop(records);
 
         if errors.is_empty() {
             Ok((zone, warnings))
@@ -376,46 +389,5 @@ impl Zone {
             errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
             Err(ZoneErrors { errors, warnings })
         }
-    }
-}
-
-/// The first position (line, column) of the records of `key` and `rtype`,
-/// in `entries` sorted as [`sort_by_owner_and_type`] leaves them. Only
-/// for messages: a binary search computing a key per probe.
-fn position_of(entries: &[Entry], key: &NameKey, rtype: RecordType) -> (u32, u32) {
-    let start = entries.partition_point(|e| NameKey::new(&e.owner) < *key);
-    entries[start..]
-        .iter()
-        .take_while(|e| NameKey::new(&e.owner) == *key)
-        .filter(|e| e.rtype == rtype)
-        .map(|e| (e.line, e.column))
-        .min()
-        .unwrap_or((0, 0))
-}
-
-/// Sorts `entries` (and `keys`, the owner key of each) into canonical
-/// order of owners, then types, then file order (so the first record of
-/// each RRset in the file comes first; entries come in file order,
-/// included files in place). As `sort_by_cached_key` does: sort the keys
-/// with their indices, then move each entry once, following the cycles of
-/// the permutation.
-fn sort_by_owner_and_type(entries: &mut [Entry], keys: &mut Vec<NameKey>) {
-    let mut order: Vec<(NameKey, u16, u32)> = core::mem::take(keys)
-        .into_iter()
-        .zip(entries.iter())
-        .enumerate()
-        .map(|(i, (key, e))| (key, code(e.rtype), i as u32))
-        .collect();
-    // The index makes every element distinct: unstable is stable here.
-    order.sort_unstable();
-    let mut sources: Vec<u32> = order.iter().map(|&(_, _, i)| i).collect();
-    *keys = order.into_iter().map(|(key, _, _)| key).collect();
-    for i in 0..entries.len() {
-        let mut source = sources[i] as usize;
-        while source < i {
-            source = sources[source] as usize;
-        }
-        sources[i] = source as u32;
-        entries.swap(i, source);
     }
 }
