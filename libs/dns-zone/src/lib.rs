@@ -327,7 +327,7 @@ impl Zone {
         let mut errors = Vec::new();
         for item in parser.by_ref() {
             match item {
-                Ok(e) => records.push(&e),
+                Ok(e) => records.push(e),
                 Err(e) => errors.push(Diagnostic::from(e)),
             }
         }

@@ -55,7 +55,8 @@ impl fmt::Display for RdataError {
 }
 
 /// The RDATA of one record, in uncompressed wire format, case as written.
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// The default is empty RDATA, without an allocation.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Rdata(Box<[u8]>);
 
 impl Rdata {

@@ -1,11 +1,12 @@
 //! [`Records`]: parsed records held compactly while a zone is built.
 //!
-//! A parser's [`Entry`] is 128 bytes plus an allocation for its RDATA, and
-//! the loader needs every record before it can sort them into nodes: for a
-//! 1 000 000-record zone that was the peak of a load. Here each record is
-//! a 32-byte [`Rec`] and its owner key, owner and RDATA in one byte arena
-//! (~55 bytes for a typical host record), taken from each entry as the
-//! parser yields it, so the entries are never all held at once.
+//! A parser's [`Entry`] is 128 bytes, and the loader needs every record
+//! before it can sort them into nodes: for a 1 000 000-record zone that was
+//! the peak of a load. Here each record is a 32-byte [`Rec`], its owner key
+//! and owner in one byte arena (~50 bytes for a typical host name), and its
+//! RDATA as parsed (moved into the zone later, not copied), taken from each
+//! entry as the parser yields it, so the entries are never all held at
+//! once.
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -15,19 +16,20 @@ use hickory_proto::rr::{Name, RecordType};
 
 use crate::name::{canonical_key, name_from_wire, name_to_wire};
 use crate::parser::Entry;
+use crate::rdata::Rdata;
 
 /// One record: where its bytes are in the arena, and what the checks and
 /// messages need.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Rec {
-    /// Start of the owner key in the arena; the owner's wire form follows
-    /// it, then the RDATA.
+    /// Start of the owner key in the arena; the owner's wire form follows.
     at: u64,
     key_len: u16,
     owner_len: u16,
-    rdata_len: u16,
     /// Type code.
     pub(crate) rtype: u16,
+    /// Index of the RDATA in [`Records::rdatas`].
+    rdata: u32,
     pub(crate) ttl: u32,
     pub(crate) line: u32,
     pub(crate) column: u32,
@@ -40,14 +42,16 @@ pub(crate) struct Rec {
 pub(crate) struct Records {
     arena: Vec<u8>,
     recs: Vec<Rec>,
+    /// The RDATA of every record, in the order they came.
+    rdatas: Vec<Rdata>,
     /// The `$INCLUDE`d files records came from.
     files: Vec<Arc<str>>,
     scratch: Vec<u8>,
 }
 
 impl Records {
-    /// Takes `entry` in (its RDATA is copied; the entry can go).
-    pub(crate) fn push(&mut self, entry: &Entry) {
+    /// Takes `entry` in.
+    pub(crate) fn push(&mut self, entry: Entry) {
         let at = self.arena.len() as u64;
         canonical_key(&entry.owner, &mut self.scratch);
         self.arena.extend_from_slice(&self.scratch);
@@ -56,8 +60,6 @@ impl Records {
         name_to_wire(&entry.owner, &mut self.scratch);
         self.arena.extend_from_slice(&self.scratch);
         let owner_len = self.scratch.len() as u16;
-        let rdata = entry.rdata.as_bytes();
-        self.arena.extend_from_slice(rdata);
         let file = match &entry.file {
             None => 0,
             Some(path) => match self
@@ -76,14 +78,14 @@ impl Records {
             at,
             key_len,
             owner_len,
-            // RDATA of a parsed entry is at most 65535 octets.
-            rdata_len: rdata.len() as u16,
             rtype: u16::from(entry.rtype),
+            rdata: self.rdatas.len() as u32,
             ttl: entry.ttl,
             line: entry.line,
             column: entry.column,
             file: u16::try_from(file).unwrap_or(u16::MAX),
         });
+        self.rdatas.push(entry.rdata);
     }
 
     /// Number of records.
@@ -114,11 +116,16 @@ impl Records {
             .unwrap_or_else(Name::root)
     }
 
-    /// The RDATA of record `i`.
-    pub(crate) fn rdata(&self, i: usize) -> &[u8] {
-        let r = &self.recs[i];
-        let start = r.at as usize + usize::from(r.key_len) + usize::from(r.owner_len);
-        &self.arena[start..start + usize::from(r.rdata_len)]
+    /// Moves every record's RDATA out, to be taken with
+    /// [`Records::take_rdata`] (the records keep their indices).
+    pub(crate) fn take_rdatas(&mut self) -> Vec<Rdata> {
+        core::mem::take(&mut self.rdatas)
+    }
+
+    /// Moves the RDATA of record `i` out of `rdatas` (from
+    /// [`Records::take_rdatas`]).
+    pub(crate) fn take_rdata(&self, rdatas: &mut [Rdata], i: usize) -> Rdata {
+        core::mem::take(&mut rdatas[self.recs[i].rdata as usize])
     }
 
     /// The record type of record `i`.

@@ -85,7 +85,7 @@ impl Zone {
     ) -> Result<(Zone, Vec<Diagnostic>), ZoneErrors> {
         let mut records = Records::default();
         for entry in entries {
-            records.push(&entry);
+            records.push(entry);
         }
         Self::from_records(origin, records)
     }
@@ -141,6 +141,7 @@ impl Zone {
         let mut ns_positions: Vec<(Name, usize)> = Vec::new();
         let mut record_count = 0;
         let mut soa_count = 0;
+        let mut parsed_rdatas = records.take_rdatas();
         let mut i = 0;
         let n = records.len();
         while i < n {
@@ -170,8 +171,9 @@ impl Zone {
                         ));
                     }
                 }
+                // Moved, not copied.
                 let mut rdatas: Vec<Rdata> = (start..i)
-                    .map(|j| Rdata::from_validated(records.rdata(j).to_vec()))
+                    .map(|j| records.take_rdata(&mut parsed_rdatas, j))
                     .collect();
                 if rdatas.len() > 1 {
                     rdatas.sort_by(|a, b| a.canonical_cmp(b, rtype));
@@ -235,6 +237,7 @@ impl Zone {
             }
             nodes.push((NameKey::from_key_bytes(key), (owner, node)));
         }
+        drop(parsed_rdatas);
 
         if soa_count == 0 {
             errors.push(Diagnostic::zone(format!(
@@ -294,7 +297,8 @@ impl Zone {
                 }
                 occluder = None;
             }
-            let at_cut = key != origin_bytes && node.has(RecordType::NS);
+            let (has_ns, has_dname) = (node.has(RecordType::NS), node.has(RecordType::DNAME));
+            let at_cut = key != origin_bytes && has_ns;
             if at_cut {
                 if let Some(s) = node.rrsets.iter().find(|s| !allowed_at_cut(s.rtype)) {
                     warnings.push(position(
@@ -309,10 +313,10 @@ impl Zone {
                     ));
                 }
                 occluder = Some((entry, RecordType::NS));
-            } else if node.has(RecordType::DNAME) {
+            } else if has_dname {
                 occluder = Some((entry, RecordType::DNAME));
             }
-            if name.is_wildcard() && node.has(RecordType::NS) {
+            if has_ns && name.is_wildcard() {
                 errors.push(position(
                     &records,
                     key,
@@ -320,7 +324,7 @@ impl Zone {
                     format!("NS records at the wildcard {}", name_to_string(name)),
                 ));
             }
-            if at_cut && node.has(RecordType::DNAME) {
+            if at_cut && has_dname {
                 errors.push(position(
                     &records,
                     key,
