@@ -492,3 +492,53 @@ impl Service for DirectoryPrimary {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(since: Option<u64>, last: u64, writing: bool, retry_at: Option<u64>) -> Unwritten {
+        let dir = std::env::temp_dir().join(format!("zones-dir-due-{}", std::process::id()));
+        let ms = |t: u64| Instant(t * 1_000_000);
+        Unwritten {
+            file: "example.com".into(),
+            journal: ZoneJournal::open(&dir, "example.com")
+                .expect("no file yet")
+                .journal,
+            since: since.map(ms),
+            last: ms(last),
+            writing,
+            retry_at: retry_at.map(ms),
+        }
+    }
+
+    fn due_ms(state: &Unwritten) -> Option<u64> {
+        DirectoryPrimary::due(state).map(|t| t.0 / 1_000_000)
+    }
+
+    #[test]
+    fn a_zone_file_is_due_after_a_quiet_spell_or_at_most_after_its_first_change() {
+        let quiet = WRITE_AFTER_QUIET.as_millis() as u64;
+        let most = WRITE_AT_MOST_AFTER.as_millis() as u64;
+        // One change at 1000 ms: written a quiet spell later.
+        assert_eq!(
+            due_ms(&state(Some(1000), 1000, false, None)),
+            Some(1000 + quiet)
+        );
+        // Changes since 1000 ms, the last just now: the first one bounds it.
+        let busy = 1000 + most - 10;
+        assert_eq!(
+            due_ms(&state(Some(1000), busy, false, None)),
+            Some(1000 + most)
+        );
+        // Nothing unwritten, or a write under way: not due.
+        assert_eq!(due_ms(&state(None, 1000, false, None)), None);
+        assert_eq!(due_ms(&state(Some(1000), 1000, true, None)), None);
+        // After a failed write, not before the retry time.
+        let retry = 1000 + quiet + 10_000;
+        assert_eq!(
+            due_ms(&state(Some(1000), 1000, false, Some(retry))),
+            Some(retry)
+        );
+    }
+}
