@@ -396,3 +396,37 @@ fn a_zone_file_removed_with_changes_unwritten_is_not_brought_back() {
     assert!(!file.exists(), "still not written back");
     assert!(journal_gone(&server), "its journal went with it");
 }
+
+#[test]
+fn an_update_that_cannot_be_journaled_is_refused_and_changes_nothing() {
+    let dir = example_dir();
+    // The journal's place is taken by a file: no journal can be written.
+    std::fs::write(dir.path().join(".journal"), b"not a directory").expect("blocker");
+    let mut server = start_in(dir, free_port());
+    let soa = dig(&server, "example.com", "SOA");
+    let (ok, err) = nsupdate(
+        &server,
+        &admin(),
+        "zone example.com\nupdate add unjournaled.example.com 300 A 192.0.2.82",
+    );
+    assert!(!ok, "must not be acknowledged");
+    assert!(err.contains("SERVFAIL"), "{err}");
+    server
+        .primary
+        .wait_for("not durable", Duration::from_secs(5));
+    assert_eq!(
+        dig(&server, "unjournaled.example.com", "A"),
+        "",
+        "not served"
+    );
+    assert_eq!(dig(&server, "example.com", "SOA"), soa, "serial unchanged");
+    // Once the journal can be written, UPDATEs work again.
+    std::fs::remove_file(server.dir.path().join(".journal")).expect("unblock");
+    let (ok, err) = nsupdate(
+        &server,
+        &admin(),
+        "zone example.com\nupdate add journaled.example.com 300 A 192.0.2.83",
+    );
+    assert!(ok, "{err}");
+    assert_eq!(dig(&server, "journaled.example.com", "A"), "192.0.2.83");
+}
