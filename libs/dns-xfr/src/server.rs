@@ -102,36 +102,45 @@ struct Stale;
 
 /// The full zone's records from `owner`/`set`/`rdata` on, the SOA left out.
 fn zone_records<'z>(zone: &'z Zone, owner: Name, set: usize, rdata: usize) -> Records<'z> {
-    Box::new(zone.nodes_from(&owner).flat_map(move |(name, node)| {
-        // Resuming inside the node where the last message ended.
-        let (set, rdata) = if *name == owner { (set, rdata) } else { (0, 0) };
-        node.rrsets()
-            .iter()
+    Box::new(
+        zone.nodes_from(&owner)
             .enumerate()
-            .skip(set)
-            .filter(|(_, s)| s.rtype() != RecordType::SOA)
-            .flat_map(move |(si, s)| {
-                let skip = if si == set { rdata } else { 0 };
-                s.rdatas()
+            .flat_map(move |(i, (name, node))| {
+                // Resuming inside the node where the last message ended: only the
+                // first node of the walk can be it (the rest come after it).
+                let (set, rdata) = if i == 0 && *name == owner {
+                    (set, rdata)
+                } else {
+                    (0, 0)
+                };
+                node.rrsets()
                     .iter()
                     .enumerate()
-                    .skip(skip)
-                    .map(move |(ri, rd)| {
-                        let cursor = Cursor::Zone {
-                            owner: name,
-                            set: si,
-                            rdata: ri,
-                        };
-                        let rec = Rec {
-                            owner: name,
-                            ttl: s.ttl(),
-                            rtype: s.rtype(),
-                            rdata: rd.as_bytes(),
-                        };
-                        (cursor, rec)
+                    .skip(set)
+                    .filter(|(_, s)| s.rtype() != RecordType::SOA)
+                    .flat_map(move |(si, s)| {
+                        let skip = if si == set { rdata } else { 0 };
+                        s.rdatas()
+                            .iter()
+                            .enumerate()
+                            .skip(skip)
+                            .map(move |(ri, rd)| {
+                                let cursor = Cursor::Zone {
+                                    owner: name,
+                                    set: si,
+                                    rdata: ri,
+                                };
+                                let rec = Rec {
+                                    owner: name,
+                                    ttl: s.ttl(),
+                                    rtype: s.rtype(),
+                                    rdata: rd.as_bytes(),
+                                };
+                                (cursor, rec)
+                            })
                     })
-            })
-    }))
+            }),
+    )
 }
 
 /// The records of `diffs` (RFC 1995 §4: old SOA, deletions, new SOA,
