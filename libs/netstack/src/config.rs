@@ -157,6 +157,21 @@ impl From<bootargs::Error> for ConfigError {
 }
 
 impl IpConfig {
+    /// Checks that the addressing is usable: at least one address, each
+    /// of its field's family.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.ipv4.is_some_and(|c| !c.address.is_ipv4()) {
+            return Err(ConfigError::WrongFamily("ipv4"));
+        }
+        if self.ipv6.is_some_and(|c| !c.address.is_ipv6()) {
+            return Err(ConfigError::WrongFamily("ipv6"));
+        }
+        if self.ipv4.is_none() && self.ipv6.is_none() {
+            return Err(ConfigError::NoAddress);
+        }
+        Ok(())
+    }
+
     /// Reads the [`NET_ARGS`] from parsed arguments.
     pub fn from_args(args: &Args<'_>) -> Result<IpConfig, ConfigError> {
         let config = IpConfig {
@@ -165,15 +180,7 @@ impl IpConfig {
             ipv6: args.parse_value::<Cidr>("ipv6")?,
             ipv6_gateway: args.parse_value::<Ipv6Addr>("ipv6-gateway")?,
         };
-        if config.ipv4.is_some_and(|c| !c.address.is_ipv4()) {
-            return Err(ConfigError::WrongFamily("ipv4"));
-        }
-        if config.ipv6.is_some_and(|c| !c.address.is_ipv6()) {
-            return Err(ConfigError::WrongFamily("ipv6"));
-        }
-        if config.ipv4.is_none() && config.ipv6.is_none() {
-            return Err(ConfigError::NoAddress);
-        }
+        config.check()?;
         Ok(config)
     }
 }
