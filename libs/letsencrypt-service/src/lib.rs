@@ -121,27 +121,42 @@ pub struct LetsencryptService {
     buf: Vec<u8>,
 }
 
+/// A [`Config`] the service cannot run with.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// [`Config::tls_authenticator`] does not parse.
+    TlsAuthenticator(https::AuthenticatorError),
+    /// The account key cannot be derived from [`Config::account_key_seed`].
+    AccountKey(acme::KeyError),
+}
+
+impl core::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ConfigError::TlsAuthenticator(error) => error.fmt(f),
+            ConfigError::AccountKey(error) => write!(f, "account key: {error}"),
+        }
+    }
+}
+
 impl LetsencryptService {
-    /// The service for `config` (the boot arguments): `dns` serves our
-    /// copy of the zone and logs; `ours` are our own addresses; `seed`
-    /// (from the platform's randomness) seeds message IDs and jitter.
-    /// Derives the account key from its seed (RSA takes a while). Errors:
-    /// an account key that cannot be made, an unreadable
-    /// `--tls-authenticator`.
+    /// The service for `config`: `dns` serves our copy of the zone and
+    /// logs; `ours` are our own addresses; `seed` (from the platform's
+    /// randomness) seeds message IDs and jitter. Derives the account key
+    /// from its seed (RSA takes a while). Errors: what in `config` cannot
+    /// be used ([`ConfigError`]).
     pub fn new(
         config: &Config,
         dns: DnsService,
         ours: Vec<IpAddr>,
         seed: [u8; 32],
-    ) -> Result<LetsencryptService, String> {
+    ) -> Result<LetsencryptService, ConfigError> {
         let authenticator = match &config.tls_authenticator {
-            Some(text) => Authenticator::parse(text)
-                .map_err(|e| format!("--tls-authenticator={text}: {e}"))?,
+            Some(text) => Authenticator::parse(text).map_err(ConfigError::TlsAuthenticator)?,
             None => Authenticator::lets_encrypt(),
         };
-        let account_key = config
-            .account_key()
-            .map_err(|e| format!("account key from --account-key-seed: {e}"))?;
+        let account_key = config.account_key().map_err(ConfigError::AccountKey)?;
         let mut keys = KeyStore::new();
         keys.insert(config.key.clone());
         let secondary_config = SecondaryConfig {

@@ -19,9 +19,9 @@
 //!   all of the above from the caller's inputs and clock; its module docs
 //!   say how to drive it.
 //! - [`resolver`]: a stub resolver (A/AAAA query and answer) for
-//!   `--resolver`, to find the ACME server.
-//! - [`config`]: the boot arguments ([`LETSENCRYPT_ARGS`], OCaml-DNS's
-//!   names) and the [`Config`] read from them.
+//!   [`Config::resolver`], to find the ACME server.
+//! - [`config`]: the [`Config`] (built by the unikernel from its boot
+//!   arguments, OCaml-DNS's names) and the checks of its parts.
 //!
 //! The caller (the unikernel) owns the sockets, the HTTPS client, the
 //! secondary that transfers the zones (it calls [`Manager::zone_changed`])
@@ -50,7 +50,7 @@ pub mod scan;
 pub mod time;
 pub mod x509;
 
-pub use config::{config_from_args, Config, LETSENCRYPT_ARGS};
+pub use config::Config;
 pub use manager::{Action, Level, LogLine, Manager, ManagerConfig, OrderId};
 pub use time::Now;
 

@@ -10,31 +10,28 @@ mod common;
 use std::time::Duration;
 
 use acme::Instant;
-use bootargs::Parsed;
 use common::*;
 use letsencrypt::manager::{HTTP_TIMEOUT, RESCAN_INTERVAL};
-use letsencrypt::{config_from_args, x509, Action, Level, Manager, Now, LETSENCRYPT_ARGS};
+use letsencrypt::{x509, Action, Config, Level, Manager, Now};
 
 const WWW: &str = "_letsencrypt._tcp.www.example.org.";
 
-/// A manager from boot arguments, as the unikernel makes it.
+/// A manager from a configuration, as the unikernel makes it.
 fn manager(directory: &str, now: Now) -> Manager {
-    let cmdline = format!(
-        "--dns-key={KEY_NAME}:SHA256:{} --dns-server=127.0.0.1 --account-key-seed=offline --acme-server={directory}",
-        base64_secret()
-    );
-    let Parsed::Args(args) = bootargs::parse("letsencrypt", LETSENCRYPT_ARGS, &cmdline).unwrap()
-    else {
-        panic!("no help")
+    let config = Config {
+        key: key(),
+        zone: name("example.org"),
+        dns_server: "127.0.0.1:53".parse().unwrap(),
+        directory_url: directory.to_string(),
+        production: false,
+        account_key_seed: b"offline".to_vec(),
+        account_key_type: acme::KeyType::EcdsaP256,
+        email: None,
+        tls_authenticator: None,
+        resolver: None,
     };
-    let config = config_from_args(&args).unwrap();
     let key = config.account_key().unwrap();
     Manager::new(config.manager_config(key), [1; 32], now)
-}
-
-fn base64_secret() -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(KEY_SECRET)
 }
 
 /// Polls until the manager sleeps; returns what it did and the instant.

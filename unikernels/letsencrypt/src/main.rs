@@ -4,18 +4,18 @@
 //! `_letsencrypt._tcp.<host>` name gets a certificate ordered by ACME
 //! dns-01 and published back by signed UPDATE.
 //!
-//! This file only parses boot arguments and composes libraries
-//! (libs/letsencrypt-service). The image runs on its interface addresses;
-//! the host-process build on `--listen`:
+//! The boot arguments are declared and read in `args.rs`; this file
+//! composes libraries (libs/letsencrypt-service). The image runs on its
+//! interface addresses; the host-process build on `--listen`:
 //! `cargo run -p letsencrypt-unikernel -- --listen=127.0.0.3:5353 --dns-key=le._update.example.com:SHA256:… --dns-server=127.0.0.1 --port=5353 --account-key-seed=… --acme-server=https://127.0.0.1:14000/dir --tls-authenticator=trust-anchor:…`.
 #![forbid(unsafe_code)]
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 extern crate alloc;
 
-use bootargs::ArgSpec;
-use dns_service::{ServiceConfig, SERVICE_ARGS};
-use letsencrypt::{config_from_args, Config, LETSENCRYPT_ARGS};
+mod args;
+
+use args::BootArgs;
 
 /// Prints a line through this build's `log` (timestamped, like the services' lines).
 macro_rules! say {
@@ -26,30 +26,13 @@ macro_rules! say {
 
 const PROGRAM: &str = "letsencrypt";
 
-/// What the boot arguments say, in one line (no secrets).
-fn describe(config: &Config) -> alloc::string::String {
-    alloc::format!(
-        "hidden secondary of {} from {}, ACME directory {}, account key {:?}{}",
-        config.zone.to_ascii(),
-        config.dns_server,
-        config.directory_url,
-        config.account_key_type,
-        match config.resolver {
-            Some(ip) => alloc::format!(", resolver {ip}"),
-            None => alloc::string::String::new(),
-        }
-    )
-}
-
 #[cfg(target_os = "none")]
 mod image {
     use super::*;
-    use alloc::vec::Vec;
-    use core::net::IpAddr;
     use dns_server::catalog::Catalog;
     use dns_service::DnsService;
     use letsencrypt_service::LetsencryptService;
-    use netstack::{IpConfig, StackConfig, NET_ARGS};
+    use netstack::StackConfig;
     use solo5::StartInfo;
 
     solo5::manifest! { net "service" }
@@ -62,35 +45,26 @@ mod image {
     }
 
     fn main(start: &StartInfo) -> i32 {
-        let specs: Vec<ArgSpec> = [NET_ARGS, SERVICE_ARGS, LETSENCRYPT_ARGS].concat();
-        let args = solo5::boot_args(PROGRAM, &specs, start);
-        let parsed = IpConfig::from_args(&args)
-            .map_err(|e| alloc::format!("{e}"))
-            .and_then(|ip| {
-                let service = ServiceConfig::from_args(&args).map_err(|e| alloc::format!("{e}"))?;
-                let config = config_from_args(&args)?;
-                Ok((ip, service, config))
-            });
-        let (ip, service, config) = match parsed {
-            Ok(parsed) => parsed,
+        let specs = args::specs();
+        let boot = match BootArgs::read(&solo5::boot_args(PROGRAM, &specs, start)) {
+            Ok(boot) => boot,
             Err(message) => {
                 say!("{PROGRAM}: {message}");
                 return bootargs::EXIT_USAGE;
             }
         };
-        say!("{PROGRAM}: {}", describe(&config));
-        let ours: Vec<IpAddr> = ip.addresses().collect();
+        say!("{PROGRAM}: {}", boot.describe());
         let mut seed = [0u8; 32];
         solo5::entropy::fill(&mut seed);
-        let dns = DnsService::new(Catalog::new(), service, log);
-        let mut letsencrypt = match LetsencryptService::new(&config, dns, ours, seed) {
+        let dns = DnsService::new(Catalog::new(), boot.service, log);
+        let mut letsencrypt = match LetsencryptService::new(&boot.config, dns, boot.ours, seed) {
             Ok(service) => service,
-            Err(message) => {
-                say!("{PROGRAM}: {message}");
+            Err(error) => {
+                say!("{PROGRAM}: {}", args::refused(&boot.config, error));
                 return bootargs::EXIT_USAGE;
             }
         };
-        match netstack::run_solo5(&ip, StackConfig::default(), &mut letsencrypt) {
+        match netstack::run_solo5(&boot.ip, StackConfig::default(), &mut letsencrypt) {
             Ok(status) => status,
             Err(error) => {
                 say!("{PROGRAM}: net device `service`: {error}");
@@ -106,9 +80,8 @@ mod host {
     use dns_server::catalog::Catalog;
     use dns_service::DnsService;
     use letsencrypt_service::LetsencryptService;
-    use netstack::{OsStack, LISTEN_ARG, NET_ARGS};
+    use netstack::OsStack;
     use std::hash::{BuildHasher, Hasher};
-    use std::net::SocketAddr;
 
     /// Every line the process prints, prefixed with the wall-clock time.
     fn log(args: core::fmt::Arguments<'_>) {
@@ -124,16 +97,10 @@ mod host {
     }
 
     pub fn main() {
-        let specs: Vec<ArgSpec> =
-            [NET_ARGS, SERVICE_ARGS, LETSENCRYPT_ARGS, &[LISTEN_ARG]].concat();
-        let args = netstack::host_args(PROGRAM, &specs);
-        let service = ServiceConfig::from_args(&args).unwrap_or_else(|e| usage_error(e));
-        let listen: Option<SocketAddr> = args
-            .parse_value("listen")
+        let specs = args::specs();
+        let boot = BootArgs::read(&unikernel_args::host_args(PROGRAM, &specs))
             .unwrap_or_else(|e| usage_error(e));
-        let config = config_from_args(&args).unwrap_or_else(|e| usage_error(e));
-        say!("{PROGRAM}: {}", describe(&config));
-        let ours: Vec<std::net::IpAddr> = listen.map(|a| a.ip()).into_iter().collect();
+        say!("{PROGRAM}: {}", boot.describe());
         // The standard library's per-process random hasher keys: enough to
         // vary message IDs and jitter between runs (the account key comes
         // from its seed, not from this).
@@ -144,10 +111,10 @@ mod host {
                 .finish();
             chunk.copy_from_slice(&word.to_le_bytes());
         }
-        let mut stack = OsStack::new(listen).unwrap_or_else(|e| usage_error(e));
-        let dns = DnsService::new(Catalog::new(), service, log);
-        let mut letsencrypt =
-            LetsencryptService::new(&config, dns, ours, seed).unwrap_or_else(|e| usage_error(e));
+        let mut stack = OsStack::new(boot.listen).unwrap_or_else(|e| usage_error(e));
+        let dns = DnsService::new(Catalog::new(), boot.service, log);
+        let mut letsencrypt = LetsencryptService::new(&boot.config, dns, boot.ours, seed)
+            .unwrap_or_else(|e| usage_error(args::refused(&boot.config, e)));
         let status = stack.run(&mut letsencrypt).unwrap_or_else(|e| {
             say!("{PROGRAM}: {e}");
             1
