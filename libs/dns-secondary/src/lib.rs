@@ -74,7 +74,6 @@ use core::fmt;
 use core::net::{IpAddr, SocketAddr};
 use core::time::Duration;
 
-use bootargs::{ArgKind, ArgSpec, Args};
 use dns_keys::{KeyRole, KeyStore, Operation};
 pub use dns_service::LogLevel;
 use dns_service::{ControlEvent, DnsService, Logger};
@@ -115,57 +114,6 @@ pub const CHANNEL_RETRY: Duration = Duration::from_secs(5);
 /// The longest wait between attempts at a hidden secondary's kept
 /// connection.
 pub const CHANNEL_RETRY_MAX: Duration = Duration::from_secs(300);
-/// Default of `--transfer-max-records`. Measured (scripts/bench-xfr,
-/// spt): the first AXFR of 490 000 records from BIND needs `--mem=244`
-/// (fails at 236), about 520 bytes a record; a refresh by a full transfer,
-/// with the old copy serving beside the new one, needs `--mem=360` (fails
-/// at 300), about 740 bytes a record. So 500 000 records stay inside
-/// Solo5's default `--mem=512`. Unbounded, 3 000 000 records peaked at
-/// 1.96 GB.
-pub const DEFAULT_TRANSFER_MAX_RECORDS: &str = "500000";
-/// Default of `--transfer-max-bytes`: 64 MiB of DNS messages.
-pub const DEFAULT_TRANSFER_MAX_BYTES: &str = "67108864";
-
-/// The secondary's boot arguments (besides the network ones).
-pub const SECONDARY_ARGS: &[ArgSpec] = &[
-    ArgSpec {
-        name: "keys",
-        kind: ArgKind::Repeated {
-            metavar: "NAME:ALG:SECRET[,…]",
-        },
-        help: "TSIG keys (repeatable, or comma-separated); `<primary-ip>.<secondary-ip>._transfer.<zone>:SHA256:BASE64` (or `._update.<zone>`) makes this a secondary of <zone> transferring from <primary-ip>; `<primary-ip>.<secondary-ip>._transfer.:SHA256:BASE64` (the root) of every zone <primary-ip> NOTIFYs us for",
-    },
-    ArgSpec {
-        name: "transfer-max-records",
-        kind: ArgKind::Value {
-            metavar: "RECORDS",
-            default: Some(DEFAULT_TRANSFER_MAX_RECORDS),
-        },
-        help: "largest zone transfer taken, in records; a larger one is logged and dropped, the old copy keeps serving (a refresh by full transfer needs about 740 bytes of memory a record)",
-    },
-    ArgSpec {
-        name: "transfer-max-bytes",
-        kind: ArgKind::Value {
-            metavar: "BYTES",
-            default: Some(DEFAULT_TRANSFER_MAX_BYTES),
-        },
-        help: "largest zone transfer taken, in bytes of DNS messages; a larger one is logged and dropped",
-    },
-    ArgSpec {
-        name: "hidden",
-        kind: ArgKind::Flag,
-        help: "hidden secondary (in no NS record, maybe behind NAT; a key need not name our address): keep a TCP connection to each primary, send the SOA queries over it every minute, and take the NOTIFYs the primary sends on it",
-    },
-    ArgSpec {
-        name: "primary-port",
-        kind: ArgKind::Value {
-            metavar: "PORT",
-            default: Some("53"),
-        },
-        help: "port the primaries serve DNS on (tests run them elsewhere)",
-    },
-];
-
 /// One zone this secondary serves: where it comes from and the key that
 /// signs its transfers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -274,52 +222,6 @@ pub fn zones_from_keys(
         });
     }
     Ok(found)
-}
-
-/// Reads [`SECONDARY_ARGS`]: the keys (each `--keys` value may hold several,
-/// comma-separated), the zones they name (at least one), and `--log-level`
-/// of [`dns_service::SERVICE_ARGS`].
-/// `ours` are our addresses, to check the secondary part of key names.
-/// Returns the configuration and warnings to log; an error is a usage
-/// error naming the argument.
-pub fn config_from_args(
-    args: &Args<'_>,
-    ours: &[IpAddr],
-) -> Result<(SecondaryConfig, Vec<String>), String> {
-    let mut keys = KeyStore::new();
-    let values = args.values("keys").map_err(|e| alloc::format!("{e}"))?;
-    for value in values {
-        for text in value.split(',').filter(|t| !t.trim().is_empty()) {
-            let key = dns_keys::parse_cli_key(text.trim())
-                .map_err(|e| alloc::format!("--keys={}: {e}", dns_keys::without_secret(text)))?;
-            keys.insert(key);
-        }
-    }
-    let port: u16 = args
-        .parse_required("primary-port")
-        .map_err(|e| alloc::format!("{e}"))?;
-    let limits = Limits {
-        records: args
-            .parse_required("transfer-max-records")
-            .map_err(|e| alloc::format!("{e}"))?,
-        bytes: args
-            .parse_required("transfer-max-bytes")
-            .map_err(|e| alloc::format!("{e}"))?,
-    };
-    let sources = zones_from_keys(&keys, port, ours)?;
-    if sources.zones.is_empty() && sources.roots.is_empty() {
-        return Err(String::from(
-            "no zone to serve: give --keys=<primary-ip>.<secondary-ip>._transfer.<zone>:SHA256:BASE64 (or ._transfer. for every zone of the primary)",
-        ));
-    }
-    let config = SecondaryConfig {
-        zones: sources.zones,
-        roots: sources.roots,
-        keys,
-        limits,
-        hidden: args.flag("hidden").map_err(|e| alloc::format!("{e}"))?,
-    };
-    Ok((config, sources.warnings))
 }
 
 /// Why a refresh did not complete, at the connection level or in the
@@ -1275,31 +1177,6 @@ mod tests {
         dns_keys::parse_cli_key(text).expect("a key")
     }
 
-    /// A bad key argument is reported without its secret (issue 12 §8).
-    #[test]
-    fn a_bad_key_argument_never_shows_its_secret() {
-        use alloc::format;
-        use alloc::string::ToString;
-        let secret = "c2VjcmV0c2VjcmV0c2VjcmV0";
-        for bad in [
-            format!("10.53.0.1.10.53.0.2._transfer.example.com:SHA999:{secret}"),
-            format!("hmac-md5:10.53.0.1.10.53.0.2._transfer.example.com:{secret}"),
-            format!("bad..name:SHA256:{secret}"),
-            format!("x._transfer.example.com:SHA256:{secret}!"),
-            secret.to_string(),
-        ] {
-            let cmdline = format!("--keys={bad}");
-            let Ok(bootargs::Parsed::Args(args)) =
-                bootargs::parse("secondary", SECONDARY_ARGS, &cmdline)
-            else {
-                panic!("{cmdline} parses as arguments");
-            };
-            let error = config_from_args(&args, &[]).expect_err(&cmdline);
-            assert!(error.starts_with("--keys="), "{error}");
-            assert!(!error.contains(secret), "{error}");
-        }
-    }
-
     #[test]
     fn transfer_keys_name_the_zones_and_their_primaries() {
         let mut keys = KeyStore::new();
@@ -1377,54 +1254,22 @@ mod tests {
         assert_eq!(found.roots[0].primary, "10.0.42.9:53".parse().unwrap());
     }
 
-    fn parse_config(cmdline: &str) -> Result<SecondaryConfig, String> {
-        let specs = [SECONDARY_ARGS, dns_service::SERVICE_ARGS].concat();
-        let Ok(bootargs::Parsed::Args(args)) = bootargs::parse("secondary", &specs, cmdline) else {
-            panic!("the arguments parse");
-        };
-        config_from_args(&args, &[]).map(|(config, _)| config)
-    }
-
-    #[test]
-    fn a_root_key_alone_is_enough_and_limits_come_from_the_arguments() {
-        let root = "--keys=10.53.0.1.10.53.0.2._transfer.:SHA256:AAAAAAAAAAAAAAAAAAAAAA==";
-        let config = parse_config(root).expect("a root key names zones to serve");
-        assert!(config.zones.is_empty());
-        assert_eq!(config.roots.len(), 1);
-        assert_eq!(
-            config.limits,
-            Limits {
-                records: 500_000,
-                bytes: 64 << 20
-            }
-        );
-        let config = parse_config(&alloc::format!(
-            "{root} --transfer-max-records=10 --transfer-max-bytes=2000"
-        ))
-        .unwrap();
-        assert_eq!(
-            config.limits,
-            Limits {
-                records: 10,
-                bytes: 2000
-            }
-        );
-        let error = config_from_keys_only(
-            "--keys=admin._update.example.com:SHA256:AAAAAAAAAAAAAAAAAAAAAA==",
-        );
-        assert!(error.starts_with("no zone to serve"), "{error}");
-    }
-
-    fn config_from_keys_only(cmdline: &str) -> String {
-        parse_config(cmdline).map(|_| ()).unwrap_err()
-    }
-
     fn quiet(_: core::fmt::Arguments<'_>) {}
 
     #[test]
     fn a_notify_from_a_root_keys_primary_adds_the_zone_unloaded_until_transferred() {
-        let root = "--keys=10.53.0.1.10.53.0.2._transfer.:SHA256:AAAAAAAAAAAAAAAAAAAAAA==";
-        let config = parse_config(root).expect("a root key");
+        let mut keys = KeyStore::new();
+        keys.insert(key(
+            "10.53.0.1.10.53.0.2._transfer.:SHA256:AAAAAAAAAAAAAAAAAAAAAA==",
+        ));
+        let sources = zones_from_keys(&keys, 53, &[]).expect("a root key");
+        let config = SecondaryConfig {
+            zones: sources.zones,
+            roots: sources.roots,
+            keys,
+            limits: Limits::NONE,
+            hidden: false,
+        };
         let dns = DnsService::new(
             dns_server::catalog::Catalog::new(),
             dns_service::ServiceConfig::default(),

@@ -2,17 +2,18 @@
 //! from its TSIG keys (`<primary-ip>.<secondary-ip>._transfer.<zone>`, or
 //! `._update.<zone>`; `._transfer.` for every zone of the primary).
 //!
-//! This file only parses boot arguments and composes libraries. The image
-//! serves on its interface addresses; the host-process build serves on
-//! `--listen`:
+//! The boot arguments are declared and read in `args.rs`; this file
+//! composes libraries. The image serves on its interface addresses; the
+//! host-process build serves on `--listen`:
 //! `cargo run -p secondary -- --listen=127.0.0.2:5353 --primary-port=5353 --keys=127.0.0.1.127.0.0.2._transfer.example.com:SHA256:…`.
 #![forbid(unsafe_code)]
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 extern crate alloc;
 
-use bootargs::ArgSpec;
-use dns_service::{ServiceConfig, SERVICE_ARGS};
+mod args;
+
+use args::BootArgs;
 
 /// Prints a line through this build's `log` (timestamped, like the services' lines).
 macro_rules! say {
@@ -23,15 +24,36 @@ macro_rules! say {
 
 const PROGRAM: &str = "secondary";
 
+/// Logs through `log` what the boot arguments say: warnings, then what is
+/// served.
+fn announce(boot: &BootArgs, log: fn(core::fmt::Arguments<'_>)) {
+    for warning in &boot.warnings {
+        log(format_args!("{PROGRAM}: warning: {warning}"));
+    }
+    for zone in &boot.secondary.zones {
+        log(format_args!(
+            "{PROGRAM}: {} from {}",
+            zone.zone.to_ascii(),
+            zone.primary
+        ));
+    }
+    for root in &boot.secondary.roots {
+        log(format_args!("{PROGRAM}: every zone of {}", root.primary));
+    }
+    if boot.secondary.hidden {
+        log(format_args!(
+            "{PROGRAM}: hidden: NOTIFYs come on a kept connection to each primary"
+        ));
+    }
+}
+
 #[cfg(target_os = "none")]
 mod image {
     use super::*;
-    use alloc::vec::Vec;
-    use core::net::IpAddr;
-    use dns_secondary::{config_from_args, Secondary, SECONDARY_ARGS};
+    use dns_secondary::Secondary;
     use dns_server::catalog::Catalog;
     use dns_service::DnsService;
-    use netstack::{IpConfig, StackConfig, NET_ARGS};
+    use netstack::StackConfig;
     use solo5::StartInfo;
 
     solo5::manifest! { net "service" }
@@ -44,40 +66,21 @@ mod image {
     }
 
     fn main(start: &StartInfo) -> i32 {
-        let specs: Vec<ArgSpec> = [NET_ARGS, SERVICE_ARGS, SECONDARY_ARGS].concat();
-        let args = solo5::boot_args(PROGRAM, &specs, start);
-        let parsed = IpConfig::from_args(&args)
-            .map_err(|e| alloc::format!("{e}"))
-            .and_then(|ip| {
-                let ours: Vec<IpAddr> = ip.addresses().collect();
-                let service = ServiceConfig::from_args(&args).map_err(|e| alloc::format!("{e}"))?;
-                let (config, warnings) = config_from_args(&args, &ours)?;
-                Ok((ip, ours, service, config, warnings))
-            });
-        let (ip, ours, service, config, warnings) = match parsed {
-            Ok(parsed) => parsed,
+        let specs = args::specs();
+        let boot = match BootArgs::read(&solo5::boot_args(PROGRAM, &specs, start)) {
+            Ok(boot) => boot,
             Err(message) => {
                 say!("{PROGRAM}: {message}");
                 return bootargs::EXIT_USAGE;
             }
         };
-        for warning in &warnings {
-            say!("{PROGRAM}: warning: {warning}");
-        }
-        for zone in &config.zones {
-            say!("{PROGRAM}: {} from {}", zone.zone.to_ascii(), zone.primary);
-        }
-        for root in &config.roots {
-            say!("{PROGRAM}: every zone of {}", root.primary);
-        }
-        if config.hidden {
-            say!("{PROGRAM}: hidden: NOTIFYs come on a kept connection to each primary");
-        }
+        announce(&boot, log);
         let mut seed = [0u8; 8];
         solo5::entropy::fill(&mut seed);
-        let dns = DnsService::new(Catalog::new(), service, log);
-        let mut secondary = Secondary::new(dns, config, ours, u64::from_le_bytes(seed));
-        match netstack::run_solo5(&ip, StackConfig::default(), &mut secondary) {
+        let dns = DnsService::new(Catalog::new(), boot.service, log);
+        let seed = u64::from_le_bytes(seed);
+        let mut secondary = Secondary::new(dns, boot.secondary, boot.ours, seed);
+        match netstack::run_solo5(&boot.ip, StackConfig::default(), &mut secondary) {
             Ok(status) => status,
             Err(error) => {
                 say!("{PROGRAM}: net device `service`: {error}");
@@ -90,12 +93,11 @@ mod image {
 #[cfg(not(target_os = "none"))]
 mod host {
     use super::*;
-    use dns_secondary::{config_from_args, Secondary, SECONDARY_ARGS};
+    use dns_secondary::Secondary;
     use dns_server::catalog::Catalog;
     use dns_service::DnsService;
-    use netstack::{OsStack, LISTEN_ARG, NET_ARGS};
+    use netstack::OsStack;
     use std::hash::{BuildHasher, Hasher};
-    use std::net::SocketAddr;
 
     /// Every line the process prints, prefixed with the wall-clock time.
     fn log(args: core::fmt::Arguments<'_>) {
@@ -111,34 +113,18 @@ mod host {
     }
 
     pub fn main() {
-        let specs: Vec<ArgSpec> = [NET_ARGS, SERVICE_ARGS, SECONDARY_ARGS, &[LISTEN_ARG]].concat();
-        let args = netstack::host_args(PROGRAM, &specs);
-        let service = ServiceConfig::from_args(&args).unwrap_or_else(|e| usage_error(e));
-        let listen: Option<SocketAddr> = args
-            .parse_value("listen")
+        let specs = args::specs();
+        let boot = BootArgs::read(&unikernel_args::host_args(PROGRAM, &specs))
             .unwrap_or_else(|e| usage_error(e));
-        let ours: Vec<std::net::IpAddr> = listen.map(|a| a.ip()).into_iter().collect();
-        let (config, warnings) = config_from_args(&args, &ours).unwrap_or_else(|e| usage_error(e));
-        for warning in &warnings {
-            say!("{PROGRAM}: warning: {warning}");
-        }
-        for zone in &config.zones {
-            say!("{PROGRAM}: {} from {}", zone.zone.to_ascii(), zone.primary);
-        }
-        for root in &config.roots {
-            say!("{PROGRAM}: every zone of {}", root.primary);
-        }
-        if config.hidden {
-            say!("{PROGRAM}: hidden: NOTIFYs come on a kept connection to each primary");
-        }
+        announce(&boot, log);
         // The standard library's per-process random hasher keys: enough to
         // vary jitter and message IDs between runs.
         let seed = std::collections::hash_map::RandomState::new()
             .build_hasher()
             .finish();
-        let mut stack = OsStack::new(listen).unwrap_or_else(|e| usage_error(e));
-        let dns = DnsService::new(Catalog::new(), service, log);
-        let mut secondary = Secondary::new(dns, config, ours, seed);
+        let mut stack = OsStack::new(boot.listen).unwrap_or_else(|e| usage_error(e));
+        let dns = DnsService::new(Catalog::new(), boot.service, log);
+        let mut secondary = Secondary::new(dns, boot.secondary, boot.ours, seed);
         let status = stack.run(&mut secondary).unwrap_or_else(|e| {
             say!("{PROGRAM}: {e}");
             1
