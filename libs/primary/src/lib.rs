@@ -33,90 +33,17 @@ pub mod update;
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use bootargs::{ArgKind, ArgSpec, Args};
 use dns_service::{load_keys, ControlEvent, DnsService, LogLevel, Logger, ZoneFile, ZoneSet};
-use git_remote::{Identity, RemoteUrl, Sync, SyncEvent};
+use git_remote::{Identity, Sync, SyncEvent};
 use netstack::{Poll, Service, Sockets};
-use ssh::{Authenticator, ClientKey};
 use update::{Authors, Durable, Step};
 
-/// The git boot arguments, named as the OCaml-DNS primary names them.
-pub const GIT_ARGS: &[ArgSpec] = &[
-    ArgSpec {
-        name: "remote",
-        kind: ArgKind::Value {
-            metavar: "ssh://USER@IP[:PORT]/PATH.git[#BRANCH]",
-            default: None,
-        },
-        help: "git repository holding the zones",
-    },
-    ArgSpec {
-        name: "ssh-key",
-        kind: ArgKind::Value {
-            metavar: "ed25519:BASE64SEED",
-            default: None,
-        },
-        help: "SSH client key (`solodns keygen ssh` makes one)",
-    },
-    ArgSpec {
-        name: "ssh-authenticator",
-        kind: ArgKind::Value {
-            metavar: "SHA256:BASE64",
-            default: None,
-        },
-        help: "fingerprint of the git server's SSH host key, as `ssh-keygen -l` prints it",
-    },
-    ArgSpec {
-        name: "git-author",
-        kind: ArgKind::Value {
-            metavar: "NAME<EMAIL>",
-            default: Some(DEFAULT_AUTHOR),
-        },
-        help: "author of the commits that record dynamic updates; a boot argument cannot hold a space: write it %20",
-    },
-    ArgSpec {
-        name: "git-committer",
-        kind: ArgKind::Value {
-            metavar: "NAME<EMAIL>",
-            default: None,
-        },
-        help: "committer of those commits (default: the author)",
-    },
-];
-
-/// The author of update commits unless `--git-author` says otherwise.
-pub const DEFAULT_AUTHOR: &str = "solodns%20primary-git<primary-git@solodns.invalid>";
-
-/// Reads [`GIT_ARGS`]: `Ok(None)` when `--remote` is absent, an error
-/// message naming the argument when something is missing or malformed.
-pub fn git_sync_from_args(args: &Args<'_>) -> Result<Option<(Sync, Authors)>, String> {
-    let text = |name: &str| args.value(name).map_err(|e| alloc::format!("{e}"));
-    let Some(remote) = text("remote")? else {
-        return Ok(None);
-    };
-    let url: RemoteUrl = remote
-        .parse()
-        .map_err(|e| alloc::format!("--remote: {e}"))?;
-    let key = text("ssh-key")?.ok_or("--ssh-key=ed25519:BASE64SEED is required with --remote")?;
-    let key = ClientKey::parse(key).map_err(|e| alloc::format!("--ssh-key: {e}"))?;
-    let pinned = text("ssh-authenticator")?
-        .ok_or("--ssh-authenticator=SHA256:BASE64 is required with --remote")?;
-    let authenticator =
-        Authenticator::parse(pinned).map_err(|e| alloc::format!("--ssh-authenticator: {e}"))?;
-    let identity = |name: &str, given: &str| {
-        percent_decode(given)
-            .and_then(|text| Identity::parse(&text))
-            .map_err(|e| alloc::format!("--{name}={given}: {e}"))
-    };
-    let author = identity("git-author", text("git-author")?.unwrap_or(DEFAULT_AUTHOR))?;
-    let committer = match text("git-committer")? {
-        Some(given) => identity("git-committer", given)?,
-        None => author.clone(),
-    };
-    Ok(Some((
-        Sync::new(url, key, authenticator),
-        Authors { author, committer },
-    )))
+/// An identity written `Name<email>` (or `Name <email>`) with `%XX`
+/// escapes: `Zone%20Robot<robot@example.org>` is `Zone Robot
+/// <robot@example.org>` (a value that cannot hold a space, such as a boot
+/// argument, writes it `%20`). Errors say what was expected.
+pub fn decode_identity(escaped: &str) -> Result<Identity, &'static str> {
+    percent_decode(escaped).and_then(|text| Identity::parse(&text))
 }
 
 /// `%XX` escapes decoded (boot arguments are split at spaces, so a space
@@ -386,66 +313,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn identities_in_boot_arguments() {
-        let decoded = percent_decode(DEFAULT_AUTHOR).expect("decodes");
-        let author = Identity::parse(&decoded).expect("parses");
+    fn escaped_identities() {
+        let author =
+            decode_identity("solodns%20primary-git<primary-git@solodns.invalid>").expect("parses");
         assert_eq!(author.name, "solodns primary-git");
         assert_eq!(author.email, "primary-git@solodns.invalid");
         assert_eq!(
             percent_decode("a%2"),
             Err("`%` must start a two-digit hex escape such as %20")
         );
+        assert_eq!(
+            decode_identity("A%2<a@x>"),
+            Err("`%` must start a two-digit hex escape such as %20")
+        );
         assert_eq!(percent_decode("caf%C3%A9").as_deref(), Ok("café"));
+        assert_eq!(decode_identity("nobody"), Err("expected `Name <email>`"));
         assert!(Identity::parse("no email").is_err());
         assert!(Identity::parse("<only@email>").is_err());
         assert!(Identity::parse("A <a@b> trailing").is_err());
         assert_eq!(
             Identity::parse("A\nB <a@b>"),
             Err("a name or email may not contain <, >, line breaks or NUL")
-        );
-    }
-
-    /// The authors of `cmdline`'s git arguments, or the error it gives.
-    fn authors(extra: &str) -> Result<Authors, String> {
-        let cmdline = alloc::format!(
-            "--remote=ssh://git@10.0.0.1/zones.git \
-             --ssh-key=ed25519:BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc= \
-             --ssh-authenticator=SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA {extra}"
-        );
-        let Ok(bootargs::Parsed::Args(args)) = bootargs::parse("primary-git", GIT_ARGS, &cmdline)
-        else {
-            panic!("the arguments parse");
-        };
-        match git_sync_from_args(&args) {
-            Ok(Some((_, authors))) => Ok(authors),
-            Ok(None) => panic!("--remote was given"),
-            Err(error) => Err(error),
-        }
-    }
-
-    #[test]
-    fn authors_come_from_the_boot_arguments_and_bad_ones_are_named() {
-        let default = authors("").expect("the default");
-        assert_eq!(default.author.name, "solodns primary-git");
-        assert_eq!(default.committer, default.author);
-        let given = authors("--git-author=Zone%20Robot<robot@example.org>").expect("valid");
-        assert_eq!(
-            (given.author.name.as_str(), given.author.email.as_str()),
-            ("Zone Robot", "robot@example.org")
-        );
-        assert_eq!(
-            given.committer, given.author,
-            "the committer defaults to the author"
-        );
-        let both = authors("--git-author=A<a@x> --git-committer=C<c@x>").expect("valid");
-        assert_eq!(both.committer.name, "C");
-        assert_eq!(
-            authors("--git-committer=nobody").map(|_| ()),
-            Err("--git-committer=nobody: expected `Name <email>`".into())
-        );
-        assert_eq!(
-            authors("--git-author=A%2<a@x>").map(|_| ()),
-            Err("--git-author=A%2<a@x>: `%` must start a two-digit hex escape such as %20".into())
         );
     }
 }

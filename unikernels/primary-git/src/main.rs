@@ -1,17 +1,19 @@
 //! primary-git: the authoritative primary of a domain whose zones live in a
 //! git repository (OCaml-DNS layout).
 //!
-//! This file only parses boot arguments and composes libraries. The image
-//! clones its zones from `--remote` over SSH; the host-process build does
-//! the same, or serves a directory with the same layout:
+//! The boot arguments are declared and read in `args.rs`; this file
+//! composes libraries. The image clones its zones from `--remote` over
+//! SSH; the host-process build does the same, or serves a directory with
+//! the same layout:
 //! `cargo run -p primary-git -- --zones-dir=zones-example --listen=127.0.0.1:5353`.
 #![forbid(unsafe_code)]
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 extern crate alloc;
 
-use bootargs::ArgSpec;
-use dns_service::{ServiceConfig, SERVICE_ARGS};
+mod args;
+
+use args::BootArgs;
 
 /// Prints a line through this build's `log` (timestamped, like the services' lines).
 macro_rules! say {
@@ -25,11 +27,10 @@ const PROGRAM: &str = "primary-git";
 #[cfg(target_os = "none")]
 mod image {
     use super::*;
-    use alloc::vec::Vec;
     use dns_server::catalog::Catalog;
     use dns_service::DnsService;
-    use netstack::{IpConfig, StackConfig, NET_ARGS};
-    use primary::{git_sync_from_args, Primary, GIT_ARGS};
+    use netstack::StackConfig;
+    use primary::Primary;
     use solo5::StartInfo;
 
     solo5::manifest! { net "service" }
@@ -42,30 +43,22 @@ mod image {
     }
 
     fn main(start: &StartInfo) -> i32 {
-        let specs: Vec<ArgSpec> = [NET_ARGS, SERVICE_ARGS, GIT_ARGS].concat();
-        let args = solo5::boot_args(PROGRAM, &specs, start);
-        let parsed = IpConfig::from_args(&args)
-            .map_err(|e| alloc::format!("{e}"))
-            .and_then(|ip| {
-                let config = ServiceConfig::from_args(&args).map_err(|e| alloc::format!("{e}"))?;
-                let sync = git_sync_from_args(&args)?
-                    .ok_or("--remote=ssh://USER@IP[:PORT]/PATH.git is required")?;
-                Ok((ip, config, sync))
-            });
-        let (ip, config, sync) = match parsed {
-            Ok(parsed) => parsed,
-            Err(message) => {
-                say!("{PROGRAM}: {message}");
-                return bootargs::EXIT_USAGE;
-            }
-        };
-        let mut dns = DnsService::new(Catalog::new(), config, log);
+        let specs = args::specs();
+        let BootArgs { ip, service, git } =
+            match BootArgs::read(&solo5::boot_args(PROGRAM, &specs, start)) {
+                Ok(boot) => boot,
+                Err(message) => {
+                    say!("{PROGRAM}: {message}");
+                    return bootargs::EXIT_USAGE;
+                }
+            };
+        let mut dns = DnsService::new(Catalog::new(), service, log);
         dns.set_own_addresses(ip.addresses().collect());
         // NOTIFY message IDs from the DRBG (seeded from RDSEED/RDRAND).
         let mut seed = [0u8; 8];
         solo5::entropy::fill(&mut seed);
         dns.seed_notify_ids(u64::from_le_bytes(seed));
-        let mut service = Primary::new(dns, sync);
+        let mut service = Primary::new(dns, git);
         match netstack::run_solo5(&ip, StackConfig::default(), &mut service) {
             Ok(status) => status,
             Err(error) => {
@@ -79,33 +72,16 @@ mod image {
 #[cfg(not(target_os = "none"))]
 mod host {
     use super::*;
-    use bootargs::ArgKind;
     use dns_server::catalog::Catalog;
     use dns_server::Server;
     use dns_service::worker::QueryWorker;
     use dns_service::DnsService;
-    use netstack::{OsStack, Poll, Service, Sockets, UdpForwarder, LISTEN_ARG, NET_ARGS};
-    use primary::{git_sync_from_args, Primary, GIT_ARGS};
+    use netstack::{OsStack, Poll, Service, Sockets, UdpForwarder};
+    use primary::Primary;
     use std::hash::{BuildHasher, Hasher};
     use std::net::SocketAddr;
     use std::sync::{Arc, Mutex};
     use zones_dir::DirectoryPrimary;
-
-    const HOST_ARGS: &[ArgSpec] = &[
-        ArgSpec {
-            name: "zones-dir",
-            kind: ArgKind::Value { metavar: "DIR", default: None },
-            help: "host-process build: serve the zone files in DIR (one file per zone, named after it; _keys files are not served; files in subdirectories may be $INCLUDEd) instead of --remote",
-        },
-        ArgSpec {
-            name: "workers",
-            kind: ArgKind::Value { metavar: "N", default: Some("1") },
-            help: "host-process build: threads answering UDP queries, on sockets sharing the address (SO_REUSEPORT); the first also serves TCP, UPDATE, NOTIFY, transfers and signed queries",
-        },
-    ];
-
-    /// Most `--workers`.
-    const MAX_WORKERS: usize = 64;
 
     /// Every line the process prints, prefixed with the wall-clock time.
     fn log(args: core::fmt::Arguments<'_>) {
@@ -207,22 +183,15 @@ mod host {
     }
 
     pub fn main() {
-        let specs: Vec<ArgSpec> =
-            [NET_ARGS, SERVICE_ARGS, GIT_ARGS, HOST_ARGS, &[LISTEN_ARG]].concat();
-        let args = netstack::host_args(PROGRAM, &specs);
-        let config = ServiceConfig::from_args(&args).unwrap_or_else(|e| usage_error(e));
-        let listen: Option<SocketAddr> = args
-            .parse_value("listen")
+        let specs = args::specs();
+        let BootArgs {
+            service: config,
+            listen,
+            git,
+            zones_dir,
+            workers,
+        } = BootArgs::read(&unikernel_args::host_args(PROGRAM, &specs))
             .unwrap_or_else(|e| usage_error(e));
-        let sync = git_sync_from_args(&args).unwrap_or_else(|e| usage_error(e));
-        let dir = args.value("zones-dir").unwrap_or_else(|e| usage_error(e));
-        let workers: usize = args
-            .parse_value("workers")
-            .unwrap_or_else(|e| usage_error(e))
-            .unwrap_or(1);
-        if !(1..=MAX_WORKERS).contains(&workers) {
-            usage_error(format!("--workers={workers}: give 1 to {MAX_WORKERS}"));
-        }
         let mut stack = OsStack::new(listen).unwrap_or_else(|e| usage_error(e));
         stack.set_reuse_port(workers > 1);
         let mut dns = DnsService::new(Catalog::new(), config, log);
@@ -233,8 +202,8 @@ mod host {
                 .build_hasher()
                 .finish(),
         );
-        let service: Box<dyn WithDns> = match (sync, dir) {
-            (Some(sync), None) => Box::new(Primary::new(dns, sync)),
+        let service: Box<dyn WithDns> = match (git, zones_dir.as_deref()) {
+            (Some(git), None) => Box::new(Primary::new(dns, git)),
             (None, Some(dir)) => {
                 let at = listen.map_or_else(|| format!("port {}", config.port), |a| a.to_string());
                 dns.set_own_addresses(listen.map(|a| a.ip()).into_iter().collect());
