@@ -42,9 +42,9 @@ mod subscriptions;
 pub mod worker;
 
 pub use control::{ControlEvent, UpdateId};
-pub use log::{Log, LogLevel, Logger, Timestamp, LOG_LEVEL_ARG};
+pub use log::{Log, LogLevel, Logger, Timestamp};
 pub use repository::{is_key_file, load_keys, FileDigest, LoadReport, ZoneFile, ZoneSet};
-pub use service::{DnsService, ServiceConfig, SERVICE_ARGS};
+pub use service::{DnsService, ServiceConfig};
 pub use subscriptions::{
     Subscriber, MAX_SUBSCRIPTIONS, NOTIFY_CHANNEL_IDLE_TIMEOUT, SUBSCRIPTION_LIFETIME,
 };

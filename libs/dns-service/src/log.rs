@@ -1,4 +1,4 @@
-//! How much a service logs: `--log-level`, shared by the unikernels.
+//! How much a service logs ([`LogLevel`]) and how its lines look.
 
 use core::fmt;
 
@@ -34,16 +34,6 @@ impl core::str::FromStr for LogLevel {
         }
     }
 }
-
-/// The `--log-level` boot argument (part of [`crate::SERVICE_ARGS`]).
-pub const LOG_LEVEL_ARG: bootargs::ArgSpec = bootargs::ArgSpec {
-    name: "log-level",
-    kind: bootargs::ArgKind::Value {
-        metavar: "error|warn|info|debug",
-        default: Some("info"),
-    },
-    help: "what to log: errors only; also failures that are retried or refused; also every change of what is served; also routine checks",
-};
 
 /// A wall-clock instant printed as RFC 3339 UTC with milliseconds
 /// (`2026-12-02T12:34:56.789Z`), the prefix of every log line in both

@@ -45,59 +45,6 @@ pub struct ServiceConfig {
     pub log_level: LogLevel,
 }
 
-/// The boot arguments every DNS unikernel takes for its [`DnsService`].
-pub const SERVICE_ARGS: &[bootargs::ArgSpec] = &[
-    bootargs::ArgSpec {
-        name: "tcp-idle-timeout",
-        kind: bootargs::ArgKind::Value {
-            metavar: "SECONDS",
-            default: Some("10"),
-        },
-        help: "close DNS-over-TCP connections idle this long between messages (RFC 7766); one a NOTIFY subscriber keeps (its signed SOA queries) after 300 s",
-    },
-    bootargs::ArgSpec {
-        name: "tcp-io-timeout",
-        kind: bootargs::ArgKind::Value {
-            metavar: "MILLISECONDS",
-            default: Some("2000"),
-        },
-        help: "close a DNS-over-TCP connection whose query does not arrive whole, or whose answer (each zone transfer message) is not taken, within this from its start; 0: no limit",
-    },
-    bootargs::ArgSpec {
-        name: "tcp-clients",
-        kind: bootargs::ArgKind::Value {
-            metavar: "N",
-            default: Some("256"),
-        },
-        help: "most DNS-over-TCP connections at once; when all are taken, a new one replaces the one idle longest (images: 128 KiB of buffers each)",
-    },
-    bootargs::ArgSpec {
-        name: "tcp-clients-per-source",
-        kind: bootargs::ArgKind::Value {
-            metavar: "N",
-            default: Some("32"),
-        },
-        help: "most DNS-over-TCP connections from one IPv4 address or IPv6 /64",
-    },
-    crate::log::LOG_LEVEL_ARG,
-];
-
-impl ServiceConfig {
-    /// The defaults, with what [`SERVICE_ARGS`] set.
-    pub fn from_args(args: &bootargs::Args<'_>) -> Result<ServiceConfig, bootargs::Error> {
-        let idle: u64 = args.parse_required("tcp-idle-timeout")?;
-        let io: u64 = args.parse_required("tcp-io-timeout")?;
-        Ok(ServiceConfig {
-            tcp_idle_timeout: Duration::from_secs(idle),
-            tcp_io_timeout: Duration::from_millis(io),
-            max_tcp_clients: args.parse_required("tcp-clients")?,
-            tcp_clients_per_source: args.parse_required("tcp-clients-per-source")?,
-            log_level: args.parse_required("log-level")?,
-            ..ServiceConfig::default()
-        })
-    }
-}
-
 impl ServiceConfig {
     /// The limits on TCP clients these settings make.
     pub fn tcp_limits(&self) -> TcpLimits {
@@ -966,38 +913,3 @@ impl Service for DnsService {
 
 #[cfg(test)]
 mod tcp_tests;
-
-#[cfg(test)]
-mod config_tests {
-    use super::*;
-    use alloc::string::ToString;
-
-    fn config(cmdline: &str) -> Result<ServiceConfig, bootargs::Error> {
-        match bootargs::parse("t", SERVICE_ARGS, cmdline).expect("parses") {
-            bootargs::Parsed::Args(args) => ServiceConfig::from_args(&args),
-            bootargs::Parsed::Help(_) => panic!("no help asked"),
-        }
-    }
-
-    #[test]
-    fn tcp_limits_from_boot_arguments() {
-        let defaults = config("").expect("defaults").tcp_limits();
-        assert_eq!(defaults, TcpLimits::default());
-        let limits = config(
-            "--tcp-idle-timeout=5 --tcp-io-timeout=500 --tcp-clients=64 --tcp-clients-per-source=4",
-        )
-        .expect("valid")
-        .tcp_limits();
-        assert_eq!(
-            limits,
-            TcpLimits {
-                max_clients: 64,
-                max_per_source: 4,
-                idle_timeout: Duration::from_secs(5),
-                io_timeout: Duration::from_millis(500),
-            }
-        );
-        let error = config("--tcp-io-timeout=soon").expect_err("not a number");
-        assert!(error.to_string().contains("--tcp-io-timeout"), "{error}");
-    }
-}

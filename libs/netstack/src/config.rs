@@ -1,46 +1,10 @@
-//! Network configuration from boot arguments: `--ipv4=ADDR/LEN`,
-//! `--ipv4-gateway=ADDR`, `--ipv6=ADDR/LEN`, `--ipv6-gateway=ADDR`.
+//! The interface's static addressing ([`IpConfig`]): addresses with their
+//! prefix length ([`Cidr`]) and default gateways. The unikernels declare
+//! the boot arguments that set it (libs/unikernel-args).
 
-use bootargs::{ArgKind, ArgSpec, Args};
 use core::fmt;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use core::str::FromStr;
-
-/// The network boot arguments every unikernel accepts (add them to its own).
-pub const NET_ARGS: &[ArgSpec] = &[
-    ArgSpec {
-        name: "ipv4",
-        kind: ArgKind::Value {
-            metavar: "ADDR/LEN",
-            default: None,
-        },
-        help: "IPv4 address and prefix length of the service interface",
-    },
-    ArgSpec {
-        name: "ipv4-gateway",
-        kind: ArgKind::Value {
-            metavar: "ADDR",
-            default: None,
-        },
-        help: "IPv4 default gateway",
-    },
-    ArgSpec {
-        name: "ipv6",
-        kind: ArgKind::Value {
-            metavar: "ADDR/LEN",
-            default: None,
-        },
-        help: "IPv6 address and prefix length of the service interface",
-    },
-    ArgSpec {
-        name: "ipv6-gateway",
-        kind: ArgKind::Value {
-            metavar: "ADDR",
-            default: None,
-        },
-        help: "IPv6 default gateway",
-    },
-];
 
 /// An address with its prefix length, as `10.0.0.2/24` or `fd00::2/64`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,35 +88,25 @@ impl IpConfig {
     }
 }
 
-/// A network configuration the arguments describe but we cannot use.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// An addressing we cannot use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// A value did not parse (the message names the argument).
-    Argument(bootargs::Error),
-    /// Neither `--ipv4` nor `--ipv6` was given.
+    /// Neither an IPv4 nor an IPv6 address.
     NoAddress,
-    /// `--ipv4` holds an IPv6 address or the other way round.
+    /// The field (`"ipv4"` or `"ipv6"`) holds an address of the other IP
+    /// family.
     WrongFamily(&'static str),
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConfigError::Argument(error) => error.fmt(f),
-            ConfigError::NoAddress => {
-                f.write_str("no address: give --ipv4=ADDR/LEN and/or --ipv6=ADDR/LEN")
-            }
-            ConfigError::WrongFamily(name) => {
-                write!(f, "--{name} has an address of the other IP family")
+            ConfigError::NoAddress => f.write_str("no address: neither IPv4 nor IPv6"),
+            ConfigError::WrongFamily(field) => {
+                write!(f, "{field} has an address of the other IP family")
             }
         }
-    }
-}
-
-impl From<bootargs::Error> for ConfigError {
-    fn from(error: bootargs::Error) -> Self {
-        ConfigError::Argument(error)
     }
 }
 
@@ -171,18 +125,6 @@ impl IpConfig {
         }
         Ok(())
     }
-
-    /// Reads the [`NET_ARGS`] from parsed arguments.
-    pub fn from_args(args: &Args<'_>) -> Result<IpConfig, ConfigError> {
-        let config = IpConfig {
-            ipv4: args.parse_value::<Cidr>("ipv4")?,
-            ipv4_gateway: args.parse_value::<Ipv4Addr>("ipv4-gateway")?,
-            ipv6: args.parse_value::<Cidr>("ipv6")?,
-            ipv6_gateway: args.parse_value::<Ipv6Addr>("ipv6-gateway")?,
-        };
-        config.check()?;
-        Ok(config)
-    }
 }
 
 #[cfg(test)]
@@ -191,24 +133,23 @@ mod tests {
     extern crate alloc;
     use alloc::string::ToString;
 
-    fn config(cmdline: &str) -> Result<IpConfig, ConfigError> {
-        match bootargs::parse("t", NET_ARGS, cmdline).expect("parses") {
-            bootargs::Parsed::Args(args) => IpConfig::from_args(&args),
-            bootargs::Parsed::Help(_) => panic!("no help asked"),
-        }
+    fn cidr(text: &str) -> Cidr {
+        text.parse().expect(text)
     }
 
     #[test]
-    fn addresses_and_gateways() {
-        let c = config("--ipv4=10.53.0.2/24 --ipv4-gateway=10.53.0.1 --ipv6=fd53::2/64")
-            .expect("valid");
+    fn addresses_in_order_and_a_usable_config() {
+        let c = IpConfig {
+            ipv4: Some(cidr("10.53.0.2/24")),
+            ipv4_gateway: Some(Ipv4Addr::new(10, 53, 0, 1)),
+            ipv6: Some(cidr("fd53::2/64")),
+            ipv6_gateway: None,
+        };
+        assert_eq!(c.check(), Ok(()));
         assert_eq!(
             c.ipv4.map(|c| c.to_string()).as_deref(),
             Some("10.53.0.2/24")
         );
-        assert_eq!(c.ipv4_gateway, Some(Ipv4Addr::new(10, 53, 0, 1)));
-        assert_eq!(c.ipv6.map(|c| c.prefix_len), Some(64));
-        assert_eq!(c.ipv6_gateway, None);
         let addresses: alloc::vec::Vec<IpAddr> = c.addresses().collect();
         assert_eq!(
             addresses,
@@ -217,32 +158,39 @@ mod tests {
                 "fd53::2".parse::<IpAddr>().expect("address")
             ]
         );
-        assert!(config("--ipv6=fd53::2/64").is_ok(), "IPv6 alone is fine");
+        let v6_only = IpConfig {
+            ipv6: Some(cidr("fd53::2/64")),
+            ..IpConfig::default()
+        };
+        assert_eq!(v6_only.check(), Ok(()), "IPv6 alone is fine");
     }
 
     #[test]
-    fn missing_address_is_a_clear_error() {
-        let error = config("").expect_err("no address");
-        assert_eq!(error, ConfigError::NoAddress);
-        assert!(error.to_string().contains("--ipv4=ADDR/LEN"));
+    fn no_address_or_the_wrong_family_is_refused() {
+        assert_eq!(IpConfig::default().check(), Err(ConfigError::NoAddress));
+        let swapped = IpConfig {
+            ipv4: Some(cidr("fd53::2/64")),
+            ..IpConfig::default()
+        };
+        assert_eq!(swapped.check(), Err(ConfigError::WrongFamily("ipv4")));
+        let swapped = IpConfig {
+            ipv6: Some(cidr("10.53.0.2/24")),
+            ..IpConfig::default()
+        };
+        assert_eq!(swapped.check(), Err(ConfigError::WrongFamily("ipv6")));
     }
 
     #[test]
-    fn malformed_addresses_name_the_argument() {
-        for (cmdline, needle) in [
-            ("--ipv4=10.53.0.2", "--ipv4"),
-            ("--ipv4=10.53.0.300/24", "10.53.0.300/24"),
-            ("--ipv4=10.53.0.2/33", "--ipv4"),
-            ("--ipv4=0.0.0.0/8", "--ipv4"),
-            ("--ipv6=fd53::2/129", "--ipv6"),
-            ("--ipv4=10.0.0.1/8 --ipv4-gateway=nope", "--ipv4-gateway"),
+    fn malformed_cidrs_say_what_is_wrong() {
+        for (text, error) in [
+            ("10.53.0.2", CidrError::MissingPrefix),
+            ("10.53.0.300/24", CidrError::BadAddress),
+            ("10.53.0.2/33", CidrError::BadPrefix),
+            ("0.0.0.0/8", CidrError::BadAddress),
+            ("fd53::2/129", CidrError::BadPrefix),
+            ("ff02::1/64", CidrError::BadAddress),
         ] {
-            let message = config(cmdline).expect_err(cmdline).to_string();
-            assert!(message.contains(needle), "{cmdline}: {message}");
+            assert_eq!(text.parse::<Cidr>(), Err(error), "{text}");
         }
-        assert_eq!(
-            config("--ipv4=fd53::2/64"),
-            Err(ConfigError::WrongFamily("ipv4"))
-        );
     }
 }

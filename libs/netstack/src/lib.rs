@@ -12,9 +12,8 @@
 //! neighbour (module `neighbor`), so one host that never answers costs the
 //! other destinations nothing.
 //!
-//! Boot arguments: [`NET_ARGS`] (`--ipv4=ADDR/LEN`, `--ipv4-gateway=ADDR`,
-//! `--ipv6=ADDR/LEN`, `--ipv6-gateway=ADDR`), read by [`IpConfig::from_args`].
-//! Nothing here knows about DNS.
+//! The interface's addressing is an [`IpConfig`], built by the unikernel
+//! from its boot arguments. Nothing here knows about DNS.
 // Unsafe only in `os_batch`: the batched UDP system calls of the host build.
 #![deny(unsafe_code)]
 #![no_std]
@@ -44,10 +43,10 @@ pub use api::{
     Instant, ListenHandle, NetError, Poll, Service, Sockets, StackConfig, TcpHandle, TcpStatus,
     UdpHandle,
 };
-pub use config::{Cidr, CidrError, ConfigError, IpConfig, NET_ARGS};
+pub use config::{Cidr, CidrError, ConfigError, IpConfig};
 pub use smol::SmolStack;
 
 #[cfg(feature = "std")]
-pub use os::{host_args, host_cmdline, OsStack, UdpForwarder, LISTEN_ARG};
+pub use os::{OsStack, UdpForwarder};
 #[cfg(target_os = "none")]
 pub use solo5_device::{run as run_solo5, Solo5Device, SERVICE_DEVICE};

@@ -489,29 +489,3 @@ fn bind_reuse_port(address: SocketAddr) -> io::Result<std::net::UdpSocket> {
     socket.bind(&address.into())?;
     Ok(socket.into())
 }
-
-/// The `--listen=IP:PORT` argument of host-process builds.
-pub const LISTEN_ARG: bootargs::ArgSpec = bootargs::ArgSpec {
-    name: "listen",
-    kind: bootargs::ArgKind::Value { metavar: "IP:PORT", default: None },
-    help: "host-process build: address and port to serve on (instead of the interface address and standard port)",
-};
-
-/// The process's arguments as one command line, as a Solo5 tender passes
-/// them to an image (joined with single spaces).
-pub fn host_cmdline() -> std::string::String {
-    std::env::args().skip(1).collect::<Vec<_>>().join(" ")
-}
-
-/// [`bootargs::parse_or_exit`] for a host process: help and errors to
-/// stdout, as the image prints them on its console.
-pub fn host_args<'s>(program: &str, specs: &'s [bootargs::ArgSpec]) -> bootargs::Args<'s> {
-    let cmdline = host_cmdline();
-    bootargs::parse_or_exit(
-        program,
-        specs,
-        &cmdline,
-        &mut |text| std::print!("{text}"),
-        |code| std::process::exit(code),
-    )
-}

@@ -16,7 +16,8 @@ use echo::{Echo, Mode};
 
 const PROGRAM: &str = "echo-test";
 
-/// The arguments of this program (the network ones come from netstack).
+/// The arguments of this program (the network ones are every unikernel's,
+/// from libs/unikernel-args).
 const ECHO_ARGS: &[ArgSpec] = &[
     ArgSpec {
         name: "port",
@@ -80,8 +81,9 @@ fn mode(args: &Args<'_>) -> Result<Mode, bootargs::Error> {
 mod image {
     use super::*;
     use alloc::vec::Vec;
-    use netstack::{IpConfig, StackConfig, NET_ARGS};
+    use netstack::StackConfig;
     use solo5::StartInfo;
+    use unikernel_args::NET_ARGS;
 
     solo5::manifest! { net "service" }
     solo5::entry!(main);
@@ -93,13 +95,11 @@ mod image {
     fn main(start: &StartInfo) -> i32 {
         let specs: Vec<ArgSpec> = [NET_ARGS, ECHO_ARGS].concat();
         let args = solo5::boot_args(PROGRAM, &specs, start);
-        let (ip, mode) = match IpConfig::from_args(&args)
-            .map_err(|e| alloc::format!("{e}"))
-            .and_then(|ip| {
-                mode(&args)
-                    .map(|m| (ip, m))
-                    .map_err(|e| alloc::format!("{e}"))
-            }) {
+        let (ip, mode) = match unikernel_args::ip_config(&args).and_then(|ip| {
+            mode(&args)
+                .map(|m| (ip, m))
+                .map_err(|e| alloc::format!("{e}"))
+        }) {
             Ok(parsed) => parsed,
             Err(message) => {
                 solo5::println!("{PROGRAM}: {message}");
@@ -119,15 +119,14 @@ mod image {
 
 #[cfg(not(target_os = "none"))]
 fn main() {
-    use netstack::{OsStack, LISTEN_ARG, NET_ARGS};
+    use netstack::OsStack;
+    use unikernel_args::{LISTEN_ARG, NET_ARGS};
     fn log(args: core::fmt::Arguments<'_>) {
         println!("{args}");
     }
     let specs: Vec<ArgSpec> = [NET_ARGS, ECHO_ARGS, &[LISTEN_ARG]].concat();
-    let args = netstack::host_args(PROGRAM, &specs);
-    let parsed = args
-        .parse_value::<SocketAddr>("listen")
-        .and_then(|listen| Ok((listen, mode(&args)?)));
+    let args = unikernel_args::host_args(PROGRAM, &specs);
+    let parsed = unikernel_args::listen(&args).and_then(|listen| Ok((listen, mode(&args)?)));
     let (listen, mode) = parsed.unwrap_or_else(|error| {
         println!("{PROGRAM}: {error}");
         std::process::exit(bootargs::EXIT_USAGE)
