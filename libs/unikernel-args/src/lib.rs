@@ -30,7 +30,7 @@ mod service;
 
 pub use net::{ip_config, listen, LISTEN_ARG, NET_ARGS};
 #[cfg(feature = "dns")]
-pub use service::{service_config, SERVICE_ARGS};
+pub use service::{dns_specs, service_config, SERVICE_ARGS};
 
 /// Parses the process's arguments against `specs`, as an image parses its
 /// boot arguments (`solo5::boot_args`): joined with single spaces, as a

@@ -64,6 +64,18 @@ pub fn service_config(args: &Args<'_>) -> Result<ServiceConfig, bootargs::Error>
     })
 }
 
+/// Every argument of a DNS unikernel, in the order `--help` lists them:
+/// the network table, [`SERVICE_ARGS`], its `own`, and in a host-process
+/// build its `host_only` ones and `--listen`.
+pub fn dns_specs(own: &[ArgSpec], host_only: &[ArgSpec]) -> alloc::vec::Vec<ArgSpec> {
+    if cfg!(target_os = "none") {
+        [crate::NET_ARGS, SERVICE_ARGS, own].concat()
+    } else {
+        let listen: &[ArgSpec] = &[crate::LISTEN_ARG];
+        [crate::NET_ARGS, SERVICE_ARGS, own, host_only, listen].concat()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

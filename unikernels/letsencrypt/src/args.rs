@@ -20,7 +20,7 @@ use letsencrypt::config::{
 };
 use letsencrypt::Config;
 use letsencrypt_service::ConfigError;
-use unikernel_args::{service_config, NET_ARGS, SERVICE_ARGS};
+use unikernel_args::service_config;
 
 /// letsencrypt's own arguments.
 const LETSENCRYPT_ARGS: &[ArgSpec] = &[
@@ -111,18 +111,10 @@ const LETSENCRYPT_ARGS: &[ArgSpec] = &[
     },
 ];
 
-/// Every argument of the image, in the order `--help` lists them.
-#[cfg(target_os = "none")]
+/// Every argument, in the order `--help` lists them (the host-process
+/// build adds its own and `--listen`).
 pub fn specs() -> Vec<ArgSpec> {
-    [NET_ARGS, SERVICE_ARGS, LETSENCRYPT_ARGS].concat()
-}
-
-/// Every argument of the host-process build, in the order `--help` lists
-/// them.
-#[cfg(not(target_os = "none"))]
-pub fn specs() -> Vec<ArgSpec> {
-    let listen: &[ArgSpec] = &[unikernel_args::LISTEN_ARG];
-    [NET_ARGS, SERVICE_ARGS, LETSENCRYPT_ARGS, listen].concat()
+    unikernel_args::dns_specs(LETSENCRYPT_ARGS, &[])
 }
 
 /// What the boot arguments say.

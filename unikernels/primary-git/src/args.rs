@@ -13,7 +13,7 @@ use dns_service::ServiceConfig;
 use git_remote::{RemoteUrl, Sync};
 use primary::update::Authors;
 use ssh::{Authenticator, ClientKey};
-use unikernel_args::{service_config, NET_ARGS, SERVICE_ARGS};
+use unikernel_args::service_config;
 
 /// The git arguments, named as the OCaml-DNS primary names them.
 const GIT_ARGS: &[ArgSpec] = &[
@@ -63,7 +63,6 @@ const GIT_ARGS: &[ArgSpec] = &[
 const DEFAULT_AUTHOR: &str = "solodns%20primary-git<primary-git@solodns.invalid>";
 
 /// The arguments of the host-process build only.
-#[cfg(not(target_os = "none"))]
 const HOST_ARGS: &[ArgSpec] = &[
     ArgSpec {
         name: "zones-dir",
@@ -87,18 +86,10 @@ const HOST_ARGS: &[ArgSpec] = &[
 #[cfg(not(target_os = "none"))]
 const MAX_WORKERS: usize = 64;
 
-/// Every argument of the image, in the order `--help` lists them.
-#[cfg(target_os = "none")]
+/// Every argument, in the order `--help` lists them (the host-process
+/// build adds [`HOST_ARGS`] and `--listen`).
 pub fn specs() -> Vec<ArgSpec> {
-    [NET_ARGS, SERVICE_ARGS, GIT_ARGS].concat()
-}
-
-/// Every argument of the host-process build, in the order `--help` lists
-/// them.
-#[cfg(not(target_os = "none"))]
-pub fn specs() -> Vec<ArgSpec> {
-    let listen: &[ArgSpec] = &[unikernel_args::LISTEN_ARG];
-    [NET_ARGS, SERVICE_ARGS, GIT_ARGS, HOST_ARGS, listen].concat()
+    unikernel_args::dns_specs(GIT_ARGS, HOST_ARGS)
 }
 
 /// What the image's boot arguments say.

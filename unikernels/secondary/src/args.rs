@@ -14,7 +14,7 @@ use dns_keys::KeyStore;
 use dns_secondary::{zones_from_keys, SecondaryConfig};
 use dns_service::ServiceConfig;
 use dns_xfr::Limits;
-use unikernel_args::{service_config, NET_ARGS, SERVICE_ARGS};
+use unikernel_args::service_config;
 
 /// Default of `--transfer-max-records`. Measured (scripts/bench-xfr,
 /// spt): the first AXFR of 490 000 records from BIND needs `--mem=244`
@@ -67,18 +67,10 @@ const SECONDARY_ARGS: &[ArgSpec] = &[
     },
 ];
 
-/// Every argument of the image, in the order `--help` lists them.
-#[cfg(target_os = "none")]
+/// Every argument, in the order `--help` lists them (the host-process
+/// build adds its own and `--listen`).
 pub fn specs() -> Vec<ArgSpec> {
-    [NET_ARGS, SERVICE_ARGS, SECONDARY_ARGS].concat()
-}
-
-/// Every argument of the host-process build, in the order `--help` lists
-/// them.
-#[cfg(not(target_os = "none"))]
-pub fn specs() -> Vec<ArgSpec> {
-    let listen: &[ArgSpec] = &[unikernel_args::LISTEN_ARG];
-    [NET_ARGS, SERVICE_ARGS, SECONDARY_ARGS, listen].concat()
+    unikernel_args::dns_specs(SECONDARY_ARGS, &[])
 }
 
 /// What the boot arguments say.
