@@ -1,6 +1,6 @@
-//! libs/acme's handling of what an ACME server sends, through its public
+//! libs/clients/acme's handling of what an ACME server sends, through its public
 //! API: any bytes as a problem document and as a PEM chain, and as a
-//! sequence of HTTP responses (parsed by libs/https, separated by a NUL
+//! sequence of HTTP responses (parsed by libs/clients/https, separated by a NUL
 //! byte) answering the requests of an order from its start, so that
 //! `Client::handle_response` meets them in whatever state the earlier
 //! ones reached. Never a panic, and the client never asks for more than
@@ -20,7 +20,7 @@ fn key() -> AccountKey {
         .clone()
 }
 
-/// One response as libs/https would hand it over, or `None` if the
+/// One response as libs/clients/https would hand it over, or `None` if the
 /// bytes are not one.
 fn response(method: Method, bytes: &[u8]) -> Option<acme::Response> {
     let mut parser = ResponseParser::new(method);

@@ -1,4 +1,4 @@
-//! The HTTPS client's HTTP/1.1 response parser (libs/https), chunked
+//! The HTTPS client's HTTP/1.1 response parser (libs/clients/https), chunked
 //! bodies and trailers included: any bytes as what a server sends, fed in
 //! pieces whose sizes the input chooses. Never a panic; the limits hold;
 //! the same bytes give the same result however they are split; a parsed

@@ -32,7 +32,7 @@ const LOADED_AT_LEAST: usize = 437;
 /// BIND's own database ("ran out of space"); master17.data and
 /// nsec3-fails-to-load.kasp.db.in, an apex NS target in the zone without
 /// address: BIND's check-integrity refuses it, NSD and knotd load it, so
-/// we load it with a warning (libs/dns-zone's check table).
+/// we load it with a warning (libs/dns/dns-zone's check table).
 const REFUSED_AT_LEAST: usize = 25;
 
 /// A directory as the `$INCLUDE` tree.

@@ -1,4 +1,4 @@
-//! libs/ssh against real OpenSSH: pinned host key, ed25519 key from a seed,
+//! libs/clients/ssh against real OpenSSH: pinned host key, ed25519 key from a seed,
 //! an exec channel whose stdin and stdout carry data both ways.
 
 use e2e::sshd::Sshd;

@@ -1,5 +1,5 @@
 //! letsencrypt's boot arguments, declared in one place: the network and
-//! DNS-service tables every unikernel shares (libs/unikernel-args), its
+//! DNS-service tables every unikernel shares (libs/services/unikernel-args), its
 //! own (OCaml-DNS's `dns-letsencrypt-secondary` names: `--dns-key`,
 //! `--dns-server`, `--port`, `--production`, `--account-key-seed`,
 //! `--account-key-type`, `--account-bits`, `--email`; and ours:

@@ -5,7 +5,7 @@
 //! dns-01 and published back by signed UPDATE.
 //!
 //! The boot arguments are declared and read in `args.rs`; this file
-//! composes libraries (libs/letsencrypt-service). The image runs on its
+//! composes libraries (libs/services/letsencrypt-service). The image runs on its
 //! interface addresses; the host-process build on `--listen`:
 //! `cargo run -p letsencrypt-unikernel -- --listen=127.0.0.3:5353 --dns-key=le._update.example.com:SHA256:… --dns-server=127.0.0.1 --port=5353 --account-key-seed=… --acme-server=https://127.0.0.1:14000/dir --tls-authenticator=trust-anchor:…`.
 #![forbid(unsafe_code)]

@@ -1,5 +1,5 @@
 //! primary-git's boot arguments, declared in one place: the network and
-//! DNS-service tables every unikernel shares (libs/unikernel-args), the
+//! DNS-service tables every unikernel shares (libs/services/unikernel-args), the
 //! git arguments, named as the OCaml-DNS primary names them, and in the
 //! host-process build `--zones-dir`, `--workers` and `--listen` (it
 //! accepts the network arguments but serves on `--listen`). [`BootArgs`]

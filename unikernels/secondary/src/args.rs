@@ -1,5 +1,5 @@
 //! The secondary's boot arguments, declared in one place: the network and
-//! DNS-service tables every unikernel shares (libs/unikernel-args), the
+//! DNS-service tables every unikernel shares (libs/services/unikernel-args), the
 //! secondary's own (its keys name its zones and primaries), and in the
 //! host-process build `--listen` (it accepts the network arguments but
 //! serves on `--listen`). [`BootArgs`] is what they say, in the

@@ -17,7 +17,7 @@ use echo::{Echo, Mode};
 const PROGRAM: &str = "echo-test";
 
 /// The arguments of this program (the network ones are every unikernel's,
-/// from libs/unikernel-args).
+/// from libs/services/unikernel-args).
 const ECHO_ARGS: &[ArgSpec] = &[
     ArgSpec {
         name: "port",
