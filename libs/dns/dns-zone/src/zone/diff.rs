@@ -135,7 +135,7 @@ fn diff_sets(d: &mut ZoneDiff, old: (&Name, &RRset), new: (&Name, &RRset)) {
 }
 
 /// A map item as (owner, node).
-fn entry(item: Option<&NodeEntry>) -> Option<(&Name, &Node)> {
+fn entry(item: Option<&NodeEntry<Node>>) -> Option<(&Name, &Node)> {
     item.map(|(_, (owner, node))| (owner, node))
 }
 

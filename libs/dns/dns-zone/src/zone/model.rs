@@ -81,7 +81,7 @@ impl Node {
 }
 
 /// The nodes of a zone by owner key, each with its owner as written.
-pub(crate) type Nodes = NodeMap;
+pub(crate) type Nodes = NodeMap<Node>;
 
 /// The node of `name` in `nodes`, to change it (a function of the map, not
 /// of the zone, so that the zone's other fields stay free to borrow).

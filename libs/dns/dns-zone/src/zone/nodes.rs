@@ -8,6 +8,8 @@
 //! queries keep reading the old one, and two versions hold their unchanged
 //! chunks once. [`Cursor`] lets a walk over two versions skip the chunks
 //! they share (a diff of versions costs the change, not the zone).
+//! Generic over a node's value (a zone's is `model::Node`, its RRsets):
+//! this module knows the keys and the sharing, nothing of DNS data.
 //!
 //! A sorted vector per chunk rather than a B-tree: no per-node slack of
 //! half-empty tree nodes, a lookup is one binary search over the chunks'
@@ -24,7 +26,6 @@ use core::fmt;
 use hickory_proto::rr::Name;
 
 use super::key::NameKey;
-use super::model::Node;
 
 /// Most entries a chunk holds; a chunk that grows beyond is split in two.
 pub(crate) const MAX_CHUNK: usize = 128;
@@ -35,13 +36,14 @@ const BUILD_CHUNK: usize = 96;
 /// the two fit in one.
 const MIN_CHUNK: usize = 16;
 
-/// One node: its key, its owner as written, its RRsets.
-pub(crate) type NodeEntry = (NameKey, (Name, Node));
+/// One node: its key, its owner as written, and its value (a zone's: its
+/// RRsets, `model::Node`).
+pub(crate) type NodeEntry<V> = (NameKey, (Name, V));
 
 #[derive(Clone, PartialEq, Eq)]
-struct Chunk(Vec<NodeEntry>);
+struct Chunk<V>(Vec<NodeEntry<V>>);
 
-impl Chunk {
+impl<V> Chunk<V> {
     fn first_key(&self) -> &[u8] {
         self.0[0].0.as_bytes()
     }
@@ -110,10 +112,9 @@ impl FirstKeys {
 }
 
 /// The nodes of a zone by key, in key order; see the module docs.
-#[derive(Clone, Default)]
-pub(crate) struct NodeMap {
+pub(crate) struct NodeMap<V> {
     /// Non-empty chunks, in key order, not overlapping.
-    chunks: Vec<Arc<Chunk>>,
+    chunks: Vec<Arc<Chunk<V>>>,
     /// The first key of each chunk.
     firsts: FirstKeys,
     len: usize,
@@ -121,12 +122,33 @@ pub(crate) struct NodeMap {
 
 /// Appends entries in strictly increasing key order (the loader's order)
 /// without holding them twice.
-pub(crate) struct NodeMapBuilder {
-    map: NodeMap,
-    open: Vec<NodeEntry>,
+pub(crate) struct NodeMapBuilder<V> {
+    map: NodeMap<V>,
+    open: Vec<NodeEntry<V>>,
 }
 
-impl NodeMapBuilder {
+impl<V> Default for NodeMap<V> {
+    fn default() -> Self {
+        Self {
+            chunks: Vec::new(),
+            firsts: FirstKeys::default(),
+            len: 0,
+        }
+    }
+}
+
+/// A clone shares every chunk (see the module docs).
+impl<V> Clone for NodeMap<V> {
+    fn clone(&self) -> Self {
+        Self {
+            chunks: self.chunks.clone(),
+            firsts: self.firsts.clone(),
+            len: self.len,
+        }
+    }
+}
+
+impl<V> NodeMapBuilder<V> {
     /// An empty map to fill.
     pub(crate) fn new() -> Self {
         Self {
@@ -136,7 +158,7 @@ impl NodeMapBuilder {
     }
 
     /// Appends `entry`, whose key must be greater than every key so far.
-    pub(crate) fn push(&mut self, entry: NodeEntry) {
+    pub(crate) fn push(&mut self, entry: NodeEntry<V>) {
         debug_assert!(self
             .open
             .last()
@@ -157,12 +179,12 @@ impl NodeMapBuilder {
     }
 
     /// The map built so far, entries in key order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &NodeEntry> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &NodeEntry<V>> {
         self.map.iter().chain(self.open.iter())
     }
 
     /// The finished map.
-    pub(crate) fn finish(mut self) -> NodeMap {
+    pub(crate) fn finish(mut self) -> NodeMap<V> {
         if !self.open.is_empty() {
             self.open.shrink_to_fit();
             self.close_chunk();
@@ -174,7 +196,7 @@ impl NodeMapBuilder {
     }
 }
 
-impl NodeMap {
+impl<V> NodeMap<V> {
     /// Number of nodes.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
@@ -202,7 +224,7 @@ impl NodeMap {
     }
 
     /// The owner and node of `key`.
-    pub(crate) fn get(&self, key: &[u8]) -> Option<&(Name, Node)> {
+    pub(crate) fn get(&self, key: &[u8]) -> Option<&(Name, V)> {
         match self.find(key) {
             (c, Ok(i)) => Some(&self.chunks[c].0[i].1),
             _ => None,
@@ -216,7 +238,10 @@ impl NodeMap {
 
     /// The owner and node of `key`, to change (its chunk is copied first if
     /// another version shares it).
-    pub(crate) fn get_mut(&mut self, key: &[u8]) -> Option<&mut (Name, Node)> {
+    pub(crate) fn get_mut(&mut self, key: &[u8]) -> Option<&mut (Name, V)>
+    where
+        V: Clone,
+    {
         match self.find(key) {
             (c, Ok(i)) => Some(&mut Arc::make_mut(&mut self.chunks[c]).0[i].1),
             _ => None,
@@ -227,8 +252,11 @@ impl NodeMap {
     pub(crate) fn get_or_insert_with(
         &mut self,
         key: NameKey,
-        make: impl FnOnce() -> (Name, Node),
-    ) -> &mut (Name, Node) {
+        make: impl FnOnce() -> (Name, V),
+    ) -> &mut (Name, V)
+    where
+        V: Clone,
+    {
         let (c, found) = self.find(key.as_bytes());
         let i = match found {
             Ok(i) => i,
@@ -253,7 +281,10 @@ impl NodeMap {
 
     /// Splits chunk `c` in two halves if it grew too large; returns the
     /// entry that was at position `i` of it.
-    fn split_if_full(&mut self, c: usize, i: usize) -> &mut (Name, Node) {
+    fn split_if_full(&mut self, c: usize, i: usize) -> &mut (Name, V)
+    where
+        V: Clone,
+    {
         let (c, i) = if self.chunks[c].0.len() > MAX_CHUNK {
             let chunk = Arc::make_mut(&mut self.chunks[c]);
             let half = chunk.0.len() / 2;
@@ -273,7 +304,10 @@ impl NodeMap {
     }
 
     /// Removes the node of `key`; returns it.
-    pub(crate) fn remove(&mut self, key: &[u8]) -> Option<NodeEntry> {
+    pub(crate) fn remove(&mut self, key: &[u8]) -> Option<NodeEntry<V>>
+    where
+        V: Clone,
+    {
         let (c, Ok(i)) = self.find(key) else {
             return None;
         };
@@ -304,7 +338,7 @@ impl NodeMap {
     }
 
     /// The first entry whose key is greater than `key`.
-    pub(crate) fn first_after(&self, key: &[u8]) -> Option<&NodeEntry> {
+    pub(crate) fn first_after(&self, key: &[u8]) -> Option<&NodeEntry<V>> {
         let (c, at) = self.find(key);
         let i = match at {
             Ok(i) => i + 1,
@@ -318,7 +352,7 @@ impl NodeMap {
     }
 
     /// The entries from `key` on (itself included), in key order.
-    pub(crate) fn range_from<'a>(&'a self, key: &[u8]) -> impl Iterator<Item = &'a NodeEntry> {
+    pub(crate) fn range_from<'a>(&'a self, key: &[u8]) -> impl Iterator<Item = &'a NodeEntry<V>> {
         let (c, at) = self.find(key);
         let i = at.unwrap_or_else(|i| i);
         self.chunks
@@ -330,17 +364,17 @@ impl NodeMap {
     }
 
     /// All entries, in key order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &NodeEntry> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &NodeEntry<V>> {
         self.chunks.iter().flat_map(|c| c.0.iter())
     }
 
     /// All owners and nodes, in key order.
-    pub(crate) fn values(&self) -> impl Iterator<Item = &(Name, Node)> {
+    pub(crate) fn values(&self) -> impl Iterator<Item = &(Name, V)> {
         self.iter().map(|(_, v)| v)
     }
 
     /// A cursor at the first entry.
-    pub(crate) fn cursor(&self) -> Cursor<'_> {
+    pub(crate) fn cursor(&self) -> Cursor<'_, V> {
         Cursor {
             map: self,
             chunk: 0,
@@ -351,7 +385,7 @@ impl NodeMap {
     /// Chunks this map shares with `other` (same allocation): a measure of
     /// structural sharing, for tests.
     #[cfg(test)]
-    pub(crate) fn shared_chunks(&self, other: &NodeMap) -> usize {
+    pub(crate) fn shared_chunks(&self, other: &NodeMap<V>) -> usize {
         self.chunks
             .iter()
             .filter(|c| other.chunks.iter().any(|o| Arc::ptr_eq(c, o)))
@@ -379,20 +413,20 @@ impl NodeMap {
 }
 
 /// A position in a [`NodeMap`], for walking two versions side by side.
-pub(crate) struct Cursor<'a> {
-    map: &'a NodeMap,
+pub(crate) struct Cursor<'a, V> {
+    map: &'a NodeMap<V>,
     chunk: usize,
     index: usize,
 }
 
-impl<'a> Cursor<'a> {
+impl<'a, V> Cursor<'a, V> {
     /// The entry at the cursor.
-    pub(crate) fn peek(&self) -> Option<&'a NodeEntry> {
+    pub(crate) fn peek(&self) -> Option<&'a NodeEntry<V>> {
         self.map.chunks.get(self.chunk).map(|c| &c.0[self.index])
     }
 
     /// Moves to the next entry; returns the one it was at.
-    pub(crate) fn next_entry(&mut self) -> Option<&'a NodeEntry> {
+    pub(crate) fn next_entry(&mut self) -> Option<&'a NodeEntry<V>> {
         let entry = self.peek()?;
         self.index += 1;
         if self.index == self.map.chunks[self.chunk].0.len() {
@@ -404,7 +438,7 @@ impl<'a> Cursor<'a> {
 
     /// If both cursors stand at the start of one shared chunk, moves both
     /// past it and returns true: the entries in it are the same in both.
-    pub(crate) fn skip_shared(&mut self, other: &mut Cursor<'_>) -> bool {
+    pub(crate) fn skip_shared(&mut self, other: &mut Cursor<'_, V>) -> bool {
         let shared = self.index == 0
             && other.index == 0
             && match (
@@ -422,7 +456,7 @@ impl<'a> Cursor<'a> {
     }
 }
 
-impl PartialEq for NodeMap {
+impl<V: PartialEq> PartialEq for NodeMap<V> {
     fn eq(&self, other: &Self) -> bool {
         if self.len != other.len {
             return false;
@@ -441,9 +475,9 @@ impl PartialEq for NodeMap {
     }
 }
 
-impl Eq for NodeMap {}
+impl<V: Eq> Eq for NodeMap<V> {}
 
-impl fmt::Debug for NodeMap {
+impl<V: fmt::Debug> fmt::Debug for NodeMap<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
             .entries(self.iter().map(|(k, v)| (k, v)))
@@ -460,12 +494,12 @@ mod tests {
         format!("n{i:06}.example.").parse().unwrap()
     }
 
-    fn entry(i: usize) -> NodeEntry {
+    fn entry(i: usize) -> NodeEntry<u32> {
         let n = name(i);
-        (NameKey::new(&n), (n, Node::default()))
+        (NameKey::new(&n), (n, i as u32))
     }
 
-    fn built(count: usize) -> NodeMap {
+    fn built(count: usize) -> NodeMap<u32> {
         let mut b = NodeMapBuilder::new();
         (0..count).for_each(|i| b.push(entry(i * 2)));
         let map = b.finish();
@@ -473,7 +507,7 @@ mod tests {
         map
     }
 
-    fn keys(map: &NodeMap) -> Vec<NameKey> {
+    fn keys(map: &NodeMap<u32>) -> Vec<NameKey> {
         map.iter().map(|(k, _)| k.clone()).collect()
     }
 

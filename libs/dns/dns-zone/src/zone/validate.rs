@@ -257,7 +257,7 @@ impl Zone {
 
         // Occlusion: nodes come in canonical order, so everything below a
         // cut or DNAME follows it directly.
-        let mut occluder: Option<(&NodeEntry, RecordType)> = None;
+        let mut occluder: Option<(&NodeEntry<Node>, RecordType)> = None;
         for entry in nodes.iter() {
             let (key, (name, node)) = entry;
             let key = key.as_bytes();
