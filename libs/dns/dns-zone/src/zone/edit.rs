@@ -21,7 +21,7 @@ use hickory_proto::rr::{Name, RecordType};
 use super::diff::{Record, ZoneDiff};
 use super::key::KeyBuf;
 use super::model::{node_mut, Node, RRset, Zone};
-use crate::name::{name_from_wire, name_to_string};
+use crate::name::name_to_string;
 use crate::rdata::Rdata;
 
 /// Why an edited zone was rejected, or a diff did not apply.
@@ -422,22 +422,11 @@ fn check_dname(zone: &Zone, name: &Name, node: &Node) -> Result<(), EditError> {
 
 #[allow(clippy::result_large_err)]
 fn check_targets(zone: &Zone, owner: &Name, ns: &RRset) -> Result<(), EditError> {
-    for rd in &ns.rdatas {
-        let Some((target, _)) = name_from_wire(rd.as_bytes(), 0) else {
-            continue;
-        };
-        if !zone.contains(&target) {
-            continue;
-        }
-        let has_address = zone
-            .node(&target)
-            .is_some_and(|n| n.rrsets.iter().any(|s| is_address(s.rtype)));
-        if !has_address {
-            return Err(EditError::MissingGlue {
-                owner: owner.clone(),
-                target,
-            });
-        }
+    match zone.targets_without_address(ns).next() {
+        Some(target) => Err(EditError::MissingGlue {
+            owner: owner.clone(),
+            target,
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }

@@ -8,6 +8,7 @@ use hickory_proto::rr::{DNSClass, Name, RecordType};
 use super::key::{KeyBuf, NameKey};
 use super::nodes::NodeMap;
 use super::serial::Serial;
+use crate::name::name_from_wire;
 use crate::rdata::Rdata;
 
 /// All records of one owner, type and class, with one TTL (RFC 2181 §5).
@@ -246,6 +247,24 @@ impl Zone {
         (self.origin.iter().len() + 1..=key.labels())
             .filter_map(|n| self.node_by_key(key.ancestor(n)))
             .find(|(_, node)| node.has(RecordType::NS))
+    }
+
+    /// The names in `ns` (an NS RRset of this zone) that lie inside the
+    /// zone and own no A or AAAA record: missing glue, which the loader
+    /// warns about and an edit refuses.
+    pub(crate) fn targets_without_address<'a>(
+        &'a self,
+        ns: &'a RRset,
+    ) -> impl Iterator<Item = Name> + 'a {
+        ns.rdatas
+            .iter()
+            .filter_map(|rd| name_from_wire(rd.as_bytes(), 0).map(|(target, _)| target))
+            .filter(move |target| {
+                self.contains(target)
+                    && !self
+                        .node(target)
+                        .is_some_and(|n| n.has(RecordType::A) || n.has(RecordType::AAAA))
+            })
     }
 
     /// The node of `name`, made empty if there was none.

@@ -51,7 +51,7 @@ use super::key::NameKey;
 use super::model::{Node, RRset, Zone};
 use super::nodes::{NodeEntry, NodeMapBuilder};
 use super::records::Records;
-use crate::name::{name_from_wire, name_to_string};
+use crate::name::name_to_string;
 use crate::parser::Entry;
 use crate::rdata::Rdata;
 use crate::{Diagnostic, ZoneErrors};
@@ -350,38 +350,27 @@ impl Zone {
                 let ns = node
                     .rrset(RecordType::NS)
                     .expect("NS position of an NS RRset");
-                for rd in &ns.rdatas {
-                    let Some((target, _)) = name_from_wire(rd.as_bytes(), 0) else {
-                        continue;
-                    };
-                    if !zone.contains(&target) {
-                        continue;
-                    }
-                    let has_address = zone
-                        .node(&target)
-                        .is_some_and(|n| n.has(RecordType::A) || n.has(RecordType::AAAA));
-                    if !has_address {
-                        let below_cut = zone.zone_cut_above(&target).is_some();
-                        // A warning, as NSD and Knot decide (see the table
-                        // in the module documentation).
-                        warnings.push(at(
-                            &records,
-                            *first,
-                            if below_cut {
-                                format!(
-                                    "delegation {} NS {}: missing glue (no A or AAAA record for the in-bailiwick name server); resolvers cannot reach it through this zone",
-                                    name_to_string(owner),
-                                    name_to_string(&target)
-                                )
-                            } else {
-                                format!(
-                                    "{} NS {}: the name server is inside the zone but has no A or AAAA record",
-                                    name_to_string(owner),
-                                    name_to_string(&target)
-                                )
-                            },
-                        ));
-                    }
+                for target in zone.targets_without_address(ns) {
+                    let below_cut = zone.zone_cut_above(&target).is_some();
+                    // A warning, as NSD and Knot decide (see the table
+                    // in the module documentation).
+                    warnings.push(at(
+                        &records,
+                        *first,
+                        if below_cut {
+                            format!(
+                                "delegation {} NS {}: missing glue (no A or AAAA record for the in-bailiwick name server); resolvers cannot reach it through this zone",
+                                name_to_string(owner),
+                                name_to_string(&target)
+                            )
+                        } else {
+                            format!(
+                                "{} NS {}: the name server is inside the zone but has no A or AAAA record",
+                                name_to_string(owner),
+                                name_to_string(&target)
+                            )
+                        },
+                    ));
                 }
             }
         }
