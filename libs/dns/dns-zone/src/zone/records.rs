@@ -10,7 +10,6 @@
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::cmp::Ordering;
 
 use hickory_proto::rr::{Name, RecordType};
 
@@ -100,7 +99,10 @@ impl Records {
 
     /// The owner key of record `i`.
     pub(crate) fn key(&self, i: usize) -> &[u8] {
-        let r = &self.recs[i];
+        self.key_of(&self.recs[i])
+    }
+
+    fn key_of(&self, r: &Rec) -> &[u8] {
         &self.arena[r.at as usize..r.at as usize + usize::from(r.key_len)]
     }
 
@@ -176,25 +178,13 @@ impl Records {
         self.recs = order.iter().map(|&(_, i)| self.recs[i as usize]).collect();
     }
 
-    /// The index of the first record (sorted) with `key`, and with `rtype`
-    /// among those if any has it: the first position, for messages.
+    /// The record of `key` and `rtype` that comes first in its file (line,
+    /// column), if there is one: where messages about that RRset point.
     pub(crate) fn first_of(&self, key: &[u8], rtype: RecordType) -> Option<usize> {
-        let start = self.partition(key);
+        let start = self.recs.partition_point(|r| self.key_of(r) < key);
         (start..self.recs.len())
             .take_while(|&i| self.key(i) == key)
             .filter(|&i| self.recs[i].rtype == u16::from(rtype))
             .min_by_key(|&i| (self.recs[i].line, self.recs[i].column))
-    }
-
-    fn partition(&self, key: &[u8]) -> usize {
-        let (mut low, mut high) = (0, self.recs.len());
-        while low < high {
-            let mid = (low + high) / 2;
-            match self.key(mid).cmp(key) {
-                Ordering::Less => low = mid + 1,
-                _ => high = mid,
-            }
-        }
-        low
     }
 }
