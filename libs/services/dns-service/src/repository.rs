@@ -154,13 +154,14 @@ impl ZoneSet {
         self.included.retain(|(name, _)| name != file);
     }
 
-    /// Whether the zone of `file` was loaded from these contents, and
-    /// every file it included is unchanged in `files`.
-    fn unchanged(&self, file: &ZoneFile, files: &[ZoneFile]) -> bool {
-        let Some(&(_, digest)) = self.sources.iter().find(|(name, _)| *name == file.name) else {
-            return false;
-        };
-        let same_text = FileDigest::of(&file.contents) == digest;
+    /// Whether the zone of `file` (whose contents have `digest`) was loaded
+    /// from these contents, and every file it included is unchanged in
+    /// `files`.
+    fn unchanged(&self, file: &ZoneFile, digest: FileDigest, files: &[ZoneFile]) -> bool {
+        let same_text = self
+            .sources
+            .iter()
+            .any(|(name, source)| *name == file.name && *source == digest);
         let includes = self
             .included
             .iter()
@@ -185,7 +186,8 @@ impl ZoneSet {
                 continue;
             }
             present.push(file.name.clone());
-            if self.unchanged(file, files) {
+            let digest = FileDigest::of(&file.contents);
+            if self.unchanged(file, digest, files) {
                 // Back at its last good version, if it was broken.
                 self.broken.retain(|(name, _)| *name != file.name);
                 continue;
@@ -215,8 +217,7 @@ impl ZoneSet {
                         self.replaced.push((old, apex));
                     }
                     self.sources.retain(|(name, _)| *name != file.name);
-                    self.sources
-                        .push((file.name.clone(), FileDigest::of(&file.contents)));
+                    self.sources.push((file.name.clone(), digest));
                     self.included.retain(|(name, _)| *name != file.name);
                     self.included.push((file.name.clone(), included));
                 }
