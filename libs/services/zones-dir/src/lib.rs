@@ -26,7 +26,7 @@ pub mod journal;
 pub mod repository;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use dns_service::{load_keys, ControlEvent, DnsService, Log, ZoneSet};
@@ -61,6 +61,28 @@ struct Unwritten {
     last: Instant,
     writing: bool,
     retry_at: Option<Instant>,
+}
+
+impl Unwritten {
+    /// The state of the zone in `file`, whose changes are in `journal`;
+    /// none of them is unwritten yet.
+    fn new(file: String, journal: ZoneJournal, now: Instant) -> Unwritten {
+        Unwritten {
+            file,
+            journal,
+            since: None,
+            last: now,
+            writing: false,
+            retry_at: None,
+        }
+    }
+}
+
+/// Whether the zone file `file` is still in `dir` to be rewritten: an
+/// operator who removed it wants the zone gone (at the next reread), not
+/// brought back by our write.
+fn zone_file_exists(dir: &Path, file: &str) -> bool {
+    dir.join(file).exists()
 }
 
 /// The `--zones-dir` primary: a [`DnsService`] over a zone directory.
@@ -193,17 +215,9 @@ impl DirectoryPrimary {
             self.dns.install_zone(zone, now);
         }
         if applied > 0 || !journal.is_empty() {
-            self.unwritten.insert(
-                apex.clone(),
-                Unwritten {
-                    file,
-                    journal,
-                    since: Some(now),
-                    last: now,
-                    writing: false,
-                    retry_at: None,
-                },
-            );
+            let mut state = Unwritten::new(file, journal, now);
+            state.since = Some(now);
+            self.unwritten.insert(apex.clone(), state);
         }
     }
 
@@ -245,19 +259,12 @@ impl DirectoryPrimary {
         Ok(())
     }
 
-    /// Whether the zone file of `state` is still there to be rewritten: an
-    /// operator who removed it wants the zone gone (at the next reread),
-    /// not brought back by our write.
-    fn file_still_there(&self, state: &Unwritten) -> bool {
-        self.dir.join(&state.file).exists()
-    }
-
     /// Makes the UPDATE `id` durable in the journal, then answers it.
     fn update(
         &mut self,
         id: dns_service::UpdateId,
-        zone: &str,
-        key: &str,
+        zone: &Name,
+        key: &Name,
         now: Instant,
         unix_time: u64,
     ) {
@@ -283,15 +290,8 @@ impl DirectoryPrimary {
                     return self.dns.complete_update(id, false, now, unix_time);
                 }
             };
-            let state = Unwritten {
-                file,
-                journal,
-                since: None,
-                last: now,
-                writing: false,
-                retry_at: None,
-            };
-            self.unwritten.insert(apex.clone(), state);
+            self.unwritten
+                .insert(apex.clone(), Unwritten::new(file, journal, now));
         }
         let Some(state) = self.unwritten.get_mut(&apex) else {
             return;
@@ -372,7 +372,7 @@ impl DirectoryPrimary {
         let mut next = None::<Instant>;
         for (apex, state) in &mut self.unwritten {
             match Self::due(state) {
-                Some(due) if due <= now && !self.dir.join(&state.file).exists() => {
+                Some(due) if due <= now && !zone_file_exists(&self.dir, &state.file) => {
                     state.since = None;
                     (self.log)(format_args!(
                         "{}: {}: the zone file was removed; not written again (its changes stay in the journal until the zone is reread)",
@@ -422,7 +422,7 @@ impl DirectoryPrimary {
             let Some(state) = self.unwritten.get(&apex) else {
                 continue;
             };
-            if state.since.is_none() || state.writing || !self.file_still_there(state) {
+            if state.since.is_none() || state.writing || !zone_file_exists(&self.dir, &state.file) {
                 continue;
             }
             let serial = zone.serial();
@@ -442,7 +442,6 @@ impl DirectoryPrimary {
         for event in events {
             match event {
                 ControlEvent::Update { id, zone, key } => {
-                    let (zone, key) = (zone.to_string(), key.to_string());
                     self.update(id, &zone, &key, net.now(), net.unix_time());
                 }
                 ControlEvent::Notified { zone, from } => {
@@ -463,9 +462,9 @@ impl DirectoryPrimary {
     }
 }
 
-/// Whether serial `a` is after `b` (RFC 1982).
+/// Whether serial `a` is after `b` (RFC 1982: some pairs are neither).
 fn newer(a: Serial, b: Serial) -> bool {
-    a.partial_cmp(&b) == Some(core::cmp::Ordering::Greater)
+    a > b
 }
 
 impl Service for DirectoryPrimary {
