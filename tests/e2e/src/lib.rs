@@ -225,6 +225,18 @@ impl TempDir {
         TempDir(path)
     }
 
+    /// A new directory holding a copy of zones-example's files (a zone
+    /// directory for `primary-git --zones-dir`).
+    pub fn with_zones_example(label: &str) -> TempDir {
+        let dir = TempDir::new(label);
+        let example = repo_root().join("zones-example");
+        for entry in std::fs::read_dir(example).expect("zones-example") {
+            let entry = entry.expect("entry");
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
+        }
+        dir
+    }
+
     /// Its path.
     pub fn path(&self) -> &Path {
         &self.0

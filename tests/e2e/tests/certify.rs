@@ -12,7 +12,7 @@
 //! 0`, the intermediate and the root) with `nsupdate -y`.
 
 use e2e::net::Guest;
-use e2e::{repo_root, TempDir};
+use e2e::TempDir;
 use std::net::UdpSocket;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -47,11 +47,7 @@ struct Server {
 }
 
 fn start() -> Server {
-    let zones = TempDir::new("certify-zones");
-    for entry in std::fs::read_dir(repo_root().join("zones-example")).expect("zones-example") {
-        let entry = entry.expect("entry");
-        std::fs::copy(entry.path(), zones.path().join(entry.file_name())).expect("copy");
-    }
+    let zones = TempDir::with_zones_example("certify-zones");
     let port = UdpSocket::bind("127.0.0.1:0")
         .expect("port")
         .local_addr()

@@ -20,21 +20,11 @@ struct Server {
 
 /// A directory holding a copy of zones-example.
 fn example_dir() -> TempDir {
-    let dir = TempDir::new("nsupdate");
-    for entry in std::fs::read_dir(repo_root().join("zones-example")).expect("zones-example") {
-        let entry = entry.expect("entry");
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
-    }
-    dir
+    TempDir::with_zones_example("nsupdate")
 }
 
 fn start() -> Server {
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .expect("port")
-        .local_addr()
-        .expect("addr")
-        .port();
-    start_in(example_dir(), port)
+    start_in(example_dir(), free_port())
 }
 
 /// Stops the primary at once (SIGKILL: no chance to write anything) and

@@ -5,7 +5,7 @@
 
 use e2e::net::{Guest, TestNet};
 use e2e::peers::run_in as run;
-use e2e::{repo_root, TempDir};
+use e2e::TempDir;
 use std::time::{Duration, Instant};
 
 const TRANSFER_KEY: &str = "10.53.0.1.10.53.0.2._transfer.example.com.";
@@ -142,11 +142,7 @@ fn secondary_follows(peer: Peer) {
         &["addr", "add", "10.53.0.2/24", "dev", "br0"],
         None,
     );
-    let zones = TempDir::new("primary-zones");
-    for entry in std::fs::read_dir(repo_root().join("zones-example")).expect("zones-example") {
-        let entry = entry.expect("entry");
-        std::fs::copy(entry.path(), zones.path().join(entry.file_name())).expect("copy");
-    }
+    let zones = TempDir::with_zones_example("primary-zones");
     let target = e2e::target_dir();
     let mut primary = net.command(target.join("debug/primary-git"));
     primary

@@ -8,7 +8,7 @@
 //! it, and serves the new record.
 
 use e2e::net::Guest;
-use e2e::{repo_root, TempDir};
+use e2e::TempDir;
 use std::net::UdpSocket;
 use std::process::Command;
 use std::time::Duration;
@@ -58,11 +58,7 @@ fn nsupdate(port: u16, script: &str) -> (bool, String) {
 
 #[test]
 fn a_hidden_secondary_gets_an_nsupdate_change_on_its_kept_connection() {
-    let zones = TempDir::new("hidden-secondary-zones");
-    for entry in std::fs::read_dir(repo_root().join("zones-example")).expect("zones-example") {
-        let entry = entry.expect("entry");
-        std::fs::copy(entry.path(), zones.path().join(entry.file_name())).expect("copy");
-    }
+    let zones = TempDir::with_zones_example("hidden-secondary-zones");
     let keys = zones.path().join("_keys");
     let mut text = std::fs::read_to_string(&keys).expect("_keys");
     text.push_str(&format!("{KEY}. DNSKEY 0 3 163 {SECRET}\n"));

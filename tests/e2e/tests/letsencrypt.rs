@@ -77,11 +77,7 @@ impl Suite {
     /// Like [`Suite::start`], pebble's HTTPS certificate also naming
     /// `pebble_name`.
     fn start_with(net: u8, validity: Option<u64>, pebble_name: Option<&str>) -> Suite {
-        let zones = TempDir::new("letsencrypt-zones");
-        for entry in std::fs::read_dir(repo_root().join("zones-example")).expect("zones-example") {
-            let entry = entry.expect("entry");
-            std::fs::copy(entry.path(), zones.path().join(entry.file_name())).expect("copy");
-        }
+        let zones = TempDir::with_zones_example("letsencrypt-zones");
         // zones-example has a placeholder `_acme-challenge` TXT record at
         // the apex; a challenge left behind is what these tests look for.
         let zone_file = zones.path().join("example.com");
@@ -1045,11 +1041,7 @@ fn the_acme_server_is_found_through_the_resolver() {
     let mut named = Guest::spawn(command);
     named.wait_for("running", Duration::from_secs(20));
 
-    let zones = TempDir::new("letsencrypt-zones");
-    for entry in std::fs::read_dir(repo_root().join("zones-example")).expect("zones-example") {
-        let entry = entry.expect("entry");
-        std::fs::copy(entry.path(), zones.path().join(entry.file_name())).expect("copy");
-    }
+    let zones = TempDir::with_zones_example("letsencrypt-zones");
     let keys = zones.path().join("_keys");
     let mut keys_text = std::fs::read_to_string(&keys).expect("_keys");
     keys_text.push_str(&format!("{LE_KEY_NAME}. DNSKEY 0 3 163 {LE_SECRET}\n"));

@@ -272,11 +272,7 @@ fn a_tampered_transfer_is_rejected_and_the_old_zone_serves_on() {
 #[test]
 fn hvt_boots_transfers_from_primary_git_and_answers() {
     let net = network();
-    let zones = e2e::TempDir::new("secondary-hvt-zones");
-    for entry in std::fs::read_dir(repo_root().join("zones-example")).expect("zones-example") {
-        let entry = entry.expect("entry");
-        std::fs::copy(entry.path(), zones.path().join(entry.file_name())).expect("copy");
-    }
+    let zones = e2e::TempDir::with_zones_example("secondary-hvt-zones");
     let mut primary = net.command(e2e::host_binary("primary-git"));
     primary
         .arg(format!("--zones-dir={}", zones.path().display()))

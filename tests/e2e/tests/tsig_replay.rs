@@ -14,7 +14,7 @@
 use dns_update::{Update, UpdateBuilder};
 use dns_wire::{rcode, Name, RecordType};
 use e2e::net::Guest;
-use e2e::{repo_root, TempDir};
+use e2e::TempDir;
 use std::io::{Read, Write};
 use std::net::{TcpStream, UdpSocket};
 use std::process::Command;
@@ -28,11 +28,7 @@ struct Server {
 }
 
 fn start() -> Server {
-    let dir = TempDir::new("tsig-replay");
-    for entry in std::fs::read_dir(repo_root().join("zones-example")).expect("zones-example") {
-        let entry = entry.expect("entry");
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
-    }
+    let dir = TempDir::with_zones_example("tsig-replay");
     let port = UdpSocket::bind("127.0.0.1:0")
         .expect("port")
         .local_addr()

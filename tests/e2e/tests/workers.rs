@@ -6,7 +6,7 @@
 //! socket at once.
 
 use e2e::net::Guest;
-use e2e::{repo_root, TempDir};
+use e2e::TempDir;
 use std::net::UdpSocket;
 use std::process::Command;
 use std::time::Duration;
@@ -22,11 +22,7 @@ fn free_port() -> u16 {
 }
 
 fn start(workers: usize) -> (Guest, TempDir, u16) {
-    let dir = TempDir::new("workers");
-    for entry in std::fs::read_dir(repo_root().join("zones-example")).expect("zones-example") {
-        let entry = entry.expect("entry");
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
-    }
+    let dir = TempDir::with_zones_example("workers");
     let port = free_port();
     let mut command = Command::new(e2e::target_dir().join("debug/primary-git"));
     command
