@@ -178,11 +178,11 @@ fn questions_from(zones: &[CorpusZone], mut rng: Rng, outside_names: bool) -> Ve
         let z = zone.parse();
         let apex_labels = z.origin().iter().count();
         let mut i = 0;
-        for (name, node) in z.nodes() {
+        for node in z.nodes() {
+            let name = node.owner();
             i += 1;
             if node
                 .rrsets()
-                .iter()
                 .all(|s| matches!(u16::from(s.rtype()), 50 | 46))
             {
                 // A name that owns only NSEC3 (and RRSIG) records: NSD and
@@ -193,7 +193,7 @@ fn questions_from(zones: &[CorpusZone], mut rng: Rng, outside_names: bool) -> Ve
                 continue;
             }
             let labels: Vec<Vec<u8>> = name.iter().map(|l| l.to_vec()).collect();
-            let types = node.rrsets().iter().map(|s| u16::from(s.rtype())).collect();
+            let types = node.rrsets().map(|s| u16::from(s.rtype())).collect();
             add(&mut names, labels.clone(), types);
             for k in 1..labels.len().saturating_sub(apex_labels) {
                 add(&mut names, labels[k..].to_vec(), Vec::new());

@@ -34,7 +34,7 @@ fn canonical_owner(name: &Name) -> Vec<u8> {
     e2e::dns::lowercase_wire_name(&wire)
 }
 
-fn record(owner: &Name, ttl: u32, rtype: RecordType, rdata: &dns_zone::Rdata) -> Record {
+fn record(owner: &Name, ttl: u32, rtype: RecordType, rdata: dns_zone::RdataRef<'_>) -> Record {
     (
         canonical_owner(owner),
         1,
@@ -50,7 +50,7 @@ fn ours(zone: &CorpusZone, peer: Peer) -> BTreeSet<Record> {
     let z: Zone = zone.parse();
     z.records()
         .filter(|(_, set, _)| peer_types::reading(peer, u16::from(set.rtype())) != Reading::Refused)
-        .map(|(owner, set, rdata)| record(owner, set.ttl(), set.rtype(), rdata))
+        .map(|(owner, set, rdata)| record(&owner, set.ttl(), set.rtype(), rdata))
         .collect()
 }
 
@@ -68,7 +68,7 @@ fn read_printed(zone: &CorpusZone, peer: &str, text: &str) -> BTreeSet<Record> {
                 rdata,
                 ..
             }) => {
-                records.insert(record(&owner, ttl, rtype, &rdata));
+                records.insert(record(&owner, ttl, rtype, rdata.view()));
             }
             Err(e) => errors.push(e.display_in(peer).to_string()),
         }

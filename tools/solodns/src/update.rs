@@ -418,7 +418,7 @@ mod tests {
                 n("example.com"),
             )
             .unwrap();
-            z.soa().rdatas()[0].as_bytes().to_vec()
+            z.soa().first().as_bytes().to_vec()
         };
         let answer = |rc: u16, in_answer: bool| {
             let mut b = MessageBuilder::new(7, dns_wire::flags::QR | rc);

@@ -47,7 +47,7 @@ pub fn notify_message(zone: &Zone, id: u16) -> Vec<u8> {
         RecordType::SOA,
         class::IN,
         soa.ttl(),
-        soa.rdatas()[0].as_bytes(),
+        soa.first().as_bytes(),
     )
     .expect("an SOA fits a message");
     b.finish()

@@ -227,6 +227,41 @@ pub fn canonical_key(name: &Name, out: &mut Vec<u8>) {
     }
 }
 
+/// The lowercase uncompressed wire form of the name whose key is `key`
+/// ([`canonical_key`]'s inverse, up to case): a store that keeps only the
+/// key of an all-lowercase owner writes the owner from it.
+pub fn key_to_wire(key: &[u8], out: &mut Vec<u8>) {
+    // Labels end at each 0; they are written leaf first.
+    let mut ends: Vec<usize> = Vec::with_capacity(8);
+    ends.extend(
+        key.iter()
+            .enumerate()
+            .filter(|(_, &b)| b == 0)
+            .map(|(i, _)| i),
+    );
+    for (n, &end) in ends.iter().enumerate().rev() {
+        let start = if n == 0 { 0 } else { ends[n - 1] + 1 };
+        let label = &key[start..end];
+        let at = out.len();
+        out.push(0);
+        let mut i = 0;
+        while i < label.len() {
+            match label[i] {
+                1 => {
+                    out.push(label.get(i + 1).map_or(0, |b| b - 1));
+                    i += 2;
+                }
+                b => {
+                    out.push(b);
+                    i += 1;
+                }
+            }
+        }
+        out[at] = (out.len() - at - 1) as u8;
+    }
+    out.push(0);
+}
+
 /// RFC 4034 §6.1's example of canonical order, in order (for tests here
 /// and of the keys).
 #[cfg(test)]
@@ -342,5 +377,24 @@ mod tests {
             parse_name(&big, &Name::root(), &mut w),
             Err(NameError::NameTooLong)
         );
+    }
+
+    #[test]
+    fn a_key_turns_back_into_the_lowercase_wire_name() {
+        let mut w = Vec::new();
+        for text in RFC4034_ORDER
+            .iter()
+            .copied()
+            .chain(["\\000\\001x.\\002.", "."])
+        {
+            let name = parse_name(text.as_bytes(), &Name::root(), &mut w).unwrap();
+            let mut key = Vec::new();
+            canonical_key(&name, &mut key);
+            let mut wire = Vec::new();
+            key_to_wire(&key, &mut wire);
+            let mut want = Vec::new();
+            name_to_wire(&name.to_lowercase(), &mut want);
+            assert_eq!(wire, want, "{text}");
+        }
     }
 }

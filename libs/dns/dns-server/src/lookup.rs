@@ -16,7 +16,7 @@ use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
 use dns_zone::name::{name_from_wire, name_to_wire, MAX_NAME_WIRE_LEN};
-use dns_zone::{KeyBuf, Name, Node, RRset, RecordType, Zone};
+use dns_zone::{KeyBuf, Name, Node, RRsetRef, RecordType, Zone};
 
 /// Longest CNAME/DNAME chain followed, across zones; NSD and Knot stop
 /// well before this on real zones, and loops are cut off earlier by
@@ -67,7 +67,7 @@ pub(crate) struct Answer<'z> {
     /// For a referral, the delegation point: additional records at or
     /// below it are in-domain glue, which must all fit or the response is
     /// truncated (RFC 9471 §3.1).
-    pub cut: Option<&'z Name>,
+    pub cut: Option<Name>,
 }
 
 enum Step {
@@ -75,7 +75,7 @@ enum Step {
     Follow(Name),
 }
 
-fn push_set<'z>(section: &mut Vec<Rr<'z>>, owner: Cow<'z, Name>, set: &'z RRset) {
+fn push_set<'z>(section: &mut Vec<Rr<'z>>, owner: Cow<'z, Name>, set: RRsetRef<'z>) {
     for rd in set.rdatas() {
         section.push(Rr {
             owner: owner.clone(),
@@ -154,8 +154,8 @@ fn add_addresses<'z>(zone: &'z Zone, targets: &[Name], additional: &mut Vec<Rr<'
             continue;
         }
         done.push(target);
-        if let Some((owner, node)) = zone.node_entry(target) {
-            let owner = Cow::Borrowed(owner);
+        if let Some(node) = zone.node(target) {
+            let owner: Cow<'z, Name> = Cow::Owned(node.owner());
             for t in [RecordType::A, RecordType::AAAA] {
                 if let Some(set) = node.rrset(t) {
                     push_set(additional, owner.clone(), set);
@@ -173,16 +173,17 @@ fn negative<'z>(zone: &'z Zone, ans: &mut Answer<'z>, rcode: u8) {
         owner: Cow::Borrowed(zone.origin()),
         rtype: RecordType::SOA,
         ttl,
-        rdata: Cow::Borrowed(soa.rdatas()[0].as_bytes()),
+        rdata: Cow::Borrowed(soa.first().as_bytes()),
     });
 }
 
-fn referral<'z>(zone: &'z Zone, cut: &'z Name, node: &'z Node, ans: &mut Answer<'z>) {
+fn referral<'z>(zone: &'z Zone, node: Node<'z>, ans: &mut Answer<'z>) {
     let ns = node.rrset(RecordType::NS).expect("a zone cut has NS");
     if ans.answer.is_empty() {
         ans.aa = false;
     }
-    let owner = Cow::Borrowed(cut);
+    let cut = node.owner();
+    let owner: Cow<'z, Name> = Cow::Owned(cut.clone());
     ans.cut = Some(cut);
     push_set(&mut ans.authority, owner.clone(), ns);
     let targets: Vec<Name> = ans.authority.iter().filter_map(additional_target).collect();
@@ -203,26 +204,26 @@ fn step<'z>(
     let labels = key.labels();
     // Top-down over the proper ancestors: the highest cut or DNAME wins.
     for n in apex_labels..labels {
-        let Some((owner, node)) = zone.node_by_key(key.ancestor(n)) else {
+        let Some(node) = zone.node_by_key(key.ancestor(n)) else {
             continue;
         };
         if n > apex_labels && node.has(RecordType::NS) {
-            referral(zone, owner, node, ans);
+            referral(zone, node, ans);
             *is_referral = true;
             return Step::Done;
         }
         if let Some(dname) = node.rrset(RecordType::DNAME) {
-            return substitute(name, owner, dname, qtype, ans);
+            return substitute(name, &node.owner(), dname, qtype, ans);
         }
     }
-    if let Some((owner, node)) = zone.node_by_key(key.as_bytes()) {
+    if let Some(node) = zone.node_by_key(key.as_bytes()) {
         // `name` is in the zone: as many labels as the apex means the apex.
         if labels > apex_labels && node.has(RecordType::NS) && qtype != RecordType::DS {
-            referral(zone, owner, node, ans);
+            referral(zone, node, ans);
             *is_referral = true;
             return Step::Done;
         }
-        return matched(zone, Cow::Borrowed(owner), node, qtype, full_any, ans);
+        return matched(zone, Cow::Owned(node.owner()), node, qtype, full_any, ans);
     }
     if zone.has_descendants_by_key(key.as_bytes()) {
         // An empty non-terminal: the name exists, with no data (RFC 8020).
@@ -238,7 +239,7 @@ fn step<'z>(
         negative(zone, ans, rcode::NXDOMAIN);
         return Step::Done;
     };
-    if let Some((_, node)) = zone.node_by_key(wild.as_bytes()) {
+    if let Some(node) = zone.node_by_key(wild.as_bytes()) {
         return matched(zone, Cow::Owned(name.clone()), node, qtype, full_any, ans);
     }
     if zone.has_descendants_by_key(wild.as_bytes()) {
@@ -254,22 +255,19 @@ fn step<'z>(
 fn matched<'z>(
     zone: &'z Zone,
     owner: Cow<'z, Name>,
-    node: &'z Node,
+    node: Node<'z>,
     qtype: RecordType,
     full_any: bool,
     ans: &mut Answer<'z>,
 ) -> Step {
     if qtype == RecordType::ANY {
-        let sets = node.rrsets();
-        let take = if full_any {
-            sets.len()
-        } else {
-            sets.len().min(1)
-        };
-        for set in &sets[..take] {
+        let take = if full_any { usize::MAX } else { 1 };
+        let mut any = false;
+        for set in node.rrsets().take(take) {
             push_set(&mut ans.answer, owner.clone(), set);
+            any = true;
         }
-        if sets.is_empty() {
+        if !any {
             negative(zone, ans, rcode::NOERROR);
         }
         return Step::Done;
@@ -280,7 +278,7 @@ fn matched<'z>(
     }
     if let Some(cname) = node.rrset(RecordType::CNAME) {
         push_set(&mut ans.answer, owner.clone(), cname);
-        return match name_from_wire(cname.rdatas()[0].as_bytes(), 0) {
+        return match name_from_wire(cname.first().as_bytes(), 0) {
             Some((target, _)) => Step::Follow(target),
             None => Step::Done,
         };
@@ -295,13 +293,13 @@ fn matched<'z>(
 /// restarted"; NSD and Knot stop there too).
 fn substitute<'z>(
     name: &Name,
-    owner: &'z Name,
-    dname: &'z RRset,
+    owner: &Name,
+    dname: RRsetRef<'z>,
     qtype: RecordType,
     ans: &mut Answer<'z>,
 ) -> Step {
-    push_set(&mut ans.answer, Cow::Borrowed(owner), dname);
-    let Some((target, _)) = name_from_wire(dname.rdatas()[0].as_bytes(), 0) else {
+    push_set(&mut ans.answer, Cow::Owned(owner.clone()), dname);
+    let Some((target, _)) = name_from_wire(dname.first().as_bytes(), 0) else {
         return Step::Done;
     };
     let keep = name.iter().len() - owner.iter().len();

@@ -115,7 +115,7 @@ pub(crate) fn encode(q: &Query, ans: &Answer<'_>, limit: usize) -> Vec<u8> {
             if w.len() > room {
                 w.truncate(mark);
                 let in_domain_glue =
-                    |rr: &Rr<'_>| ans.cut.is_some_and(|cut| cut.zone_of(&rr.owner));
+                    |rr: &Rr<'_>| ans.cut.as_ref().is_some_and(|cut| cut.zone_of(&rr.owner));
                 if ans.additional[i..].iter().any(in_domain_glue) {
                     flags |= TC;
                     w.buf[2..4].copy_from_slice(&flags.to_be_bytes());

@@ -117,7 +117,6 @@ fn check_prerequisites(zone: &Zone, req: &UpdateRequest) -> Result<(), Refusal> 
                 have.len() == wanted.len()
                     && have
                         .rdatas()
-                        .iter()
                         .zip(wanted.rdatas())
                         .all(|(a, b)| a.canonical(rtype) == b.canonical(rtype))
             });
@@ -203,7 +202,7 @@ fn allowed_with_cname(t: RecordType) -> bool {
 fn add(e: &mut ZoneEdit, zname: &Name, name: &Name, ttl: u32, rtype: RecordType, rd: Rdata) {
     let node = e.node(name);
     if rtype == RecordType::CNAME {
-        if node.is_some_and(|n| n.rrsets().iter().any(|s| !allowed_with_cname(s.rtype()))) {
+        if node.is_some_and(|n| n.rrsets().any(|s| !allowed_with_cname(s.rtype()))) {
             return;
         }
     } else if !allowed_with_cname(rtype) && node.is_some_and(|n| n.has(RecordType::CNAME)) {
@@ -216,7 +215,7 @@ fn add(e: &mut ZoneEdit, zname: &Name, name: &Name, ttl: u32, rtype: RecordType,
             let (Some(current), true) = (current, name == zname) else {
                 return;
             };
-            let old = soa_serial(current.rdatas()[0].as_bytes());
+            let old = soa_serial(current.first().as_bytes());
             let new = soa_serial(rd.as_bytes());
             if !matches!((old, new), (Some(o), Some(n)) if n > o) {
                 return;
@@ -227,7 +226,7 @@ fn add(e: &mut ZoneEdit, zname: &Name, name: &Name, ttl: u32, rtype: RecordType,
         // RFC 6672 §2.4).
         RecordType::CNAME | RecordType::DNAME => {
             let same = e.rrset(name, rtype).is_some_and(|s| {
-                s.ttl() == ttl && s.rdatas()[0].canonical(rtype) == rd.canonical(rtype)
+                s.ttl() == ttl && s.first().canonical(rtype) == rd.canonical(rtype)
             });
             if !same {
                 e.replace_rrset(name, RRset::new(rtype, ttl, vec![rd]));
@@ -238,9 +237,8 @@ fn add(e: &mut ZoneEdit, zname: &Name, name: &Name, ttl: u32, rtype: RecordType,
             let key = &rd.as_bytes()[..5];
             let old: Option<Rdata> = e.rrset(name, rtype).and_then(|s| {
                 s.rdatas()
-                    .iter()
                     .find(|r| r.as_bytes().get(..5) == Some(key))
-                    .cloned()
+                    .map(|r| r.to_owned())
             });
             if let Some(old) = old {
                 if old == rd {
@@ -296,7 +294,7 @@ pub fn apply(zone: &Zone, req: &UpdateRequest) -> Result<Applied, Refusal> {
                 if rtype == RecordType::NS && name == zname {
                     // §3.4.2.4: the last apex NS stays.
                     let last = e.rrset(name, rtype).is_some_and(|s| {
-                        s.len() == 1 && s.rdatas()[0].canonical(rtype) == rd.canonical(rtype)
+                        s.len() == 1 && s.first().canonical(rtype) == rd.canonical(rtype)
                     });
                     if last {
                         continue;
@@ -328,9 +326,9 @@ fn bump_serial(e: &mut ZoneEdit, old: &Zone) -> Result<bool, Refusal> {
     let zname = old.origin().clone();
     let soa = e
         .rrset(&zname, RecordType::SOA)
-        .cloned()
+        .map(|s| s.to_owned())
         .ok_or_else(|| Refusal::Invalid("no SOA".to_string()))?;
-    let current = soa_serial(soa.rdatas()[0].as_bytes()).unwrap_or(Serial(0));
+    let current = soa_serial(soa.first().as_bytes()).unwrap_or(Serial(0));
     if current > old.serial() {
         return Ok(true);
     }
@@ -338,7 +336,7 @@ fn bump_serial(e: &mut ZoneEdit, old: &Zone) -> Result<bool, Refusal> {
         .serial()
         .checked_add(1)
         .ok_or_else(|| Refusal::Invalid(format!("serial {} cannot grow", old.serial())))?;
-    let mut rd = soa.rdatas()[0].as_bytes().to_vec();
+    let mut rd = soa.first().as_bytes().to_vec();
     let at = rd.len() - 20;
     rd[at..at + 4].copy_from_slice(&next.0.to_be_bytes());
     let rd = Rdata::from_wire(RecordType::SOA, &rd)

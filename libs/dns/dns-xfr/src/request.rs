@@ -138,7 +138,7 @@ pub fn ixfr_query(current: &Zone, id: u16) -> Result<Vec<u8>, BuildError> {
         RecordType::SOA,
         class::IN,
         soa.ttl(),
-        soa.rdatas()[0].as_bytes(),
+        soa.first().as_bytes(),
     )?;
     Ok(b.finish())
 }

@@ -1,6 +1,7 @@
 //! The server side: answering AXFR (RFC 5936) and IXFR (RFC 1995) from a
 //! zone and its journal, message by message, each TSIG-signed.
 
+use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::cmp::Ordering;
@@ -11,7 +12,7 @@ use dns_keys::{Denied, KeyStore, Operation};
 use dns_wire::{
     class, flags, rcode, BuildError, Header, Layout, MessageBuilder, Name, RecordType, Section,
 };
-use dns_zone::{Record, Serial, Zone, ZoneDiff};
+use dns_zone::{NameKey, Record, Serial, Zone, ZoneDiff};
 use tsig::{RequestError as TsigError, StreamSigner};
 
 use crate::journal::Journal;
@@ -41,9 +42,9 @@ pub enum Plan {
 }
 
 /// One record of a transfer, borrowed from the zone or the journal.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Rec<'z> {
-    owner: &'z Name,
+    owner: Cow<'z, Name>,
     ttl: u32,
     rtype: RecordType,
     rdata: &'z [u8],
@@ -52,7 +53,7 @@ struct Rec<'z> {
 impl<'z> From<&'z Record> for Rec<'z> {
     fn from(r: &'z Record) -> Self {
         Self {
-            owner: &r.owner,
+            owner: Cow::Borrowed(&r.owner),
             ttl: r.ttl,
             rtype: r.rtype,
             rdata: r.rdata.as_bytes(),
@@ -78,11 +79,12 @@ enum Cursor<N> {
     Closing,
 }
 
-impl Cursor<&Name> {
-    fn to_owned(&self) -> Cursor<Name> {
-        match *self {
+impl Cursor<()> {
+    /// This cursor, with `owner` as the owner of a zone record.
+    fn with_owner(self, owner: &Name) -> Cursor<Name> {
+        match self {
             Cursor::Opening => Cursor::Opening,
-            Cursor::Zone { owner, set, rdata } => Cursor::Zone {
+            Cursor::Zone { set, rdata, .. } => Cursor::Zone {
                 owner: owner.clone(),
                 set,
                 rdata,
@@ -94,7 +96,8 @@ impl Cursor<&Name> {
 }
 
 /// The records of a stream, each with the cursor that names it.
-type Records<'z> = Box<dyn Iterator<Item = (Cursor<&'z Name>, Rec<'z>)> + 'z>;
+/// A zone record's cursor leaves its owner out: it is the record's.
+type Records<'z> = Box<dyn Iterator<Item = (Cursor<()>, Rec<'z>)> + 'z>;
 
 /// The zone changed (or went away) since the transfer started: the rest of
 /// the stream would mix two versions.
@@ -102,42 +105,40 @@ struct Stale;
 
 /// The full zone's records from `owner`/`set`/`rdata` on, the SOA left out.
 fn zone_records<'z>(zone: &'z Zone, owner: Name, set: usize, rdata: usize) -> Records<'z> {
+    let owner_key = NameKey::new(&owner);
     Box::new(
         zone.nodes_from(&owner)
             .enumerate()
-            .flat_map(move |(i, (name, node))| {
+            .flat_map(move |(i, node)| {
                 // Resuming inside the node where the last message ended: only the
                 // first node of the walk can be it (the rest come after it).
-                let (set, rdata) = if i == 0 && *name == owner {
+                let name = node.owner();
+                let (set, rdata) = if i == 0 && node.key() == owner_key.as_bytes() {
                     (set, rdata)
                 } else {
                     (0, 0)
                 };
                 node.rrsets()
-                    .iter()
                     .enumerate()
                     .skip(set)
                     .filter(|(_, s)| s.rtype() != RecordType::SOA)
                     .flat_map(move |(si, s)| {
+                        let name = name.clone();
                         let skip = if si == set { rdata } else { 0 };
-                        s.rdatas()
-                            .iter()
-                            .enumerate()
-                            .skip(skip)
-                            .map(move |(ri, rd)| {
-                                let cursor = Cursor::Zone {
-                                    owner: name,
-                                    set: si,
-                                    rdata: ri,
-                                };
-                                let rec = Rec {
-                                    owner: name,
-                                    ttl: s.ttl(),
-                                    rtype: s.rtype(),
-                                    rdata: rd.as_bytes(),
-                                };
-                                (cursor, rec)
-                            })
+                        s.rdatas().enumerate().skip(skip).map(move |(ri, rd)| {
+                            let cursor = Cursor::Zone {
+                                owner: (),
+                                set: si,
+                                rdata: ri,
+                            };
+                            let rec = Rec {
+                                owner: Cow::Owned(name.clone()),
+                                ttl: s.ttl(),
+                                rtype: s.rtype(),
+                                rdata: rd.as_bytes(),
+                            };
+                            (cursor, rec)
+                        })
                     })
             }),
     )
@@ -223,10 +224,10 @@ impl fmt::Debug for Transfer {
 
 fn soa_of(zone: &Zone) -> Rec<'_> {
     Rec {
-        owner: zone.origin(),
+        owner: Cow::Borrowed(zone.origin()),
         ttl: zone.soa().ttl(),
         rtype: RecordType::SOA,
-        rdata: zone.soa().rdatas()[0].as_bytes(),
+        rdata: zone.soa().first().as_bytes(),
     }
 }
 
@@ -294,7 +295,7 @@ impl Transfer {
         let zone = zone.filter(|z| z.serial() == self.serial && *z.origin() == self.apex);
         let zone = zone.ok_or(Stale)?;
         let soa = soa_of(zone);
-        let opening = iter::once((Cursor::Opening, soa));
+        let opening = iter::once((Cursor::Opening, soa.clone()));
         let closing = iter::once((Cursor::Closing, soa));
         let diffs = || {
             let client = self.client_serial.ok_or(Stale)?;
@@ -391,10 +392,17 @@ impl Transfer {
         };
         let mut b = self.builder(MAX_TCP);
         for (at, r) in records {
-            match b.record(Section::Answer, r.owner, r.rtype, class::IN, r.ttl, r.rdata) {
+            match b.record(
+                Section::Answer,
+                &r.owner,
+                r.rtype,
+                class::IN,
+                r.ttl,
+                r.rdata,
+            ) {
                 Ok(()) => {}
                 Err(BuildError::Full) if b.counts()[1] > 0 => {
-                    self.cursor = Some(at.to_owned());
+                    self.cursor = Some(at.with_owner(&r.owner));
                     break;
                 }
                 // A record too large for a message of its own: the
@@ -421,8 +429,15 @@ impl Transfer {
             if let Ok(records) = self.records(Some(zone), journal, &Cursor::Opening) {
                 let mut b = self.builder(limit);
                 let fits = records.into_iter().all(|(_, r)| {
-                    b.record(Section::Answer, r.owner, r.rtype, class::IN, r.ttl, r.rdata)
-                        .is_ok()
+                    b.record(
+                        Section::Answer,
+                        &r.owner,
+                        r.rtype,
+                        class::IN,
+                        r.ttl,
+                        r.rdata,
+                    )
+                    .is_ok()
                 });
                 if fits {
                     return self.seal(b, limit, now);
@@ -433,7 +448,7 @@ impl Transfer {
         let soa = soa_of(zone);
         let _ = b.record(
             Section::Answer,
-            soa.owner,
+            &soa.owner,
             soa.rtype,
             class::IN,
             soa.ttl,

@@ -103,7 +103,7 @@ fn soa(serial: u32) -> (Name, T, Vec<u8>) {
     (
         n("jain.ad.jp."),
         T::SOA,
-        generation(serial).soa().rdatas()[0].as_bytes().to_vec(),
+        generation(serial).soa().first().as_bytes().to_vec(),
     )
 }
 
@@ -313,7 +313,7 @@ fn rfc1995_2_udp() {
         T::SOA,
         class::IN,
         600,
-        v1.soa().rdatas()[0].as_bytes(),
+        v1.soa().first().as_bytes(),
     )
     .unwrap();
     b.record(Section::Additional, &Name::root(), T::OPT, 1232, 0, &[])

@@ -290,7 +290,7 @@ fn response(id: u16, records: &[(&str, T, &[u8])]) -> Vec<u8> {
 
 fn soa_rd(serial: u32) -> Vec<u8> {
     let z = zone(serial, 0);
-    z.soa().rdatas()[0].as_bytes().to_vec()
+    z.soa().first().as_bytes().to_vec()
 }
 
 fn ns_rd() -> Vec<u8> {

@@ -14,13 +14,18 @@ fn main() {
         phases(&text, origin.parse().expect("origin name"));
     }
     let start = Instant::now();
-    match dns_zone::Zone::parse(&text, origin.parse().expect("origin name")) {
+    // As a server loads a file: the text is freed once parsed.
+    match dns_zone::Zone::parse_owned(text, origin.parse().expect("origin name")) {
         Ok((zone, warnings)) => {
+            let elapsed = start.elapsed();
             println!(
-                "{} records, {} warnings, {:?}",
+                "{} records, {} warnings, {:?}; store: {} nodes, {} bytes, {:.1} bytes/record",
                 zone.record_count(),
                 warnings.len(),
-                start.elapsed()
+                elapsed,
+                zone.node_count(),
+                zone.store_bytes(),
+                zone.store_bytes() as f64 / zone.record_count().max(1) as f64,
             );
         }
         Err(e) => println!("{} errors, first: {}", e.errors.len(), e.errors[0]),

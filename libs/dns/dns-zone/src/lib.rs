@@ -205,11 +205,11 @@ pub use parser::{
 };
 pub use printer::print_zone;
 pub use rdata::text::parse_ttl;
-pub use rdata::{type_from_mnemonic, type_mnemonic, Rdata, RdataError};
+pub use rdata::{type_from_mnemonic, type_mnemonic, Rdata, RdataError, RdataRef};
 pub use zone::diff::{Record, SerialNotIncreased, ZoneDiff};
 pub use zone::edit::{EditError, ZoneEdit};
 pub use zone::journal::{read_journal, write_journal_entry, JournalError, JournalErrorKind};
-pub use zone::model::{Node, RRset, Zone};
+pub use zone::model::{Node, RRset, RRsetRef, RRsets, Rdatas, Zone};
 pub use zone::serial::Serial;
 
 /// A message about a place in a zone file (line 0: about the whole zone).
@@ -317,10 +317,26 @@ impl Zone {
         Self::parse_from(parser, origin)
     }
 
+    /// As [`Zone::parse`], taking the text: it is freed once parsed, before
+    /// the zone is built, which lowers the peak memory of a large load by
+    /// the size of the file.
+    pub fn parse_owned(text: Vec<u8>, origin: Name) -> Result<(Zone, Vec<Warning>), ZoneErrors> {
+        let parsed = Self::collect(ZoneParser::new(&text, origin.clone()));
+        drop(text);
+        Self::build(parsed?, origin)
+    }
+
     fn parse_from(
-        mut parser: ZoneParser<'_>,
+        parser: ZoneParser<'_>,
         origin: Name,
     ) -> Result<(Zone, Vec<Warning>), ZoneErrors> {
+        Self::build(Self::collect(parser)?, origin)
+    }
+
+    /// Every record of `parser`, or every syntax error.
+    fn collect(
+        mut parser: ZoneParser<'_>,
+    ) -> Result<(zone::records::Records, Vec<Warning>), ZoneErrors> {
         // Each entry goes into the compact records as it is parsed: the
         // entries are never all held at once.
         let mut records = zone::records::Records::default();
@@ -331,10 +347,18 @@ impl Zone {
                 Err(e) => errors.push(Diagnostic::from(e)),
             }
         }
-        let mut warnings = parser.take_warnings();
+        let warnings = parser.take_warnings();
         if !errors.is_empty() {
             return Err(ZoneErrors { errors, warnings });
         }
+        Ok((records, warnings))
+    }
+
+    /// Validates and builds the zone of `records`.
+    fn build(
+        (records, mut warnings): (zone::records::Records, Vec<Warning>),
+        origin: Name,
+    ) -> Result<(Zone, Vec<Warning>), ZoneErrors> {
         match Zone::from_records(origin, records) {
             Ok((zone, w)) => {
                 warnings.extend(w);

@@ -12,7 +12,7 @@ use hickory_proto::rr::RecordType;
 use crate::name::write_name;
 use crate::rdata::print::write_rdata;
 use crate::rdata::type_mnemonic;
-use crate::zone::model::{RRset, Zone};
+use crate::zone::model::{RRsetRef, Zone};
 use hickory_proto::rr::Name;
 
 /// The zone as master-file text.
@@ -22,10 +22,11 @@ pub fn print_zone(zone: &Zone) -> String {
     write_name(&mut out, zone.origin());
     out.push('\n');
     write_rrset(&mut out, zone.origin(), zone.soa());
-    for (name, node) in zone.nodes() {
+    for node in zone.nodes() {
+        let name = node.owner();
         for set in node.rrsets() {
             if set.rtype() != RecordType::SOA {
-                write_rrset(&mut out, name, set);
+                write_rrset(&mut out, &name, set);
             }
         }
     }
@@ -33,7 +34,7 @@ pub fn print_zone(zone: &Zone) -> String {
 }
 
 /// Appends the records of one RRset, one line each.
-pub fn write_rrset(out: &mut String, owner: &Name, set: &RRset) {
+pub fn write_rrset(out: &mut String, owner: &Name, set: RRsetRef<'_>) {
     let mnemonic = type_mnemonic(set.rtype());
     for rd in set.rdatas() {
         write_name(out, owner);

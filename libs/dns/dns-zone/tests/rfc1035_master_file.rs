@@ -247,7 +247,7 @@ $TTL 30
     let get = |n: &str, t| {
         zone.node(&n.parse::<Name>().unwrap())
             .and_then(|node| node.rrset(t))
-            .cloned()
+            .map(|set| set.to_owned())
     };
     assert_eq!(get("ns.example.com.", RecordType::A).unwrap().ttl(), 3600);
     assert_eq!(get("ns.example.com.", RecordType::AAAA).unwrap().ttl(), 600);

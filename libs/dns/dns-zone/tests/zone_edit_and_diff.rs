@@ -52,7 +52,11 @@ fn edits_keep_counts_and_order() {
     };
     let set = z2.node(&n("www")).unwrap().rrset(T::A).unwrap();
     assert_eq!(set.ttl(), 60);
-    assert_eq!(set.rdatas(), &[a(9), a(10)], "canonical order");
+    assert_eq!(
+        set.rdatas().map(|r| r.to_owned()).collect::<Vec<_>>(),
+        [a(9), a(10)],
+        "canonical order"
+    );
     assert_eq!(z2.record_count(), z.record_count() + 1);
     // Removing the last record of a name removes the node.
     let mut e = z2.edit();
@@ -89,7 +93,11 @@ fn finish_rejects_what_the_loader_rejects() {
         (
             "SOA below the apex",
             Box::new(|e| {
-                let soa = e.rrset(&n("example.com."), T::SOA).unwrap().rdatas()[0].clone();
+                let soa = e
+                    .rrset(&n("example.com."), T::SOA)
+                    .unwrap()
+                    .first()
+                    .to_owned();
                 e.add(&n("www"), 300, T::SOA, soa);
             }),
             |r| matches!(r, EditError::SoaNotAtApex(_)),
@@ -225,8 +233,8 @@ fn apply_diff_is_strict() {
     // The SOA of the diff is installed as it is.
     let z = old.apply_diff(&d).unwrap();
     assert_eq!(
-        z.soa(),
-        &RRset::new(T::SOA, 300, vec![new.soa().rdatas()[0].clone()])
+        z.soa().to_owned(),
+        RRset::new(T::SOA, 300, vec![new.soa().first().to_owned()])
     );
 }
 

@@ -387,7 +387,7 @@ mod tests {
             RecordType::SOA,
             class::IN,
             300,
-            zone.soa().rdatas()[0].as_bytes(),
+            zone.soa().first().as_bytes(),
         )
         .unwrap();
         let mut answer = b.finish();

@@ -548,7 +548,7 @@ mod tests {
                 RecordType::SOA,
                 class::IN,
                 soa.ttl(),
-                soa.rdatas()[0].as_bytes(),
+                soa.first().as_bytes(),
             )
             .unwrap();
             let mut answer = b.finish();

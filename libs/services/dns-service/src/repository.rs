@@ -503,7 +503,7 @@ mod tests {
         let zone = catalog.zones().next()?;
         let name: Name = "www.example.com.".parse().ok()?;
         let set = zone.node(&name)?.rrset(dns_zone::RecordType::A)?;
-        Some(set.rdatas()[0].as_bytes().to_vec())
+        Some(set.first().as_bytes().to_vec())
     }
 
     #[test]

@@ -113,11 +113,14 @@ impl ZoneRequests {
     pub fn from_zone(zone: &Zone) -> Self {
         let names = zone
             .nodes()
-            .filter(|(name, _)| is_letsencrypt_name(name))
-            .filter_map(|(name, node)| {
+            .filter_map(|node| {
                 let rrset = node.rrset(RecordType::TLSA)?;
-                let rdatas = rrset.rdatas().iter().map(|r| r.as_bytes().to_vec());
-                Some((name.clone(), rdatas.collect()))
+                let name = node.owner();
+                if !is_letsencrypt_name(&name) {
+                    return None;
+                }
+                let rdatas = rrset.rdatas().map(|r| r.as_bytes().to_vec());
+                Some((name, rdatas.collect()))
             })
             .collect();
         ZoneRequests {

@@ -91,17 +91,67 @@ impl Rdata {
 
     /// Decodes into hickory's typed representation.
     pub fn to_hickory(&self, rtype: RecordType) -> Result<RData, RdataError> {
+        self.view().to_hickory(rtype)
+    }
+
+    /// Presentation format (the RDATA part of a master-file line).
+    pub fn to_text(&self, rtype: RecordType) -> String {
+        self.view().to_text(rtype)
+    }
+}
+
+impl Rdata {
+    /// A borrowed view, as the zone hands out its RDATA.
+    pub fn view(&self) -> RdataRef<'_> {
+        RdataRef(&self.0)
+    }
+}
+
+/// RDATA as stored in a zone, borrowed: uncompressed wire format, case as
+/// written. The owned form is [`Rdata`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RdataRef<'a>(pub(crate) &'a [u8]);
+
+impl<'a> RdataRef<'a> {
+    /// The uncompressed wire form.
+    pub fn as_bytes(self) -> &'a [u8] {
+        self.0
+    }
+
+    /// The canonical form (RFC 4034 §6.2); see [`Rdata::canonical`].
+    pub fn canonical(self, rtype: RecordType) -> Cow<'a, [u8]> {
+        schema::canonical(rtype, self.0)
+    }
+
+    /// Canonical RR ordering inside an RRset (RFC 4034 §6.3).
+    pub fn canonical_cmp(self, other: RdataRef<'_>, rtype: RecordType) -> Ordering {
+        self.canonical(rtype).cmp(&other.canonical(rtype))
+    }
+
+    /// An owned copy.
+    pub fn to_owned(self) -> Rdata {
+        Rdata(self.0.into())
+    }
+
+    /// Decodes into hickory's typed representation.
+    pub fn to_hickory(self, rtype: RecordType) -> Result<RData, RdataError> {
         let len = u16::try_from(self.0.len()).map_err(|_| RdataError::TooLong)?;
-        let mut decoder = BinDecoder::new(&self.0);
+        let mut decoder = BinDecoder::new(self.0);
         RData::read(&mut decoder, rtype, Restrict::new(len))
             .map_err(|_| RdataError::BadValue("rejected by hickory-proto"))
     }
 
     /// Presentation format (the RDATA part of a master-file line).
-    pub fn to_text(&self, rtype: RecordType) -> String {
+    pub fn to_text(self, rtype: RecordType) -> String {
         let mut s = String::new();
-        print::write_rdata(&mut s, rtype, &self.0);
+        print::write_rdata(&mut s, rtype, self.0);
         s
+    }
+}
+
+impl fmt::Debug for RdataRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Rdata({} octets)", self.0.len())
     }
 }
 

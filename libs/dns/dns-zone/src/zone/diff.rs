@@ -9,10 +9,9 @@ use hickory_proto::rr::{Name, RecordType};
 
 use super::edit::EditError;
 use super::key::NameKey;
-use super::model::{Node, RRset, Zone};
-use super::nodes::NodeEntry;
+use super::model::{Node, RRset, RRsetRef, Zone};
 use super::serial::Serial;
-use crate::rdata::Rdata;
+use crate::rdata::{Rdata, RdataRef};
 
 /// One record with its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,100 +78,93 @@ fn soa_record(zone: &Zone) -> Record {
     let soa = zone.soa();
     Record {
         owner: zone.origin.clone(),
-        ttl: soa.ttl,
+        ttl: soa.ttl(),
         rtype: RecordType::SOA,
-        rdata: soa.rdatas[0].clone(),
+        rdata: soa.first().to_owned(),
     }
 }
 
-fn push_all(out: &mut Vec<Record>, owner: &Name, set: &RRset) {
-    out.extend(set.rdatas.iter().map(|r| Record {
+fn push_all(out: &mut Vec<Record>, owner: &Name, set: RRsetRef<'_>) {
+    out.extend(set.rdatas().map(|r| Record {
         owner: owner.clone(),
-        ttl: set.ttl,
-        rtype: set.rtype,
-        rdata: r.clone(),
+        ttl: set.ttl(),
+        rtype: set.rtype(),
+        rdata: r.to_owned(),
     }));
 }
 
 /// Adds the differences of two RRsets of the same owner and type.
-fn diff_sets(d: &mut ZoneDiff, old: (&Name, &RRset), new: (&Name, &RRset)) {
+fn diff_sets(d: &mut ZoneDiff, old: (&Name, RRsetRef<'_>), new: (&Name, RRsetRef<'_>)) {
     let (old_owner, a) = old;
     let (new_owner, b) = new;
-    if a.ttl != b.ttl {
+    if a.ttl() != b.ttl() {
         push_all(&mut d.deleted, old_owner, a);
         push_all(&mut d.added, new_owner, b);
         return;
     }
-    let t = a.rtype;
-    let (mut i, mut j) = (0, 0);
-    while i < a.rdatas.len() || j < b.rdatas.len() {
-        let ord = match (a.rdatas.get(i), b.rdatas.get(j)) {
-            (Some(x), Some(y)) => x.canonical_cmp(y, t),
+    let t = a.rtype();
+    let (mut x, mut y) = (a.rdatas().peekable(), b.rdatas().peekable());
+    let rec = |owner: &Name, r: RdataRef<'_>| Record {
+        owner: owner.clone(),
+        ttl: a.ttl(),
+        rtype: t,
+        rdata: r.to_owned(),
+    };
+    loop {
+        let ord = match (x.peek(), y.peek()) {
+            (Some(p), Some(q)) => p.canonical_cmp(*q, t),
             (Some(_), None) => Ordering::Less,
-            _ => Ordering::Greater,
-        };
-        let rec = |owner: &Name, r: &Rdata| Record {
-            owner: owner.clone(),
-            ttl: a.ttl,
-            rtype: t,
-            rdata: r.clone(),
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => break,
         };
         match ord {
-            Ordering::Less => {
-                d.deleted.push(rec(old_owner, &a.rdatas[i]));
-                i += 1;
-            }
-            Ordering::Greater => {
-                d.added.push(rec(new_owner, &b.rdatas[j]));
-                j += 1;
-            }
+            Ordering::Less => d.deleted.extend(x.next().map(|r| rec(old_owner, r))),
+            Ordering::Greater => d.added.extend(y.next().map(|r| rec(new_owner, r))),
             Ordering::Equal => {
-                i += 1;
-                j += 1;
+                x.next();
+                y.next();
             }
         }
     }
 }
 
-/// A map item as (owner, node).
-fn entry(item: Option<&NodeEntry<Node>>) -> Option<(&Name, &Node)> {
-    item.map(|(_, (owner, node))| (owner, node))
-}
-
 /// Adds the differences of the nodes of one name (SOA excepted).
-fn diff_nodes(d: &mut ZoneDiff, old: Option<(&Name, &Node)>, new: Option<(&Name, &Node)>) {
-    let empty = Node::default();
-    let Some(owner) = old.or(new).map(|n| n.0) else {
+fn diff_nodes(d: &mut ZoneDiff, old: Option<Node<'_>>, new: Option<Node<'_>>) {
+    let Some(either) = old.or(new) else {
         return;
     };
-    let (old_owner, a) = old.unwrap_or((owner, &empty));
-    let (new_owner, b) = new.unwrap_or((owner, &empty));
-    let (mut i, mut j) = (0, 0);
-    while i < a.rrsets.len() || j < b.rrsets.len() {
-        let ord = match (a.rrsets.get(i), b.rrsets.get(j)) {
-            (Some(x), Some(y)) => u16::from(x.rtype).cmp(&u16::from(y.rtype)),
+    let owner = either.owner();
+    let old_owner = old.map_or_else(|| owner.clone(), |n| n.owner());
+    let new_owner = new.map_or_else(|| owner.clone(), |n| n.owner());
+    let (mut a, mut b) = (
+        old.map(|n| n.rrsets()).into_iter().flatten().peekable(),
+        new.map(|n| n.rrsets()).into_iter().flatten().peekable(),
+    );
+    loop {
+        let ord = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => u16::from(x.rtype()).cmp(&u16::from(y.rtype())),
             (Some(_), None) => Ordering::Less,
-            _ => Ordering::Greater,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => break,
         };
         match ord {
             Ordering::Less => {
-                if a.rrsets[i].rtype != RecordType::SOA {
-                    push_all(&mut d.deleted, old_owner, &a.rrsets[i]);
+                let set = a.next().expect("peeked");
+                if set.rtype() != RecordType::SOA {
+                    push_all(&mut d.deleted, &old_owner, set);
                 }
-                i += 1;
             }
             Ordering::Greater => {
-                if b.rrsets[j].rtype != RecordType::SOA {
-                    push_all(&mut d.added, new_owner, &b.rrsets[j]);
+                let set = b.next().expect("peeked");
+                if set.rtype() != RecordType::SOA {
+                    push_all(&mut d.added, &new_owner, set);
                 }
-                j += 1;
             }
             Ordering::Equal => {
-                if a.rrsets[i].rtype != RecordType::SOA && a.rrsets[i] != b.rrsets[j] {
-                    diff_sets(d, (old_owner, &a.rrsets[i]), (new_owner, &b.rrsets[j]));
+                let (x, y) = (a.next().expect("peeked"), b.next().expect("peeked"));
+                if x.rtype() != RecordType::SOA && x != y {
+                    diff_sets(d, (&old_owner, x), (&new_owner, y));
                 }
-                i += 1;
-                j += 1;
             }
         }
     }
@@ -237,16 +229,16 @@ impl Zone {
             }
             let ord = match (a.peek(), b.peek()) {
                 (None, None) => break,
-                (Some((x, _)), Some((y, _))) => x.cmp(y),
+                (Some(x), Some(y)) => x.key().cmp(y.key()),
                 (Some(_), None) => Ordering::Less,
                 (None, Some(_)) => Ordering::Greater,
             };
             match ord {
-                Ordering::Less => diff_nodes(&mut d, entry(a.next_entry()), None),
-                Ordering::Greater => diff_nodes(&mut d, None, entry(b.next_entry())),
+                Ordering::Less => diff_nodes(&mut d, a.next_node(), None),
+                Ordering::Greater => diff_nodes(&mut d, None, b.next_node()),
                 Ordering::Equal => {
-                    let (x, y) = (entry(a.next_entry()), entry(b.next_entry()));
-                    if x.map(|n| n.1) != y.map(|n| n.1) {
+                    let (x, y) = (a.next_node(), b.next_node());
+                    if x.map(Node::sets_bytes) != y.map(Node::sets_bytes) {
                         diff_nodes(&mut d, x, y);
                     }
                 }

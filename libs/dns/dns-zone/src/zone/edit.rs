@@ -20,8 +20,9 @@ use hickory_proto::rr::{Name, RecordType};
 
 use super::diff::{Record, ZoneDiff};
 use super::key::KeyBuf;
-use super::model::{node_mut, Node, RRset, Zone};
-use crate::name::name_to_string;
+use super::model::{Node, RRset, RRsetRef, Zone};
+use super::rrset::NodeBuf;
+use crate::name::{name_to_string, name_to_wire};
 use crate::rdata::Rdata;
 
 /// Why an edited zone was rejected, or a diff did not apply.
@@ -152,12 +153,12 @@ impl ZoneEdit {
     }
 
     /// The node of `name` as edited so far.
-    pub fn node(&self, name: &Name) -> Option<&Node> {
+    pub fn node(&self, name: &Name) -> Option<Node<'_>> {
         self.zone.node(name)
     }
 
     /// The RRset of `name` and `rtype` as edited so far.
-    pub fn rrset(&self, name: &Name, rtype: RecordType) -> Option<&RRset> {
+    pub fn rrset(&self, name: &Name, rtype: RecordType) -> Option<RRsetRef<'_>> {
         self.node(name).and_then(|n| n.rrset(rtype))
     }
 
@@ -172,40 +173,46 @@ impl ZoneEdit {
         self.touched.iter()
     }
 
+    /// Changes the node of `owner` with `change` (on its RRsets taken out
+    /// of the store, empty if it has none) and writes it back: removed if
+    /// left without RRsets, its chunk copied if shared. The owner keeps
+    /// the case it was first written with.
+    fn change_node<R>(&mut self, owner: &Name, change: impl FnOnce(&mut NodeBuf) -> R) -> R {
+        let key = KeyBuf::from_name(owner);
+        let old = self.zone.nodes.get(key.as_bytes());
+        let mut owner_wire = Vec::new();
+        match old {
+            Some(node) => owner_wire.extend_from_slice(&node.owner_wire()),
+            None => name_to_wire(owner, &mut owner_wire),
+        }
+        let mut buf = NodeBuf::from_node(old);
+        let before: usize = buf.sets.iter().map(RRset::len).sum();
+        let result = change(&mut buf);
+        buf.sets.retain(|s| !s.is_empty());
+        let after: usize = buf.sets.iter().map(RRset::len).sum();
+        self.zone.record_count = self.zone.record_count + after - before;
+        self.zone
+            .nodes
+            .set(key.as_bytes(), &owner_wire, &buf.to_bytes());
+        result
+    }
+
     /// Adds a record. An existing RRset of another TTL takes the new TTL
     /// as a whole (RFC 2181 §5.2). Returns whether the zone changed.
     pub fn add(&mut self, owner: &Name, ttl: u32, rtype: RecordType, rdata: Rdata) -> bool {
-        let node = self.zone.node_or_insert(owner);
-        let code = u16::from(rtype);
-        let changed = match node
-            .rrsets
-            .binary_search_by_key(&code, |s| u16::from(s.rtype))
-        {
+        let changed = self.change_node(owner, |node| match node.find(rtype) {
             Ok(i) => {
-                let set = &mut node.rrsets[i];
-                let key = rdata.canonical(rtype).into_owned();
-                let mut changed = set.ttl != ttl;
-                set.ttl = ttl;
-                match set
-                    .rdatas
-                    .binary_search_by(|r| r.canonical(rtype).as_ref().cmp(key.as_slice()))
-                {
-                    Ok(_) => {}
-                    Err(j) => {
-                        set.rdatas.insert(j, rdata);
-                        self.zone.record_count += 1;
-                        changed = true;
-                    }
-                }
-                changed
+                let set = &mut node.sets[i];
+                let new_ttl = set.ttl() != ttl;
+                set.set_ttl(ttl);
+                set.insert(rdata.view()) || new_ttl
             }
             Err(i) => {
-                node.rrsets
+                node.sets
                     .insert(i, RRset::new(rtype, ttl, alloc::vec![rdata]));
-                self.zone.record_count += 1;
                 true
             }
-        };
+        });
         if changed {
             self.touched.insert(owner.clone());
         }
@@ -215,45 +222,27 @@ impl ZoneEdit {
     /// Removes one record (compared in canonical form, TTL ignored).
     /// Returns whether it was there.
     pub fn remove_record(&mut self, owner: &Name, rtype: RecordType, rdata: &Rdata) -> bool {
-        let Some(node) = node_mut(&mut self.zone.nodes, owner) else {
+        if self.rrset(owner, rtype).is_none() {
             return false;
-        };
-        let code = u16::from(rtype);
-        let Ok(i) = node
-            .rrsets
-            .binary_search_by_key(&code, |s| u16::from(s.rtype))
-        else {
-            return false;
-        };
-        let key = rdata.canonical(rtype);
-        let set = &mut node.rrsets[i];
-        let Ok(j) = set
-            .rdatas
-            .binary_search_by(|r| r.canonical(rtype).as_ref().cmp(key.as_ref()))
-        else {
-            return false;
-        };
-        set.rdatas.remove(j);
-        self.zone.record_count -= 1;
-        if set.rdatas.is_empty() {
-            node.rrsets.remove(i);
         }
-        self.after_removal(owner, rtype);
-        true
+        let removed = self.change_node(owner, |node| match node.find(rtype) {
+            Ok(i) => node.sets[i].remove(rdata.view()),
+            Err(_) => false,
+        });
+        if removed {
+            self.after_removal(owner, rtype);
+        }
+        removed
     }
 
     /// Removes the RRset of `owner` and `rtype`; returns it.
     pub fn remove_rrset(&mut self, owner: &Name, rtype: RecordType) -> Option<RRset> {
-        let node = node_mut(&mut self.zone.nodes, owner)?;
-        let code = u16::from(rtype);
-        let i = node
-            .rrsets
-            .binary_search_by_key(&code, |s| u16::from(s.rtype))
-            .ok()?;
-        let set = node.rrsets.remove(i);
-        self.zone.record_count -= set.rdatas.len();
+        self.rrset(owner, rtype)?;
+        let set = self.change_node(owner, |node| {
+            node.find(rtype).ok().map(|i| node.sets.remove(i))
+        });
         self.after_removal(owner, rtype);
-        Some(set)
+        set
     }
 
     /// Removes every RRset of `owner` whose type `keep` does not accept;
@@ -267,9 +256,8 @@ impl ZoneEdit {
             return false;
         };
         let types: Vec<RecordType> = node
-            .rrsets
-            .iter()
-            .map(|s| s.rtype)
+            .rrsets()
+            .map(|s| s.rtype())
             .filter(|&t| remove(t))
             .collect();
         for &t in &types {
@@ -281,17 +269,13 @@ impl ZoneEdit {
     /// Replaces the RRset of `owner` and its type by `set` (an empty set
     /// removes it); returns the old one.
     pub fn replace_rrset(&mut self, owner: &Name, set: RRset) -> Option<RRset> {
-        let rtype = set.rtype;
+        let rtype = set.rtype();
         let old = self.remove_rrset(owner, rtype);
-        if !set.rdatas.is_empty() {
-            self.zone.record_count += set.rdatas.len();
-            let node = self.zone.node_or_insert(owner);
-            let code = u16::from(rtype);
-            let i = node
-                .rrsets
-                .binary_search_by_key(&code, |s| u16::from(s.rtype))
-                .unwrap_or_else(|i| i);
-            node.rrsets.insert(i, set);
+        if !set.is_empty() {
+            self.change_node(owner, |node| {
+                let i = node.find(rtype).unwrap_or_else(|i| i);
+                node.sets.insert(i, set);
+            });
             self.touched.insert(owner.clone());
         }
         old
@@ -299,16 +283,11 @@ impl ZoneEdit {
 
     fn after_removal(&mut self, owner: &Name, rtype: RecordType) {
         self.touched.insert(owner.clone());
-        let (empty, has_address) = match self.zone.node(owner) {
-            Some(node) => (
-                node.rrsets.is_empty(),
-                node.rrsets.iter().any(|s| is_address(s.rtype)),
-            ),
-            None => (true, false),
-        };
-        if empty {
-            self.zone.remove_node(owner);
-        }
+        // `change_node` removed the node if it was left empty.
+        let has_address = self
+            .zone
+            .node(owner)
+            .is_some_and(|node| node.rrsets().any(|s| is_address(s.rtype())));
         if is_address(rtype) && !has_address {
             self.addresses_removed = true;
         }
@@ -335,7 +314,11 @@ impl ZoneEdit {
         let zone = &self.zone;
         let origin = &zone.origin;
         let apex = zone.node(origin);
-        if apex.and_then(|n| n.rrset(RecordType::SOA)).map(RRset::len) != Some(1) {
+        if apex
+            .and_then(|n| n.rrset(RecordType::SOA))
+            .map(RRsetRef::len)
+            != Some(1)
+        {
             return Err(EditError::ApexSoa);
         }
         if !apex.is_some_and(|n| n.has(RecordType::NS)) {
@@ -355,9 +338,9 @@ impl ZoneEdit {
             let conflict = cname.is_some_and(|c| c.len() > 1)
                 || node.rrset(RecordType::DNAME).is_some_and(|d| d.len() > 1)
                 || (cname.is_some()
-                    && node.rrsets.iter().any(|s| {
+                    && node.rrsets().any(|s| {
                         !matches!(
-                            s.rtype,
+                            s.rtype(),
                             RecordType::CNAME | RecordType::RRSIG | RecordType::NSEC
                         )
                     }));
@@ -374,9 +357,9 @@ impl ZoneEdit {
         }
         if self.addresses_removed {
             // Some name lost its addresses: no NS in the zone may point at it.
-            for (owner, node) in zone.nodes() {
+            for node in zone.nodes() {
                 if let Some(ns) = node.rrset(RecordType::NS) {
-                    check_targets(zone, owner, ns)?;
+                    check_targets(zone, &node.owner(), ns)?;
                 }
             }
         }
@@ -387,22 +370,18 @@ impl ZoneEdit {
 /// No data below a DNAME: neither below `name` when it has one, nor at
 /// `name` when a name above it has one.
 #[allow(clippy::result_large_err)]
-fn check_dname(zone: &Zone, name: &Name, node: &Node) -> Result<(), EditError> {
+fn check_dname(zone: &Zone, name: &Name, node: Node<'_>) -> Result<(), EditError> {
     if node.has(RecordType::DNAME) && node.has(RecordType::NS) && *name != zone.origin {
         return Err(EditError::DnameAtCut(name.clone()));
     }
     if node.has(RecordType::DNAME) {
         // Canonical order: the names below `name` follow it directly.
         let key = KeyBuf::from_name(name);
-        if let Some((below, _)) = zone
-            .nodes
-            .first_after(key.as_bytes())
-            .map(|(_, entry)| entry)
-        {
-            if name.zone_of(below) {
+        if let Some(below) = zone.nodes.first_after(key.as_bytes()) {
+            if below.key().starts_with(key.as_bytes()) {
                 return Err(EditError::BelowDname {
                     dname: name.clone(),
-                    name: below.clone(),
+                    name: below.owner(),
                 });
             }
         }
@@ -421,7 +400,7 @@ fn check_dname(zone: &Zone, name: &Name, node: &Node) -> Result<(), EditError> {
 }
 
 #[allow(clippy::result_large_err)]
-fn check_targets(zone: &Zone, owner: &Name, ns: &RRset) -> Result<(), EditError> {
+fn check_targets(zone: &Zone, owner: &Name, ns: RRsetRef<'_>) -> Result<(), EditError> {
     match zone.targets_without_address(ns).next() {
         Some(target) => Err(EditError::MissingGlue {
             owner: owner.clone(),

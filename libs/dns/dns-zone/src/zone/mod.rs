@@ -9,5 +9,6 @@ pub use dns_rr::key;
 pub mod model;
 mod nodes;
 pub(crate) mod records;
+pub mod rrset;
 pub mod serial;
 pub mod validate;

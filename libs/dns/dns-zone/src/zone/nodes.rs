@@ -1,58 +1,129 @@
 //! [`NodeMap`]: a zone's nodes in canonical order, shared between versions.
 //!
-//! A sorted sequence cut into chunks of at most [`MAX_CHUNK`] entries, each
+//! A sorted sequence cut into chunks of at most [`MAX_CHUNK`] nodes, each
 //! chunk behind an [`Arc`]. Cloning the map copies one pointer per chunk
-//! (a 1 000 000-record zone: ~12 000 chunks, ~100 KB), and a change copies
-//! only the chunks it touches ([`Arc::make_mut`]): an UPDATE or an IXFR
-//! builds its new version in time proportional to the change, while
-//! queries keep reading the old one, and two versions hold their unchanged
-//! chunks once. [`Cursor`] lets a walk over two versions skip the chunks
-//! they share (a diff of versions costs the change, not the zone).
-//! Generic over a node's value (a zone's is `model::Node`, its RRsets):
-//! this module knows the keys and the sharing, nothing of DNS data.
+//! (a 1 000 000-record zone: ~8 000 chunks, ~100 KB), and a change copies
+//! only the chunk it touches: an UPDATE or an IXFR builds its new version
+//! in time proportional to the change, while queries keep reading the old
+//! one, and two versions hold their unchanged chunks once. [`Cursor`] lets
+//! a walk over two versions skip the chunks they share (a diff of
+//! versions costs the change, not the zone).
 //!
-//! A sorted vector per chunk rather than a B-tree: no per-node slack of
-//! half-empty tree nodes, a lookup is one binary search over the chunks'
-//! first keys and one inside a chunk, and the walk in canonical order
-//! (RFC 4034 §6.1) that printing, transfers and a future NSEC chain need is
-//! a walk over contiguous memory. No crate offers this in `no_std` with
-//! borrowed-slice lookups (`imbl` and `rpds` need `std` or key types
-//! owned by the caller), so it is written here.
+//! A chunk is one byte buffer holding its nodes one after the other, and
+//! the offset of each: per node a 7-byte header, the owner's key, the
+//! owner's wire form only when it is not all lowercase (the key gives it
+//! otherwise), and the RRsets in the form of [`super::rrset`]. A host with
+//! one address takes about 50 bytes and no allocation of its own (it took
+//! about 250 in five allocations as a map of `Name` to a `Vec` of RRsets),
+//! a lookup is one binary search over the chunks' first keys and one over
+//! a chunk's offsets, each comparing bytes, and the walk in canonical
+//! order (RFC 4034 §6.1) that printing, transfers and a future NSEC chain
+//! need reads contiguous memory. No crate offers this in `no_std` (`imbl`
+//! and `rpds` hold one allocated value per entry), so it is written here.
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
-use hickory_proto::rr::Name;
+use super::rrset::Node;
 
-use super::key::NameKey;
-
-/// Most entries a chunk holds; a chunk that grows beyond is split in two.
+/// Most nodes a chunk holds; a chunk that grows beyond is split in two.
 pub(crate) const MAX_CHUNK: usize = 128;
-/// Entries per chunk when a map is built from sorted entries: room to grow
+/// Nodes per chunk when a map is built from sorted nodes: room to grow
 /// by an UPDATE without splitting, little slack.
 const BUILD_CHUNK: usize = 96;
 /// A chunk that shrinks below this is merged with its right neighbour when
 /// the two fit in one.
 const MIN_CHUNK: usize = 16;
+/// Bytes before a node's key: u16 key length, u8 owner length, u32 length
+/// of the RRsets.
+const NODE_HEADER: usize = 7;
 
-/// One node: its key, its owner as written, and its value (a zone's: its
-/// RRsets, `model::Node`).
-pub(crate) type NodeEntry<V> = (NameKey, (Name, V));
+/// The owner as a chunk stores it: nothing when the key gives it (an
+/// owner without capital letters; the key is lowercase).
+pub(crate) fn stored_owner(owner_wire: &[u8]) -> &[u8] {
+    if owner_wire.iter().any(u8::is_ascii_uppercase) {
+        owner_wire
+    } else {
+        &[]
+    }
+}
 
-#[derive(Clone, PartialEq, Eq)]
-struct Chunk<V>(Vec<NodeEntry<V>>);
+/// Sorted nodes in one buffer (see the module docs).
+#[derive(Clone, Default)]
+struct Chunk {
+    bytes: Vec<u8>,
+    /// Where each node starts in `bytes`.
+    starts: Vec<u32>,
+}
 
-impl<V> Chunk<V> {
+impl Chunk {
+    fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Node `i`.
+    fn node(&self, i: usize) -> Node<'_> {
+        let b = &self.bytes[self.starts[i] as usize..];
+        let key_len = usize::from(u16::from_le_bytes([b[0], b[1]]));
+        let owner_len = usize::from(b[2]);
+        let sets_len = u32::from_le_bytes([b[3], b[4], b[5], b[6]]) as usize;
+        let key = &b[NODE_HEADER..NODE_HEADER + key_len];
+        let owner = &b[NODE_HEADER + key_len..NODE_HEADER + key_len + owner_len];
+        let at = NODE_HEADER + key_len + owner_len;
+        Node::from_parts(key, owner, &b[at..at + sets_len])
+    }
+
+    fn key(&self, i: usize) -> &[u8] {
+        self.node(i).key()
+    }
+
     fn first_key(&self) -> &[u8] {
-        self.0[0].0.as_bytes()
+        self.key(0)
+    }
+
+    /// Appends a node (`owner` as stored: see [`stored_owner`]).
+    fn push(&mut self, key: &[u8], owner: &[u8], sets: &[u8]) {
+        self.starts.push(self.bytes.len() as u32);
+        self.bytes
+            .extend_from_slice(&(key.len() as u16).to_le_bytes());
+        self.bytes.push(owner.len() as u8);
+        self.bytes
+            .extend_from_slice(&(sets.len() as u32).to_le_bytes());
+        self.bytes.extend_from_slice(key);
+        self.bytes.extend_from_slice(owner);
+        self.bytes.extend_from_slice(sets);
+    }
+
+    fn push_node(&mut self, node: Node<'_>) {
+        let (key, owner, sets) = node.stored_parts();
+        self.push(key, owner, sets);
+    }
+
+    /// Binary search for `key`.
+    fn search(&self, key: &[u8]) -> Result<usize, usize> {
+        let (mut low, mut high) = (0, self.len());
+        while low < high {
+            let mid = (low + high) / 2;
+            match self.key(mid).cmp(key) {
+                core::cmp::Ordering::Less => low = mid + 1,
+                core::cmp::Ordering::Greater => high = mid,
+                core::cmp::Ordering::Equal => return Ok(mid),
+            }
+        }
+        Err(low)
+    }
+
+    fn shrink(&mut self) {
+        self.bytes.shrink_to_fit();
+        self.starts.shrink_to_fit();
     }
 }
 
 /// The first key of every chunk, side by side in one buffer: a lookup's
 /// binary search over the chunks reads this contiguous memory instead of
-/// following three pointers per probe (the chunk, its entries, the key),
-/// and a clone of the map copies two buffers, not a key per chunk.
+/// following pointers per probe, and a clone of the map copies two
+/// buffers, not a key per chunk.
 #[derive(Clone, Default, Debug)]
 struct FirstKeys {
     bytes: Vec<u8>,
@@ -66,8 +137,8 @@ impl FirstKeys {
         start..self.ends[i] as usize
     }
 
-    /// Replaces the keys in `at` by `keys` (an insertion, a removal or a
-    /// change of the first key of a chunk).
+    /// Replaces the keys in `at` by `keys` (chunks inserted, removed, or
+    /// with a new first key).
     fn splice(&mut self, at: core::ops::Range<usize>, keys: &[&[u8]]) {
         let start = if at.start == 0 {
             0
@@ -112,81 +183,64 @@ impl FirstKeys {
 }
 
 /// The nodes of a zone by key, in key order; see the module docs.
-pub(crate) struct NodeMap<V> {
-    /// Non-empty chunks, in key order, not overlapping.
-    chunks: Vec<Arc<Chunk<V>>>,
+#[derive(Clone, Default)]
+pub(crate) struct NodeMap {
+    /// Non-empty chunks, in key order, not overlapping. A clone shares
+    /// every chunk.
+    chunks: Vec<Arc<Chunk>>,
     /// The first key of each chunk.
     firsts: FirstKeys,
     len: usize,
 }
 
-/// Appends entries in strictly increasing key order (the loader's order)
-/// without holding them twice.
-pub(crate) struct NodeMapBuilder<V> {
-    map: NodeMap<V>,
-    open: Vec<NodeEntry<V>>,
+/// Appends nodes in strictly increasing key order (the loader's order).
+pub(crate) struct NodeMapBuilder {
+    map: NodeMap,
+    open: Chunk,
+    last_key: Vec<u8>,
 }
 
-impl<V> Default for NodeMap<V> {
-    fn default() -> Self {
-        Self {
-            chunks: Vec::new(),
-            firsts: FirstKeys::default(),
-            len: 0,
-        }
-    }
-}
-
-/// A clone shares every chunk (see the module docs).
-impl<V> Clone for NodeMap<V> {
-    fn clone(&self) -> Self {
-        Self {
-            chunks: self.chunks.clone(),
-            firsts: self.firsts.clone(),
-            len: self.len,
-        }
-    }
-}
-
-impl<V> NodeMapBuilder<V> {
+impl NodeMapBuilder {
     /// An empty map to fill.
     pub(crate) fn new() -> Self {
         Self {
             map: NodeMap::default(),
-            open: Vec::with_capacity(BUILD_CHUNK),
+            open: Chunk::default(),
+            last_key: Vec::new(),
         }
     }
 
-    /// Appends `entry`, whose key must be greater than every key so far.
-    pub(crate) fn push(&mut self, entry: NodeEntry<V>) {
-        debug_assert!(self
-            .open
-            .last()
-            .or_else(|| self.map.chunks.last().and_then(|c| c.0.last()))
-            .is_none_or(|last| last.0 < entry.0));
-        self.open.push(entry);
+    /// Appends a node: its key, which must be greater than every key so
+    /// far, its owner's wire form as written, and its RRsets' bytes.
+    pub(crate) fn push(&mut self, key: &[u8], owner_wire: &[u8], sets: &[u8]) {
+        debug_assert!(self.map.len + self.open.len() == 0 || self.last_key.as_slice() < key);
+        self.last_key.clear();
+        self.last_key.extend_from_slice(key);
+        self.open.push(key, stored_owner(owner_wire), sets);
         if self.open.len() == BUILD_CHUNK {
             self.close_chunk();
         }
     }
 
     fn close_chunk(&mut self) {
-        let full = core::mem::replace(&mut self.open, Vec::with_capacity(BUILD_CHUNK));
+        let mut full = core::mem::take(&mut self.open);
+        full.shrink();
         self.map.len += full.len();
         let n = self.map.chunks.len();
-        self.map.firsts.splice(n..n, &[full[0].0.as_bytes()]);
-        self.map.chunks.push(Arc::new(Chunk(full)));
+        self.map.firsts.splice(n..n, &[full.first_key()]);
+        self.map.chunks.push(Arc::new(full));
     }
 
-    /// The map built so far, entries in key order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &NodeEntry<V>> {
-        self.map.iter().chain(self.open.iter())
+    /// The nodes pushed so far, in key order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Node<'_>> {
+        self.map
+            .iter()
+            .chain((0..self.open.len()).map(|i| self.open.node(i)))
     }
 
     /// The finished map.
-    pub(crate) fn finish(mut self) -> NodeMap<V> {
-        if !self.open.is_empty() {
-            self.open.shrink_to_fit();
+    pub(crate) fn finish(mut self) -> NodeMap {
+        if self.open.len() > 0 {
             self.close_chunk();
         }
         self.map.chunks.shrink_to_fit();
@@ -196,9 +250,8 @@ impl<V> NodeMapBuilder<V> {
     }
 }
 
-impl<V> NodeMap<V> {
+impl NodeMap {
     /// Number of nodes.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -213,20 +266,15 @@ impl<V> NodeMap<V> {
     /// (chunk, position) of `key`, or where it would be inserted.
     fn find(&self, key: &[u8]) -> (usize, Result<usize, usize>) {
         match self.chunk_of(key) {
-            Some(c) => (
-                c,
-                self.chunks[c]
-                    .0
-                    .binary_search_by(|e| e.0.as_bytes().cmp(key)),
-            ),
+            Some(c) => (c, self.chunks[c].search(key)),
             None => (0, Err(0)),
         }
     }
 
-    /// The owner and node of `key`.
-    pub(crate) fn get(&self, key: &[u8]) -> Option<&(Name, V)> {
+    /// The node of `key`.
+    pub(crate) fn get(&self, key: &[u8]) -> Option<Node<'_>> {
         match self.find(key) {
-            (c, Ok(i)) => Some(&self.chunks[c].0[i].1),
+            (c, Ok(i)) => Some(self.chunks[c].node(i)),
             _ => None,
         }
     }
@@ -236,123 +284,106 @@ impl<V> NodeMap<V> {
         self.get(key).is_some()
     }
 
-    /// The owner and node of `key`, to change (its chunk is copied first if
-    /// another version shares it).
-    pub(crate) fn get_mut(&mut self, key: &[u8]) -> Option<&mut (Name, V)>
-    where
-        V: Clone,
-    {
-        match self.find(key) {
-            (c, Ok(i)) => Some(&mut Arc::make_mut(&mut self.chunks[c]).0[i].1),
-            _ => None,
+    /// Sets the node of `key`: its owner's wire form as written and its
+    /// RRsets' bytes, or removes it when `sets` is empty. Only the chunk
+    /// that holds it is copied.
+    pub(crate) fn set(&mut self, key: &[u8], owner_wire: &[u8], sets: &[u8]) {
+        let (c, found) = self.find(key);
+        if sets.is_empty() {
+            if let Ok(i) = found {
+                self.remove_at(c, i);
+            }
+            return;
+        }
+        let owner = stored_owner(owner_wire);
+        if self.chunks.is_empty() {
+            let mut chunk = Chunk::default();
+            chunk.push(key, owner, sets);
+            self.chunks.push(Arc::new(chunk));
+            self.firsts.splice(0..0, &[key]);
+            self.len = 1;
+            return;
+        }
+        let old = &self.chunks[c];
+        let mut new = Chunk {
+            bytes: Vec::with_capacity(old.bytes.len() + key.len() + sets.len() + NODE_HEADER),
+            starts: Vec::with_capacity(old.len() + 1),
+        };
+        let (at, replaced) = match found {
+            Ok(i) => (i, 1),
+            Err(i) => (i, 0),
+        };
+        for i in 0..at {
+            new.push_node(old.node(i));
+        }
+        new.push(key, owner, sets);
+        for i in at + replaced..old.len() {
+            new.push_node(old.node(i));
+        }
+        self.len += 1 - replaced;
+        if at == 0 {
+            self.firsts.splice(c..c + 1, &[key]);
+        }
+        if new.len() > MAX_CHUNK {
+            let half = new.len() / 2;
+            let (left, right) = split(&new, half);
+            self.firsts.splice(c + 1..c + 1, &[right.first_key()]);
+            self.chunks[c] = Arc::new(left);
+            self.chunks.insert(c + 1, Arc::new(right));
+        } else {
+            self.chunks[c] = Arc::new(new);
         }
     }
 
-    /// The node of `key`, inserted by `make` if there is none.
-    pub(crate) fn get_or_insert_with(
-        &mut self,
-        key: NameKey,
-        make: impl FnOnce() -> (Name, V),
-    ) -> &mut (Name, V)
-    where
-        V: Clone,
-    {
-        let (c, found) = self.find(key.as_bytes());
-        let i = match found {
-            Ok(i) => i,
-            Err(i) => {
-                if self.chunks.is_empty() {
-                    self.chunks.push(Arc::new(Chunk(Vec::new())));
-                    self.firsts.splice(0..0, &[key.as_bytes()]);
-                } else if i == 0 {
-                    // A new first key of its chunk (only the first chunk
-                    // takes keys before its first one).
-                    self.firsts.splice(c..c + 1, &[key.as_bytes()]);
-                }
-                Arc::make_mut(&mut self.chunks[c])
-                    .0
-                    .insert(i, (key, make()));
-                self.len += 1;
-                return self.split_if_full(c, i);
-            }
-        };
-        &mut Arc::make_mut(&mut self.chunks[c]).0[i].1
-    }
-
-    /// Splits chunk `c` in two halves if it grew too large; returns the
-    /// entry that was at position `i` of it.
-    fn split_if_full(&mut self, c: usize, i: usize) -> &mut (Name, V)
-    where
-        V: Clone,
-    {
-        let (c, i) = if self.chunks[c].0.len() > MAX_CHUNK {
-            let chunk = Arc::make_mut(&mut self.chunks[c]);
-            let half = chunk.0.len() / 2;
-            let right = chunk.0.split_off(half);
-            chunk.0.shrink_to_fit();
-            self.firsts.splice(c + 1..c + 1, &[right[0].0.as_bytes()]);
-            self.chunks.insert(c + 1, Arc::new(Chunk(right)));
-            if i < half {
-                (c, i)
-            } else {
-                (c + 1, i - half)
-            }
-        } else {
-            (c, i)
-        };
-        &mut Arc::make_mut(&mut self.chunks[c]).0[i].1
-    }
-
-    /// Removes the node of `key`; returns it.
-    pub(crate) fn remove(&mut self, key: &[u8]) -> Option<NodeEntry<V>>
-    where
-        V: Clone,
-    {
-        let (c, Ok(i)) = self.find(key) else {
-            return None;
-        };
-        let removed = Arc::make_mut(&mut self.chunks[c]).0.remove(i);
+    /// Removes node `i` of chunk `c`, merging a small chunk with the next.
+    fn remove_at(&mut self, c: usize, i: usize) {
+        let old = &self.chunks[c];
+        let mut new = Chunk::default();
+        for j in (0..old.len()).filter(|&j| j != i) {
+            new.push_node(old.node(j));
+        }
         self.len -= 1;
-        let left = self.chunks[c].0.len();
-        if left == 0 {
+        if new.len() == 0 {
             self.chunks.remove(c);
             self.firsts.splice(c..c + 1, &[]);
-            return Some(removed);
+            return;
         }
-        if i == 0 {
-            let first = self.chunks[c].first_key();
-            self.firsts.splice(c..c + 1, &[first]);
-        }
-        if left < MIN_CHUNK
+        if new.len() < MIN_CHUNK
             && self
                 .chunks
                 .get(c + 1)
-                .is_some_and(|next| left + next.0.len() <= MAX_CHUNK)
+                .is_some_and(|next| new.len() + next.len() <= MAX_CHUNK)
         {
             let next = self.chunks.remove(c + 1);
             self.firsts.splice(c + 1..c + 2, &[]);
-            let next = Arc::try_unwrap(next).unwrap_or_else(|shared| (*shared).clone());
-            Arc::make_mut(&mut self.chunks[c]).0.extend(next.0);
+            for j in 0..next.len() {
+                new.push_node(next.node(j));
+            }
         }
-        Some(removed)
+        new.shrink();
+        if i == 0 {
+            self.firsts.splice(c..c + 1, &[new.first_key()]);
+        }
+        self.chunks[c] = Arc::new(new);
     }
 
-    /// The first entry whose key is greater than `key`.
-    pub(crate) fn first_after(&self, key: &[u8]) -> Option<&NodeEntry<V>> {
+    /// The first node whose key is greater than `key`.
+    pub(crate) fn first_after(&self, key: &[u8]) -> Option<Node<'_>> {
         let (c, at) = self.find(key);
         let i = match at {
             Ok(i) => i + 1,
             Err(i) => i,
         };
         let chunk = self.chunks.get(c)?;
-        chunk
-            .0
-            .get(i)
-            .or_else(|| self.chunks.get(c + 1).map(|n| &n.0[0]))
+        if i < chunk.len() {
+            Some(chunk.node(i))
+        } else {
+            self.chunks.get(c + 1).map(|n| n.node(0))
+        }
     }
 
-    /// The entries from `key` on (itself included), in key order.
-    pub(crate) fn range_from<'a>(&'a self, key: &[u8]) -> impl Iterator<Item = &'a NodeEntry<V>> {
+    /// The nodes from `key` on (itself included), in key order.
+    pub(crate) fn range_from<'a>(&'a self, key: &[u8]) -> impl Iterator<Item = Node<'a>> {
         let (c, at) = self.find(key);
         let i = at.unwrap_or_else(|i| i);
         self.chunks
@@ -360,21 +391,20 @@ impl<V> NodeMap<V> {
             .unwrap_or_default()
             .iter()
             .enumerate()
-            .flat_map(move |(n, chunk)| chunk.0[if n == 0 { i } else { 0 }..].iter())
+            .flat_map(move |(n, chunk)| {
+                (if n == 0 { i } else { 0 }..chunk.len()).map(move |j| chunk.node(j))
+            })
     }
 
-    /// All entries, in key order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &NodeEntry<V>> {
-        self.chunks.iter().flat_map(|c| c.0.iter())
+    /// All nodes, in key order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Node<'_>> {
+        self.chunks
+            .iter()
+            .flat_map(|c| (0..c.len()).map(move |j| c.node(j)))
     }
 
-    /// All owners and nodes, in key order.
-    pub(crate) fn values(&self) -> impl Iterator<Item = &(Name, V)> {
-        self.iter().map(|(_, v)| v)
-    }
-
-    /// A cursor at the first entry.
-    pub(crate) fn cursor(&self) -> Cursor<'_, V> {
+    /// A cursor at the first node.
+    pub(crate) fn cursor(&self) -> Cursor<'_> {
         Cursor {
             map: self,
             chunk: 0,
@@ -382,10 +412,22 @@ impl<V> NodeMap<V> {
         }
     }
 
+    /// Bytes the nodes take (the chunks' buffers and offsets), for the
+    /// memory bounds in the docs and the benchmark.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.chunks
+            .iter()
+            .map(|c| c.bytes.capacity() + 4 * c.starts.capacity() + core::mem::size_of::<Chunk>())
+            .sum::<usize>()
+            + self.firsts.bytes.capacity()
+            + 4 * self.firsts.ends.capacity()
+            + core::mem::size_of::<usize>() * self.chunks.capacity()
+    }
+
     /// Chunks this map shares with `other` (same allocation): a measure of
     /// structural sharing, for tests.
     #[cfg(test)]
-    pub(crate) fn shared_chunks(&self, other: &NodeMap<V>) -> usize {
+    pub(crate) fn shared_chunks(&self, other: &NodeMap) -> usize {
         self.chunks
             .iter()
             .filter(|c| other.chunks.iter().any(|o| Arc::ptr_eq(c, o)))
@@ -398,47 +440,59 @@ impl<V> NodeMap<V> {
     fn assert_consistent(&self) {
         assert_eq!(self.firsts.ends.len(), self.chunks.len());
         for (i, chunk) in self.chunks.iter().enumerate() {
-            assert!(!chunk.0.is_empty() && chunk.0.len() <= MAX_CHUNK);
+            assert!(chunk.len() > 0 && chunk.len() <= MAX_CHUNK);
             assert_eq!(&self.firsts.bytes[self.firsts.range(i)], chunk.first_key());
         }
-        let keys: Vec<&NameKey> = self.iter().map(|(k, _)| k).collect();
+        let keys: Vec<&[u8]> = self.iter().map(|n| n.key()).collect();
         assert!(keys.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(keys.len(), self.len);
     }
 
     #[cfg(test)]
     fn chunk_lengths(&self) -> Vec<usize> {
-        self.chunks.iter().map(|c| c.0.len()).collect()
+        self.chunks.iter().map(|c| c.len()).collect()
     }
 }
 
+/// Chunk `chunk` cut before node `at`.
+fn split(chunk: &Chunk, at: usize) -> (Chunk, Chunk) {
+    let (mut left, mut right) = (Chunk::default(), Chunk::default());
+    for i in 0..chunk.len() {
+        let half = if i < at { &mut left } else { &mut right };
+        half.push_node(chunk.node(i));
+    }
+    left.shrink();
+    right.shrink();
+    (left, right)
+}
+
 /// A position in a [`NodeMap`], for walking two versions side by side.
-pub(crate) struct Cursor<'a, V> {
-    map: &'a NodeMap<V>,
+pub(crate) struct Cursor<'a> {
+    map: &'a NodeMap,
     chunk: usize,
     index: usize,
 }
 
-impl<'a, V> Cursor<'a, V> {
-    /// The entry at the cursor.
-    pub(crate) fn peek(&self) -> Option<&'a NodeEntry<V>> {
-        self.map.chunks.get(self.chunk).map(|c| &c.0[self.index])
+impl<'a> Cursor<'a> {
+    /// The node at the cursor.
+    pub(crate) fn peek(&self) -> Option<Node<'a>> {
+        self.map.chunks.get(self.chunk).map(|c| c.node(self.index))
     }
 
-    /// Moves to the next entry; returns the one it was at.
-    pub(crate) fn next_entry(&mut self) -> Option<&'a NodeEntry<V>> {
-        let entry = self.peek()?;
+    /// Moves to the next node; returns the one it was at.
+    pub(crate) fn next_node(&mut self) -> Option<Node<'a>> {
+        let node = self.peek()?;
         self.index += 1;
-        if self.index == self.map.chunks[self.chunk].0.len() {
+        if self.index == self.map.chunks[self.chunk].len() {
             self.chunk += 1;
             self.index = 0;
         }
-        Some(entry)
+        Some(node)
     }
 
     /// If both cursors stand at the start of one shared chunk, moves both
-    /// past it and returns true: the entries in it are the same in both.
-    pub(crate) fn skip_shared(&mut self, other: &mut Cursor<'_, V>) -> bool {
+    /// past it and returns true: the nodes in it are the same in both.
+    pub(crate) fn skip_shared(&mut self, other: &mut Cursor<'_>) -> bool {
         let shared = self.index == 0
             && other.index == 0
             && match (
@@ -456,7 +510,9 @@ impl<'a, V> Cursor<'a, V> {
     }
 }
 
-impl<V: PartialEq> PartialEq for NodeMap<V> {
+/// Same nodes: keys and RRsets (owners compared without case, as names
+/// are in DNS).
+impl PartialEq for NodeMap {
     fn eq(&self, other: &Self) -> bool {
         if self.len != other.len {
             return false;
@@ -466,49 +522,69 @@ impl<V: PartialEq> PartialEq for NodeMap<V> {
             if a.skip_shared(&mut b) {
                 continue;
             }
-            match (a.next_entry(), b.next_entry()) {
+            match (a.next_node(), b.next_node()) {
                 (None, None) => return true,
-                (Some(x), Some(y)) if x == y => {}
+                (Some(x), Some(y)) if x.key() == y.key() && x.sets_bytes() == y.sets_bytes() => {}
                 _ => return false,
             }
         }
     }
 }
 
-impl<V: Eq> Eq for NodeMap<V> {}
+impl Eq for NodeMap {}
 
-impl<V: fmt::Debug> fmt::Debug for NodeMap<V> {
+impl fmt::Debug for NodeMap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map()
-            .entries(self.iter().map(|(k, v)| (k, v)))
-            .finish()
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::name::name_to_wire;
     use alloc::format;
+    use dns_rr::{Name, NameKey};
 
     fn name(i: usize) -> Name {
         format!("n{i:06}.example.").parse().unwrap()
     }
 
-    fn entry(i: usize) -> NodeEntry<u32> {
-        let n = name(i);
-        (NameKey::new(&n), (n, i as u32))
+    fn key(i: usize) -> NameKey {
+        NameKey::new(&name(i))
     }
 
-    fn built(count: usize) -> NodeMap<u32> {
+    fn set(map: &mut NodeMap, i: usize) {
+        let mut owner = Vec::new();
+        name_to_wire(&name(i), &mut owner);
+        map.set(key(i).as_bytes(), &owner, &(i as u32).to_be_bytes());
+    }
+
+    fn remove(map: &mut NodeMap, i: usize) -> bool {
+        let had = map.contains_key(key(i).as_bytes());
+        map.set(key(i).as_bytes(), &[], &[]);
+        had
+    }
+
+    fn built(count: usize) -> NodeMap {
         let mut b = NodeMapBuilder::new();
-        (0..count).for_each(|i| b.push(entry(i * 2)));
+        let mut owner = Vec::new();
+        for i in 0..count {
+            owner.clear();
+            name_to_wire(&name(i * 2), &mut owner);
+            b.push(
+                key(i * 2).as_bytes(),
+                &owner,
+                &((i * 2) as u32).to_be_bytes(),
+            );
+        }
         let map = b.finish();
         map.assert_consistent();
         map
     }
 
-    fn keys(map: &NodeMap<u32>) -> Vec<NameKey> {
-        map.iter().map(|(k, _)| k.clone()).collect()
+    fn keys(map: &NodeMap) -> Vec<Vec<u8>> {
+        map.iter().map(|n| n.key().to_vec()).collect()
     }
 
     #[test]
@@ -516,72 +592,83 @@ mod tests {
         let map = built(1000);
         assert_eq!(map.len(), 1000);
         for i in 0..2000 {
-            let key = NameKey::new(&name(i));
-            assert_eq!(map.contains_key(key.as_bytes()), i % 2 == 0, "{i}");
+            assert_eq!(map.contains_key(key(i).as_bytes()), i % 2 == 0, "{i}");
         }
+        let node = map.get(key(10).as_bytes()).unwrap();
+        assert_eq!(node.owner(), name(10));
+        assert_eq!(node.sets_bytes(), 10u32.to_be_bytes());
         let before_all = NameKey::new(&"a.example.".parse().unwrap());
         assert!(map.get(before_all.as_bytes()).is_none());
         assert_eq!(
-            map.first_after(before_all.as_bytes()).unwrap().0,
-            entry(0).0
+            map.first_after(before_all.as_bytes()).unwrap().key(),
+            key(0).as_bytes()
         );
-        let last = NameKey::new(&name(1998));
-        assert!(map.first_after(last.as_bytes()).is_none());
-        // Across a chunk boundary: the entry after the last of a chunk.
-        let end_of_first = NameKey::new(&name((BUILD_CHUNK - 1) * 2));
+        assert!(map.first_after(key(1998).as_bytes()).is_none());
+        // Across a chunk boundary: the node after the last of a chunk.
         assert_eq!(
-            map.first_after(end_of_first.as_bytes()).unwrap().0,
-            entry(BUILD_CHUNK * 2).0
+            map.first_after(key((BUILD_CHUNK - 1) * 2).as_bytes())
+                .unwrap()
+                .key(),
+            key(BUILD_CHUNK * 2).as_bytes()
         );
         let from: Vec<_> = map
-            .range_from(NameKey::new(&name(21)).as_bytes())
-            .map(|(k, _)| k.clone())
+            .range_from(key(21).as_bytes())
+            .map(|n| n.key().to_vec())
             .collect();
         assert_eq!(from.len(), 1000 - 11);
-        assert_eq!(from[0], entry(22).0);
+        assert_eq!(from[0], key(22).as_bytes());
+    }
+
+    #[test]
+    fn an_owner_with_capitals_is_kept_as_written() {
+        let mut map = NodeMap::default();
+        let mut wire = Vec::new();
+        let owner = crate::name::parse_name(b"WWW.Example.", &Name::root(), &mut wire).unwrap();
+        wire.clear();
+        name_to_wire(&owner, &mut wire);
+        map.set(NameKey::new(&owner).as_bytes(), &wire, &[1]);
+        let node = map.get(NameKey::new(&owner).as_bytes()).unwrap();
+        assert_eq!(crate::name::name_to_string(&node.owner()), "WWW.Example.");
+        assert_eq!(node.owner_wire().as_ref(), wire.as_slice());
     }
 
     #[test]
     fn inserts_and_removes_keep_order_split_and_merge() {
         let mut map = built(300);
         for i in 0..300 {
-            let (k, v) = entry(i * 2 + 1);
-            map.get_or_insert_with(k, || v);
+            set(&mut map, i * 2 + 1);
         }
         assert_eq!(map.len(), 600);
         map.assert_consistent();
-        let all = keys(&map);
-        assert!(all.windows(2).all(|w| w[0] < w[1]));
-        assert_eq!(all.len(), 600);
         assert!(map.chunk_lengths().iter().all(|&n| n > 0 && n <= MAX_CHUNK));
         for i in (0..600).filter(|i| i % 3 != 0) {
-            assert!(map.remove(entry(i).0.as_bytes()).is_some(), "{i}");
+            assert!(remove(&mut map, i), "{i}");
         }
-        assert!(map.remove(entry(1).0.as_bytes()).is_none());
+        assert!(!remove(&mut map, 1));
         assert_eq!(map.len(), 200);
         map.assert_consistent();
         assert_eq!(
             keys(&map),
-            (0..600).step_by(3).map(|i| entry(i).0).collect::<Vec<_>>()
+            (0..600)
+                .step_by(3)
+                .map(|i| key(i).as_bytes().to_vec())
+                .collect::<Vec<_>>()
         );
-        assert!(map.chunk_lengths().iter().all(|&n| n > 0 && n <= MAX_CHUNK));
         for i in (0..600).step_by(3) {
-            map.remove(entry(i).0.as_bytes());
+            remove(&mut map, i);
         }
         assert_eq!(map.len(), 0);
         map.assert_consistent();
         assert!(map.iter().next().is_none());
-        let (k, v) = entry(7);
-        map.get_or_insert_with(k, || v);
-        assert_eq!(keys(&map), [entry(7).0]);
+        set(&mut map, 7);
+        assert_eq!(keys(&map), [key(7).as_bytes().to_vec()]);
         // Before every key: a new first key of the first chunk.
-        let (k, v) = entry(3);
-        map.get_or_insert_with(k, || v);
+        set(&mut map, 3);
         map.assert_consistent();
-        assert!(map.contains_key(entry(3).0.as_bytes()));
-        map.remove(entry(3).0.as_bytes());
+        assert!(map.contains_key(key(3).as_bytes()));
+        remove(&mut map, 3);
         map.assert_consistent();
-        assert!(map.contains_key(entry(7).0.as_bytes()));
+        assert!(map.contains_key(key(7).as_bytes()));
     }
 
     #[test]
@@ -590,20 +677,18 @@ mod tests {
         let chunks = old.chunk_lengths().len();
         let mut new = old.clone();
         assert_eq!(new.shared_chunks(&old), chunks);
-        let (k, v) = entry(50_001);
-        new.get_or_insert_with(k, || v);
-        new.remove(entry(70_000).0.as_bytes());
+        set(&mut new, 50_001);
+        remove(&mut new, 70_000);
         new.assert_consistent();
         assert_eq!(new.shared_chunks(&old), chunks - 2);
         // The old version is untouched.
         assert_eq!(old.len(), 100_000);
-        assert!(!old.contains_key(entry(50_001).0.as_bytes()));
-        assert!(old.contains_key(entry(70_000).0.as_bytes()));
+        assert!(!old.contains_key(key(50_001).as_bytes()));
+        assert!(old.contains_key(key(70_000).as_bytes()));
         assert_ne!(old, new);
         let mut back = new.clone();
-        back.remove(entry(50_001).0.as_bytes());
-        let (k, v) = entry(70_000);
-        back.get_or_insert_with(k, || v);
+        remove(&mut back, 50_001);
+        set(&mut back, 70_000);
         assert_eq!(back, old);
     }
 
@@ -611,8 +696,7 @@ mod tests {
     fn a_cursor_skips_shared_chunks_and_sees_the_rest() {
         let old = built(10_000);
         let mut new = old.clone();
-        let (k, v) = entry(5_001);
-        new.get_or_insert_with(k, || v);
+        set(&mut new, 5_001);
         let (mut a, mut b) = (old.cursor(), new.cursor());
         let (mut skipped, mut differing) = (0, Vec::new());
         loop {
@@ -622,25 +706,25 @@ mod tests {
             }
             match (a.peek(), b.peek()) {
                 (None, None) => break,
-                (Some(x), Some(y)) if x.0 == y.0 => {
-                    a.next_entry();
-                    b.next_entry();
+                (Some(x), Some(y)) if x.key() == y.key() => {
+                    a.next_node();
+                    b.next_node();
                 }
-                (Some(x), Some(y)) if x.0 < y.0 => {
-                    differing.push(a.next_entry().unwrap().0.clone())
+                (Some(x), Some(y)) if x.key() < y.key() => {
+                    differing.push(a.next_node().unwrap().key().to_vec())
                 }
-                _ => differing.push(b.next_entry().unwrap().0.clone()),
+                _ => differing.push(b.next_node().unwrap().key().to_vec()),
             }
         }
-        assert_eq!(differing, [entry(5_001).0]);
+        assert_eq!(differing, [key(5_001).as_bytes().to_vec()]);
         assert_eq!(skipped, old.chunk_lengths().len() - 1);
     }
 
     #[test]
     fn random_inserts_and_removes_agree_with_a_btree() {
         let mut map = built(500);
-        let mut model: alloc::collections::BTreeSet<NameKey> =
-            (0..500).map(|i| entry(i * 2).0).collect();
+        let mut model: alloc::collections::BTreeSet<Vec<u8>> =
+            (0..500).map(|i| key(i * 2).as_bytes().to_vec()).collect();
         // A fixed xorshift sequence: repeatable.
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         for step in 0..20_000 {
@@ -648,27 +732,23 @@ mod tests {
             x ^= x >> 7;
             x ^= x << 17;
             let i = (x % 1500) as usize;
-            let (k, v) = entry(i);
+            let k = key(i).as_bytes().to_vec();
             if x & (1 << 40) == 0 {
-                map.get_or_insert_with(k.clone(), || v);
+                set(&mut map, i);
                 model.insert(k);
             } else {
-                assert_eq!(
-                    map.remove(k.as_bytes()).is_some(),
-                    model.remove(&k),
-                    "{step}"
-                );
+                assert_eq!(remove(&mut map, i), model.remove(&k), "{step}");
             }
             if step % 1000 == 0 {
                 map.assert_consistent();
             }
         }
         map.assert_consistent();
-        assert_eq!(keys(&map), model.into_iter().collect::<Vec<_>>());
+        assert_eq!(keys(&map), model.iter().cloned().collect::<Vec<_>>());
         for i in 0..1500 {
-            let k = entry(i).0;
-            let after = map.first_after(k.as_bytes()).map(|(k, _)| k.clone());
-            let expected = keys(&map).into_iter().find(|m| *m > k);
+            let k = key(i).as_bytes().to_vec();
+            let after = map.first_after(&k).map(|n| n.key().to_vec());
+            let expected = model.iter().find(|m| **m > k).cloned();
             assert_eq!(after, expected, "{i}");
         }
     }

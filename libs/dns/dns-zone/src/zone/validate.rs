@@ -48,12 +48,13 @@ use alloc::vec::Vec;
 use hickory_proto::rr::{DNSClass, Name, RecordType};
 
 use super::key::NameKey;
-use super::model::{Node, RRset, Zone};
-use super::nodes::{NodeEntry, NodeMapBuilder};
+use super::model::{Node, Zone};
+use super::nodes::NodeMapBuilder;
 use super::records::Records;
+use super::rrset::push_rrset;
 use crate::name::name_to_string;
 use crate::parser::Entry;
-use crate::rdata::Rdata;
+use crate::rdata::RdataRef;
 use crate::{Diagnostic, ZoneErrors};
 
 /// Types allowed beside a CNAME (RFC 4035 §2.5 for RRSIG and NSEC).
@@ -141,15 +142,20 @@ impl Zone {
         let mut ns_positions: Vec<(Name, usize)> = Vec::new();
         let mut record_count = 0;
         let mut soa_count = 0;
-        let mut parsed_rdatas = records.take_rdatas();
+        // The node being built: its RRsets' bytes and types.
+        let mut node = Vec::new();
+        let mut types: Vec<RecordType> = Vec::new();
+        let mut rdatas: Vec<RdataRef<'_>> = Vec::new();
         let mut i = 0;
         let n = records.len();
         while i < n {
-            let owner = records.owner(i);
             let node_start = i;
+            // Made only for messages.
+            let owner = || records.owner(node_start);
             let key = records.key(node_start);
             let at_apex = key == origin_bytes;
-            let mut node = Node::default();
+            node.clear();
+            types.clear();
             while i < n && records.key(i) == key {
                 let rtype = records.rtype(i);
                 let start = i;
@@ -166,20 +172,18 @@ impl Zone {
                             format!(
                                 "TTL {ttl} differs from TTL {first_ttl} of the first {} record of {}; using {first_ttl}",
                                 crate::type_mnemonic(rtype),
-                                name_to_string(&owner),
+                                name_to_string(&owner()),
                             ),
                         ));
                     }
                 }
-                // Moved, not copied.
-                let mut rdatas: Vec<Rdata> = (start..i)
-                    .map(|j| records.take_rdata(&mut parsed_rdatas, j))
-                    .collect();
+                rdatas.clear();
+                rdatas.extend((start..i).map(|j| RdataRef(records.rdata(j))));
                 if rdatas.len() > 1 {
-                    rdatas.sort_by(|a, b| a.canonical_cmp(b, rtype));
+                    rdatas.sort_by(|a, b| a.canonical_cmp(*b, rtype));
                     rdatas.dedup_by(|a, b| a.canonical(rtype) == b.canonical(rtype));
                 }
-                let label = || name_to_string(&owner);
+                let label = || name_to_string(&owner());
                 match rtype {
                     RecordType::SOA => {
                         soa_count += rdatas.len();
@@ -211,33 +215,34 @@ impl Zone {
                             format!("more than one DNAME record at {}", label()),
                         ));
                     }
-                    RecordType::NS => ns_positions.push((owner.clone(), start)),
+                    RecordType::NS => ns_positions.push((owner(), start)),
                     _ => {}
                 }
                 record_count += rdatas.len();
-                node.rrsets.push(RRset {
+                push_rrset(
+                    &mut node,
                     rtype,
-                    ttl: first_ttl,
-                    rdatas,
-                });
+                    first_ttl,
+                    rdatas.iter().map(|r| r.as_bytes()),
+                );
+                types.push(rtype);
             }
-            if node.has(RecordType::CNAME) {
-                if let Some(other) = node.rrsets.iter().find(|s| !allowed_with_cname(s.rtype)) {
+            if types.contains(&RecordType::CNAME) {
+                if let Some(&other) = types.iter().find(|&&t| !allowed_with_cname(t)) {
                     errors.push(position(
                         &records,
                         key,
-                        other.rtype,
+                        other,
                         format!(
                             "CNAME and other data ({}) at {}",
-                            crate::type_mnemonic(other.rtype),
-                            name_to_string(&owner)
+                            crate::type_mnemonic(other),
+                            name_to_string(&owner())
                         ),
                     ));
                 }
             }
-            nodes.push((NameKey::from_key_bytes(key), (owner, node)));
+            nodes.push(key, &records.owner_wire(node_start), &node);
         }
-        drop(parsed_rdatas);
 
         if soa_count == 0 {
             errors.push(Diagnostic::zone(format!(
@@ -247,7 +252,7 @@ impl Zone {
         }
         let apex_has_ns = nodes
             .iter()
-            .any(|(key, (_, node))| *key == origin_key && node.has(RecordType::NS));
+            .any(|node| node.key() == origin_bytes && node.has(RecordType::NS));
         if !apex_has_ns {
             errors.push(Diagnostic::zone(format!(
                 "no NS records at the zone apex {}",
@@ -257,15 +262,15 @@ impl Zone {
 
         // Occlusion: nodes come in canonical order, so everything below a
         // cut or DNAME follows it directly.
-        let mut occluder: Option<(&NodeEntry<Node>, RecordType)> = None;
-        for entry in nodes.iter() {
-            let (key, (name, node)) = entry;
-            let key = key.as_bytes();
+        let mut occluder: Option<(Node<'_>, RecordType)> = None;
+        for node in nodes.iter() {
+            let key = node.key();
+            let name = &node.owner();
             if let Some((o, kind)) = occluder {
-                if key.starts_with(o.0.as_bytes()) {
-                    let bad = node.rrsets.iter().find(|s| {
+                if key.starts_with(o.key()) {
+                    let bad = node.rrsets().find(|s| {
                         kind == RecordType::DNAME
-                            || !matches!(s.rtype, RecordType::A | RecordType::AAAA)
+                            || !matches!(s.rtype(), RecordType::A | RecordType::AAAA)
                     });
                     if let Some(s) = bad {
                         // NSD and Knot refuse a zone with data below a
@@ -279,17 +284,17 @@ impl Zone {
                         list.push(position(
                             &records,
                             key,
-                            s.rtype,
+                            s.rtype(),
                             format!(
                                 "{} {} is occluded by the {} at {}",
                                 name_to_string(name),
-                                crate::type_mnemonic(s.rtype),
+                                crate::type_mnemonic(s.rtype()),
                                 if kind == RecordType::DNAME {
                                     "DNAME"
                                 } else {
                                     "delegation"
                                 },
-                                name_to_string(&o.1 .0)
+                                name_to_string(&o.owner())
                             ),
                         ));
                     }
@@ -300,21 +305,21 @@ impl Zone {
             let (has_ns, has_dname) = (node.has(RecordType::NS), node.has(RecordType::DNAME));
             let at_cut = key != origin_bytes && has_ns;
             if at_cut {
-                if let Some(s) = node.rrsets.iter().find(|s| !allowed_at_cut(s.rtype)) {
+                if let Some(s) = node.rrsets().find(|s| !allowed_at_cut(s.rtype())) {
                     warnings.push(position(
                         &records,
                         key,
-                        s.rtype,
+                        s.rtype(),
                         format!(
                             "{} {} is occluded by the delegation at the same name",
                             name_to_string(name),
-                            crate::type_mnemonic(s.rtype)
+                            crate::type_mnemonic(s.rtype())
                         ),
                     ));
                 }
-                occluder = Some((entry, RecordType::NS));
+                occluder = Some((node, RecordType::NS));
             } else if has_dname {
-                occluder = Some((entry, RecordType::DNAME));
+                occluder = Some((node, RecordType::DNAME));
             }
             if has_ns && name.is_wildcard() {
                 errors.push(position(

@@ -228,7 +228,6 @@ pub fn tlsas_at(zone: &Zone, owner: &str) -> Vec<([u8; 3], Vec<u8>)> {
         .map(|rrset| {
             rrset
                 .rdatas()
-                .iter()
                 .map(|r| {
                     let b = r.as_bytes();
                     ([b[0], b[1], b[2]], b[3..].to_vec())
@@ -245,7 +244,6 @@ pub fn txt_at(zone: &Zone, owner: &str) -> Vec<String> {
         .map(|rrset| {
             rrset
                 .rdatas()
-                .iter()
                 .map(|r| String::from_utf8_lossy(&r.as_bytes()[1..]).into_owned())
                 .collect()
         })
