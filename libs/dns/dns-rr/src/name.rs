@@ -231,35 +231,57 @@ pub fn canonical_key(name: &Name, out: &mut Vec<u8>) {
 /// ([`canonical_key`]'s inverse, up to case): a store that keeps only the
 /// key of an all-lowercase owner writes the owner from it.
 pub fn key_to_wire(key: &[u8], out: &mut Vec<u8>) {
-    // Labels end at each 0; they are written leaf first.
-    let mut ends: Vec<usize> = Vec::with_capacity(8);
-    ends.extend(
-        key.iter()
-            .enumerate()
-            .filter(|(_, &b)| b == 0)
-            .map(|(i, _)| i),
-    );
-    for (n, &end) in ends.iter().enumerate().rev() {
-        let start = if n == 0 { 0 } else { ends[n - 1] + 1 };
+    let mut wire = [0u8; MAX_NAME_WIRE_LEN];
+    if let Some(len) = key_to_wire_into(key, &mut wire) {
+        out.extend_from_slice(&wire[..len]);
+    }
+}
+
+/// [`key_to_wire`] into `out`; its length, or `None` if `key` is not the
+/// key of a name.
+pub fn key_to_wire_into(key: &[u8], out: &mut [u8; MAX_NAME_WIRE_LEN]) -> Option<usize> {
+    // Labels end at each 0 and are written leaf first: from the end of
+    // the key backwards, each label unescaped after its length octet.
+    if key.is_empty() {
+        // The root.
+        out[0] = 0;
+        return Some(1);
+    }
+    let mut len = 0;
+    let mut end = key.len() - 1;
+    if key[end] != 0 {
+        return None;
+    }
+    loop {
+        let start = key[..end]
+            .iter()
+            .rposition(|&b| b == 0)
+            .map_or(0, |i| i + 1);
         let label = &key[start..end];
-        let at = out.len();
-        out.push(0);
+        let at = len;
+        *out.get_mut(at)? = 0;
+        len += 1;
         let mut i = 0;
         while i < label.len() {
-            match label[i] {
+            let b = match label[i] {
                 1 => {
-                    out.push(label.get(i + 1).map_or(0, |b| b - 1));
-                    i += 2;
-                }
-                b => {
-                    out.push(b);
                     i += 1;
+                    label.get(i)?.checked_sub(1)?
                 }
-            }
+                b => b,
+            };
+            *out.get_mut(len)? = b;
+            len += 1;
+            i += 1;
         }
-        out[at] = (out.len() - at - 1) as u8;
+        out[at] = u8::try_from(len - at - 1).ok()?;
+        if start == 0 {
+            break;
+        }
+        end = start - 1;
     }
-    out.push(0);
+    *out.get_mut(len)? = 0;
+    Some(len + 1)
 }
 
 /// RFC 4034 §6.1's example of canonical order, in order (for tests here

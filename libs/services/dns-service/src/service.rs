@@ -345,7 +345,7 @@ impl DnsService {
 
     /// Reloads the served zones from a repository's `files` (see
     /// [`ZoneSet::reload`]); queries see the new zones at once.
-    pub fn reload(&mut self, zones: &mut ZoneSet, files: &[ZoneFile]) -> LoadReport {
+    pub fn reload(&mut self, zones: &mut ZoneSet, files: &mut [ZoneFile]) -> LoadReport {
         let report = zones.reload(self.server.catalog_mut(), files);
         for (old, apex) in core::mem::take(&mut zones.replaced) {
             if let Some(new) = self.server.catalog().get(&apex) {

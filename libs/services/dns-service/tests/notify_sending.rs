@@ -90,7 +90,7 @@ fn a_removed_secondary_is_no_longer_notified() {
     dns.set_own_addresses(vec!["127.0.0.1".parse().expect("address")]);
     let both = files(&["127.0.0.2", "127.0.0.3"]);
     dns.replace_keys(load_keys(&both).0, 0);
-    let report = dns.reload(&mut ZoneSet::new(), &both);
+    let report = dns.reload(&mut ZoneSet::new(), &mut both.clone());
     assert_eq!(report.loaded.len(), 1, "{:?}", report.errors);
     let mut stack = OsStack::new(Some("127.0.0.1:0".parse().expect("address"))).expect("stack");
     let mut scenario = Scenario {
@@ -121,7 +121,7 @@ fn first_notify_id(seed: Option<u64>) -> u16 {
     dns.set_own_addresses(vec!["127.0.0.1".parse().expect("address")]);
     let one = files(&["127.0.0.2"]);
     dns.replace_keys(load_keys(&one).0, 0);
-    dns.reload(&mut ZoneSet::new(), &one);
+    dns.reload(&mut ZoneSet::new(), &mut one.clone());
     let mut stack = OsStack::new(Some("127.0.0.1:0".parse().expect("address"))).expect("stack");
     let mut scenario = Scenario {
         dns,

@@ -139,14 +139,14 @@ impl Primary {
                 }
             }
             SyncEvent::Updated { head, files } => {
-                let files: Vec<ZoneFile> = files
+                let mut files: Vec<ZoneFile> = files
                     .into_iter()
                     .map(|f| ZoneFile {
                         name: f.name,
                         contents: f.contents,
                     })
                     .collect();
-                let report = self.dns.reload(&mut self.zones, &files);
+                let report = self.dns.reload(&mut self.zones, &mut files);
                 let (keys, problems) = load_keys(&files);
                 for line in &problems {
                     log.at(

@@ -224,8 +224,8 @@ impl DirectoryPrimary {
     /// Rereads the directory; an unreadable one is reported to the caller
     /// and changes nothing.
     fn reload(&mut self, unix_time: u64) -> std::io::Result<()> {
-        let files = read_repository(&self.dir)?;
-        let report = self.dns.reload(&mut self.zones, &files);
+        let mut files = read_repository(&self.dir)?;
+        let report = self.dns.reload(&mut self.zones, &mut files);
         let (keys, problems) = load_keys(&files);
         self.dns.replace_keys(keys, unix_time);
         for line in report

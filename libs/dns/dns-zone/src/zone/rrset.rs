@@ -21,7 +21,7 @@ use core::fmt;
 
 use hickory_proto::rr::{Name, RecordType};
 
-use crate::name::{key_to_wire, name_from_wire};
+use crate::name::{key_to_wire, key_to_wire_into, name_from_wire, MAX_NAME_WIRE_LEN};
 use crate::rdata::{Rdata, RdataRef};
 
 /// Bytes before an RRset's first record.
@@ -301,9 +301,14 @@ impl<'a> Node<'a> {
 
     /// The owner name, its case as written in the zone.
     pub fn owner(self) -> Name {
-        name_from_wire(&self.owner_wire(), 0)
-            .map(|(name, _)| name)
-            .unwrap_or_else(Name::root)
+        let decoded = if self.owner.is_empty() {
+            // On the stack: answers make one per matched node.
+            let mut wire = [0u8; MAX_NAME_WIRE_LEN];
+            key_to_wire_into(self.key, &mut wire).and_then(|len| name_from_wire(&wire[..len], 0))
+        } else {
+            name_from_wire(self.owner, 0)
+        };
+        decoded.map(|(name, _)| name).unwrap_or_else(Name::root)
     }
 
     /// The owner's uncompressed wire form, case as written.

@@ -76,6 +76,12 @@ fn allowed_at_cut(t: RecordType) -> bool {
     )
 }
 
+/// Whether the name of `key` is a wildcard (its first label `*`): the key
+/// ends with that label ([`crate::name::canonical_key`]).
+fn key_is_wildcard(key: &[u8]) -> bool {
+    key.ends_with(b"\0*\0") || key == b"*\0"
+}
+
 impl Zone {
     /// Validates `entries` (from [`crate::ZoneParser`] or built by hand) as
     /// the zone `origin` and builds it. Returns the warnings with the zone,
@@ -265,7 +271,8 @@ impl Zone {
         let mut occluder: Option<(Node<'_>, RecordType)> = None;
         for node in nodes.iter() {
             let key = node.key();
-            let name = &node.owner();
+            // Made only for messages.
+            let name = || node.owner();
             if let Some((o, kind)) = occluder {
                 if key.starts_with(o.key()) {
                     let bad = node.rrsets().find(|s| {
@@ -287,7 +294,7 @@ impl Zone {
                             s.rtype(),
                             format!(
                                 "{} {} is occluded by the {} at {}",
-                                name_to_string(name),
+                                name_to_string(&name()),
                                 crate::type_mnemonic(s.rtype()),
                                 if kind == RecordType::DNAME {
                                     "DNAME"
@@ -312,7 +319,7 @@ impl Zone {
                         s.rtype(),
                         format!(
                             "{} {} is occluded by the delegation at the same name",
-                            name_to_string(name),
+                            name_to_string(&name()),
                             crate::type_mnemonic(s.rtype())
                         ),
                     ));
@@ -321,12 +328,12 @@ impl Zone {
             } else if has_dname {
                 occluder = Some((node, RecordType::DNAME));
             }
-            if has_ns && name.is_wildcard() {
+            if has_ns && key_is_wildcard(key) {
                 errors.push(position(
                     &records,
                     key,
                     RecordType::NS,
-                    format!("NS records at the wildcard {}", name_to_string(name)),
+                    format!("NS records at the wildcard {}", name_to_string(&name())),
                 ));
             }
             if at_cut && has_dname {
@@ -334,7 +341,10 @@ impl Zone {
                     &records,
                     key,
                     RecordType::DNAME,
-                    format!("DNAME beside a delegation (NS) at {}", name_to_string(name)),
+                    format!(
+                        "DNAME beside a delegation (NS) at {}",
+                        name_to_string(&name())
+                    ),
                 ));
             }
         }
