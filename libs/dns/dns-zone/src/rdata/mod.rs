@@ -4,7 +4,8 @@
 //!
 //! Keeping RDATA as bytes makes the query engine copy instead of re-encode,
 //! makes the canonical RR ordering (RFC 4034 §6.3) a byte comparison, and
-//! costs one allocation per record. A typed view as hickory's
+//! lets a zone keep every record of a chunk in one buffer ([`RdataRef`] is
+//! a view into it; [`Rdata`] the owned form an edit is made of). A typed view as hickory's
 //! [`RData`](hickory_proto::rr::RData) is available through
 //! [`Rdata::to_hickory`].
 
