@@ -364,25 +364,38 @@ fn check_issued(suite: &Suite, host: &str, names: &[&str], root: &Path) {
         "the chain: {records:?}"
     );
     suite.wait_no_challenges(names);
-    let zone_file =
-        std::fs::read_to_string(suite.zones.path().join("example.com")).expect("zone file");
     let owner = format!(
         "_letsencrypt._tcp.{}",
         host.trim_end_matches(".example.com")
     );
+    let leaf_hex = hex(&leaf);
+    let has_certificate = |zone_file: &str| {
+        let flat: String = zone_file
+            .split_whitespace()
+            .collect::<String>()
+            .to_uppercase();
+        flat.contains(&leaf_hex)
+    };
+    // The UPDATE is durable in the journal when acknowledged; the zone
+    // file is rewritten in the background at most 5 s after a change.
+    let path = suite.zones.path().join("example.com");
+    let read = || std::fs::read_to_string(&path).expect("zone file");
+    let written = Instant::now();
+    let mut zone_file = read();
+    let done =
+        |zone_file: &str| has_certificate(zone_file) && !zone_file.contains("_acme-challenge");
+    while !done(&zone_file) && written.elapsed() < Duration::from_secs(15) {
+        std::thread::sleep(Duration::from_millis(100));
+        zone_file = read();
+    }
     assert!(
         zone_file
             .lines()
             .any(|l| l.contains(&owner) || l.contains(&format!("_letsencrypt._tcp.{host}"))),
         "the zone file has the records at {owner}"
     );
-    let leaf_hex = hex(&leaf);
-    let flat: String = zone_file
-        .split_whitespace()
-        .collect::<String>()
-        .to_uppercase();
     assert!(
-        flat.contains(&leaf_hex),
+        has_certificate(&zone_file),
         "the zone file has the certificate"
     );
     assert!(

@@ -7,23 +7,21 @@ use dns_zone::Name;
 
 // Names in received messages are read by dns-wire, shared with the
 // control plane (UPDATE, transfers, NOTIFY).
+use dns_wire::NameCompressor;
 pub use dns_wire::{read_name, WireError};
 
-/// A response being written, with a table of names for compression.
+/// A response being written, with a table of names for compression
+/// (dns-wire's [`NameCompressor`], case-insensitive).
 pub(crate) struct Writer {
     pub buf: Vec<u8>,
-    /// Lowercased uncompressed suffixes already in `buf`, with their offsets.
-    names: Vec<(Vec<u8>, u16)>,
+    names: NameCompressor,
 }
-
-/// Offsets above this cannot be the target of a compression pointer.
-const MAX_POINTER: usize = 0x3fff;
 
 impl Writer {
     pub fn new(capacity: usize) -> Self {
         Self {
             buf: Vec::with_capacity(capacity),
-            names: Vec::new(),
+            names: NameCompressor::new(false),
         }
     }
 
@@ -34,7 +32,7 @@ impl Writer {
     /// Drops everything written after `len`, and the names it introduced.
     pub fn truncate(&mut self, len: usize) {
         self.buf.truncate(len);
-        self.names.retain(|(_, off)| usize::from(*off) < len);
+        self.names.forget_from(len);
     }
 
     pub fn u16(&mut self, v: u16) {
@@ -48,47 +46,12 @@ impl Writer {
     /// Writes an uncompressed wire name (as given) without compressing it,
     /// but remembers its suffixes for later names.
     pub fn name_uncompressed(&mut self, wire: &[u8]) {
-        let start = self.buf.len();
-        self.buf.extend_from_slice(wire);
-        self.remember(wire, start, usize::MAX);
+        self.names.write(&mut self.buf, wire, false);
     }
 
     /// Writes an uncompressed wire name, compressing it against earlier names.
     pub fn name_compressed(&mut self, wire: &[u8]) {
-        let start = self.buf.len();
-        let mut p = 0;
-        let mut lower = Vec::with_capacity(wire.len());
-        while p < wire.len() && wire[p] != 0 {
-            lower.clear();
-            lower.extend(wire[p..].iter().map(u8::to_ascii_lowercase));
-            if let Some((_, off)) = self.names.iter().find(|(n, _)| *n == lower) {
-                let off = *off;
-                self.buf.extend_from_slice(&wire[..p]);
-                self.u16(0xc000 | off);
-                self.remember(wire, start, p);
-                return;
-            }
-            p += 1 + usize::from(wire[p]);
-        }
-        self.buf.extend_from_slice(wire);
-        self.remember(wire, start, usize::MAX);
-    }
-
-    /// Records the suffixes of `wire` (written at `start`) that begin before
-    /// `until` (the part written as labels, not as a pointer).
-    fn remember(&mut self, wire: &[u8], start: usize, until: usize) {
-        let mut p = 0;
-        while p < wire.len() && wire[p] != 0 && p < until {
-            let off = start + p;
-            if off > MAX_POINTER {
-                break;
-            }
-            let suffix: Vec<u8> = wire[p..].iter().map(u8::to_ascii_lowercase).collect();
-            if !self.names.iter().any(|(n, _)| *n == suffix) {
-                self.names.push((suffix, off as u16));
-            }
-            p += 1 + usize::from(wire[p]);
-        }
+        self.names.write(&mut self.buf, wire, true);
     }
 }
 

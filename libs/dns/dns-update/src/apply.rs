@@ -1,13 +1,11 @@
 //! Applying an UPDATE to a zone (RFC 2136 §3.2–§3.4), all or nothing.
 
-use alloc::format;
-use alloc::string::ToString;
 use alloc::vec;
 use alloc::vec::Vec;
 
 use dns_wire::{class, Record};
 use dns_zone::zone::diff::soa_serial;
-use dns_zone::{Name, RRset, Rdata, RecordType, Serial, Zone, ZoneDiff, ZoneEdit};
+use dns_zone::{EditError, Name, RRset, Rdata, RecordType, Serial, Zone, ZoneDiff, ZoneEdit};
 
 use crate::error::Refusal;
 use crate::request::UpdateRequest;
@@ -308,9 +306,7 @@ pub fn apply(zone: &Zone, req: &UpdateRequest) -> Result<Applied, Refusal> {
         return Ok(Applied::Unchanged);
     }
     let explicit_soa = bump_serial(&mut e, zone)?;
-    let (new, diff) = e
-        .finish_with_diff(zone)
-        .map_err(|err| Refusal::Invalid(err.to_string()))?;
+    let (new, diff) = e.finish_with_diff(zone).map_err(Refusal::Invalid)?;
     if diff.is_empty() && !explicit_soa {
         // Changes that cancel out (a record added, then deleted).
         return Ok(Applied::Unchanged);
@@ -327,20 +323,19 @@ fn bump_serial(e: &mut ZoneEdit, old: &Zone) -> Result<bool, Refusal> {
     let soa = e
         .rrset(&zname, RecordType::SOA)
         .map(|s| s.to_owned())
-        .ok_or_else(|| Refusal::Invalid("no SOA".to_string()))?;
+        .ok_or(Refusal::Invalid(EditError::ApexSoa))?;
     let current = soa_serial(soa.first().as_bytes()).unwrap_or(Serial(0));
     if current > old.serial() {
         return Ok(true);
     }
-    let next = old
-        .serial()
-        .checked_add(1)
-        .ok_or_else(|| Refusal::Invalid(format!("serial {} cannot grow", old.serial())))?;
+    // RFC 1982 addition of 1 is always defined (it wraps past 2^32 - 1).
+    let next = Serial(old.serial().0.wrapping_add(1));
     let mut rd = soa.first().as_bytes().to_vec();
     let at = rd.len() - 20;
     rd[at..at + 4].copy_from_slice(&next.0.to_be_bytes());
-    let rd = Rdata::from_wire(RecordType::SOA, &rd)
-        .map_err(|_| Refusal::Invalid("SOA RDATA".to_string()))?;
+    // The same fields with another serial: still a valid SOA.
+    let rd =
+        Rdata::from_wire(RecordType::SOA, &rd).map_err(|_| Refusal::Invalid(EditError::ApexSoa))?;
     e.replace_rrset(&zname, RRset::new(RecordType::SOA, soa.ttl(), vec![rd]));
     Ok(false)
 }

@@ -1,7 +1,9 @@
 //! Why an UPDATE was not applied, with the RCODE it is answered with.
 
-use alloc::string::String;
 use core::fmt;
+
+use dns_keys::Denied;
+use dns_zone::EditError;
 
 use dns_wire::{rcode, Name, RecordType};
 use dns_zone::name::name_to_string;
@@ -25,11 +27,12 @@ pub enum Refusal {
     YxRrset(Name, RecordType),
     /// We are not authoritative for the zone, or not in that class (NOTAUTH).
     NotAuth(Name),
-    /// Not permitted (REFUSED): unsigned, or the key may not update the
-    /// zone; says why.
-    Refused(String),
-    /// The changed zone would not load again (REFUSED): says why.
-    Invalid(String),
+    /// Not permitted (REFUSED): the UPDATE is not signed.
+    Unsigned,
+    /// Not permitted (REFUSED): the key may not update the zone.
+    Denied(Denied),
+    /// The changed zone would not load again (REFUSED): why.
+    Invalid(EditError),
 }
 
 impl Refusal {
@@ -43,7 +46,7 @@ impl Refusal {
             Self::NxRrset(..) => rcode::NXRRSET,
             Self::YxRrset(..) => rcode::YXRRSET,
             Self::NotAuth(_) => rcode::NOTAUTH,
-            Self::Refused(_) | Self::Invalid(_) => rcode::REFUSED,
+            Self::Unsigned | Self::Denied(_) | Self::Invalid(_) => rcode::REFUSED,
         }
     }
 }
@@ -68,7 +71,8 @@ impl fmt::Display for Refusal {
                 type_mnemonic(*t)
             ),
             Self::NotAuth(z) => write!(f, "NOTAUTH: not authoritative for {}", name_to_string(z)),
-            Self::Refused(why) => write!(f, "REFUSED: {why}"),
+            Self::Unsigned => f.write_str("REFUSED: unsigned UPDATE"),
+            Self::Denied(why) => write!(f, "REFUSED: {why}"),
             Self::Invalid(why) => write!(f, "REFUSED: the zone would be invalid: {why}"),
         }
     }

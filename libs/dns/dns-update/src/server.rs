@@ -1,8 +1,6 @@
 //! The server side of a signed UPDATE (RFC 3007): TSIG, authorisation,
 //! application, and the signed response sent once the change is durable.
 
-use alloc::format;
-use alloc::string::ToString;
 use alloc::vec::Vec;
 
 use dns_keys::{KeyStore, Operation};
@@ -208,7 +206,7 @@ pub fn handle<'z>(
     let signed = match tsig::verify_request(msg, keys, now) {
         Ok(Some(s)) => s,
         Ok(None) => {
-            let why = Refusal::Refused("unsigned UPDATE".to_string());
+            let why = Refusal::Unsigned;
             return respond(
                 &skel,
                 why.rcode(),
@@ -243,7 +241,7 @@ pub fn handle<'z>(
         return refuse(Refusal::NotAuth(req.zone.clone()));
     };
     if let Err(denied) = keys.authorise(signed.key_name(), Operation::Update, zone.origin()) {
-        return refuse(Refusal::Refused(format!("{denied}")));
+        return refuse(Refusal::Denied(denied));
     }
     match apply(zone, &req) {
         Err(why) => refuse(why),

@@ -162,7 +162,7 @@ fn unsigned_update_is_refused() {
     };
     assert!(matches!(
         reason,
-        Some(HandleError::Update(Refusal::Refused(_)))
+        Some(HandleError::Update(Refusal::Unsigned))
     ));
     assert_eq!(
         check_response(response, 9, None, NOW),

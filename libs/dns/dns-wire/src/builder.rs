@@ -1,12 +1,12 @@
 //! Writing messages section by section, with name compression
 //! (RFC 1035 §4.1.4) and a size limit.
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::fmt;
 
 use dns_rr::{Name, RecordType};
 
+use crate::compress::NameCompressor;
 use crate::header::Header;
 use crate::rdata::compressible;
 
@@ -47,9 +47,6 @@ impl fmt::Display for BuildError {
     }
 }
 
-/// Offsets above this cannot be the target of a compression pointer.
-const MAX_POINTER: usize = 0x3fff;
-
 /// A message being written.
 ///
 /// Names are compressed case-insensitively against every name written
@@ -60,14 +57,12 @@ const MAX_POINTER: usize = 0x3fff;
 #[derive(Debug, Clone)]
 pub struct MessageBuilder {
     buf: Vec<u8>,
-    /// Uncompressed suffixes already written (lowercased unless
-    /// case-sensitive), with their offset.
-    names: BTreeMap<Vec<u8>, u16>,
+    /// The names written, to compress later ones against.
+    names: NameCompressor,
     counts: [u16; 4],
     section: Section,
     limit: usize,
     scratch: Vec<u8>,
-    case_sensitive: bool,
 }
 
 impl MessageBuilder {
@@ -82,12 +77,11 @@ impl MessageBuilder {
         .write(&mut buf);
         Self {
             buf,
-            names: BTreeMap::new(),
+            names: NameCompressor::new(false),
             counts: [0; 4],
             section: Section::Question,
             limit: 65_535,
             scratch: Vec::with_capacity(256),
-            case_sensitive: false,
         }
     }
 
@@ -96,7 +90,7 @@ impl MessageBuilder {
     /// serves the case the primary has, as BIND's xfrout does). The
     /// default matches case-insensitively, which compresses more.
     pub fn case_sensitive(mut self, yes: bool) -> Self {
-        self.case_sensitive = yes;
+        self.names = NameCompressor::new(yes);
         self
     }
 
@@ -237,7 +231,7 @@ impl MessageBuilder {
 
     fn rollback(&mut self, mark: usize) {
         self.buf.truncate(mark);
-        self.names.retain(|_, off| usize::from(*off) < mark);
+        self.names.forget_from(mark);
     }
 
     fn u16(&mut self, v: u16) {
@@ -270,37 +264,7 @@ impl MessageBuilder {
     /// Writes an uncompressed wire name, compressed against earlier names
     /// if `compress`, and remembers its suffixes.
     fn name(&mut self, wire: &[u8], compress: bool) {
-        let start = self.buf.len();
-        let mut lower: Vec<u8> = wire.to_vec();
-        if !self.case_sensitive {
-            crate::name::lowercase_wire(&mut lower);
-        }
-        let mut p = 0;
-        while p < wire.len() && wire[p] != 0 {
-            if compress {
-                if let Some(&off) = self.names.get(&lower[p..]) {
-                    self.buf.extend_from_slice(&wire[..p]);
-                    self.u16(0xc000 | off);
-                    self.remember(&lower, start, p);
-                    return;
-                }
-            }
-            p += 1 + usize::from(wire[p]);
-        }
-        self.buf.extend_from_slice(wire);
-        self.remember(&lower, start, usize::MAX);
-    }
-
-    fn remember(&mut self, lower: &[u8], start: usize, until: usize) {
-        let mut p = 0;
-        while p < lower.len() && lower[p] != 0 && p < until {
-            let off = start + p;
-            if off > MAX_POINTER {
-                break;
-            }
-            self.names.entry(lower[p..].to_vec()).or_insert(off as u16);
-            p += 1 + usize::from(lower[p]);
-        }
+        self.names.write(&mut self.buf, wire, compress);
     }
 }
 

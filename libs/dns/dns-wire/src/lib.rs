@@ -34,12 +34,14 @@
 extern crate alloc;
 
 pub mod builder;
+pub mod compress;
 pub mod header;
 pub mod message;
 pub mod name;
 mod rdata;
 
 pub use builder::{BuildError, MessageBuilder, Section};
+pub use compress::NameCompressor;
 pub use header::{class, flags, opcode, rcode, Header};
 pub use message::{Layout, Message, Question, Record, RecordPos};
 pub use name::{read_name, WireError};
