@@ -29,14 +29,45 @@ pub struct NameCompressor {
     case_sensitive: bool,
 }
 
-/// FNV-1a over the (lowercased unless `exact`) bytes of `wire`.
-fn hash(wire: &[u8], exact: bool) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for &b in wire {
-        let b = if exact { b } else { b.to_ascii_lowercase() };
-        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+/// Most labels a name has (255 octets, the root's excluded).
+const MAX_LABELS: usize = 127;
+
+/// The hashes of every suffix of the uncompressed name `wire` (its
+/// labels, lowercased unless `exact`), with where each starts: FNV-1a
+/// over the labels from the last one to the first, so that one pass from
+/// the end gives them all.
+struct Suffixes {
+    /// Offsets in the name (at most 255 octets).
+    starts: [u8; MAX_LABELS],
+    hashes: [u32; MAX_LABELS],
+    count: usize,
+}
+
+impl Suffixes {
+    fn of(wire: &[u8], exact: bool) -> Suffixes {
+        let mut suffixes = Suffixes {
+            starts: [0; MAX_LABELS],
+            hashes: [0; MAX_LABELS],
+            count: 0,
+        };
+        let mut p = 0;
+        while p < wire.len().min(256) && wire[p] != 0 && suffixes.count < MAX_LABELS {
+            suffixes.starts[suffixes.count] = p as u8;
+            suffixes.count += 1;
+            p += 1 + usize::from(wire[p]);
+        }
+        let mut h: u32 = 0x811c_9dc5;
+        for i in (0..suffixes.count).rev() {
+            let at = usize::from(suffixes.starts[i]);
+            let end = (at + 1 + usize::from(wire[at])).min(wire.len());
+            for &b in &wire[at..end] {
+                let b = if exact { b } else { b.to_ascii_lowercase() };
+                h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+            }
+            suffixes.hashes[i] = h;
+        }
+        suffixes
     }
-    h
 }
 
 impl NameCompressor {
@@ -56,22 +87,22 @@ impl NameCompressor {
     /// its suffixes written as labels.
     pub fn write(&mut self, buf: &mut Vec<u8>, wire: &[u8], compress: bool) {
         let start = buf.len();
-        let mut p = 0;
-        while p < wire.len() && wire[p] != 0 {
-            if compress {
-                if let Some(off) = self.find(buf, &wire[p..]) {
+        let suffixes = Suffixes::of(wire, self.case_sensitive);
+        if compress {
+            for i in 0..suffixes.count {
+                let p = usize::from(suffixes.starts[i]);
+                if let Some(off) = self.find(buf, &wire[p..], suffixes.hashes[i]) {
                     buf.extend_from_slice(&wire[..p]);
                     buf.extend_from_slice(&(0xc000 | off).to_be_bytes());
-                    self.remember(buf, wire, start, p, false);
+                    self.remember(buf, &suffixes, wire, start, i, false);
                     return;
                 }
             }
-            p += 1 + usize::from(wire[p]);
         }
         buf.extend_from_slice(wire);
         // Suffixes that failed to match are new; uncompressed, they may
         // repeat earlier ones, which keep their place.
-        self.remember(buf, wire, start, wire.len(), !compress);
+        self.remember(buf, &suffixes, wire, start, suffixes.count, !compress);
     }
 
     /// Forgets the names at or after `len` (the message was cut back to
@@ -90,20 +121,28 @@ impl NameCompressor {
         }
     }
 
-    /// Records the suffixes of `wire` (written at `start` of `buf`) that
-    /// begin before `until` (the part written as labels, not as a
-    /// pointer), unless `if_new` and an equal one is known.
-    fn remember(&mut self, buf: &[u8], wire: &[u8], start: usize, until: usize, if_new: bool) {
-        let mut p = 0;
-        while p < until && p < wire.len() && wire[p] != 0 {
+    /// Records the first `until` suffixes of `wire` (written at `start` of
+    /// `buf`; the rest was written as a pointer), unless `if_new` and an
+    /// equal one is known.
+    fn remember(
+        &mut self,
+        buf: &[u8],
+        suffixes: &Suffixes,
+        wire: &[u8],
+        start: usize,
+        until: usize,
+        if_new: bool,
+    ) {
+        for i in 0..until {
+            let p = usize::from(suffixes.starts[i]);
             let off = start + p;
             if off > MAX_POINTER || off == 0 {
                 break;
             }
-            if !(if_new && self.find(&buf[..start], &wire[p..]).is_some()) {
-                self.insert(hash(&wire[p..], self.case_sensitive), off as u16);
+            let h = suffixes.hashes[i];
+            if !(if_new && self.find(&buf[..start], &wire[p..], h).is_some()) {
+                self.insert(h, off as u16);
             }
-            p += 1 + usize::from(wire[p]);
         }
     }
 
@@ -125,8 +164,9 @@ impl NameCompressor {
         self.used += 1;
     }
 
-    /// The first remembered offset with hash `h` that `matches` accepts.
-    fn lookup(&self, h: u32, mut matches: impl FnMut(u16) -> bool) -> Option<u16> {
+    /// An earlier name in `buf` equal to the uncompressed `suffix`, whose
+    /// hash is `h`.
+    fn find(&self, buf: &[u8], suffix: &[u8], h: u32) -> Option<u16> {
         let mask = self.slots.len() - 1;
         let mut i = h as usize & mask;
         loop {
@@ -134,19 +174,11 @@ impl NameCompressor {
             if off == 0 {
                 return None;
             }
-            if sh == h && matches(off) {
+            if sh == h && same_name(buf, usize::from(off), suffix, self.case_sensitive) {
                 return Some(off);
             }
             i = (i + 1) & mask;
         }
-    }
-
-    /// An earlier name in `buf` equal to the uncompressed `suffix`.
-    fn find(&self, buf: &[u8], suffix: &[u8]) -> Option<u16> {
-        let h = hash(suffix, self.case_sensitive);
-        self.lookup(h, |off| {
-            same_name(buf, usize::from(off), suffix, self.case_sensitive)
-        })
     }
 }
 
