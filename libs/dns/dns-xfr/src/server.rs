@@ -50,6 +50,20 @@ struct Rec<'z> {
     rdata: &'z [u8],
 }
 
+impl Rec<'_> {
+    /// Appends this record to the answer section of `b`.
+    fn write_to(&self, b: &mut MessageBuilder) -> Result<(), BuildError> {
+        b.record(
+            Section::Answer,
+            &self.owner,
+            self.rtype,
+            class::IN,
+            self.ttl,
+            self.rdata,
+        )
+    }
+}
+
 impl<'z> From<&'z Record> for Rec<'z> {
     fn from(r: &'z Record) -> Self {
         Self {
@@ -392,14 +406,7 @@ impl Transfer {
         };
         let mut b = self.builder(MAX_TCP);
         for (at, r) in records {
-            match b.record(
-                Section::Answer,
-                &r.owner,
-                r.rtype,
-                class::IN,
-                r.ttl,
-                r.rdata,
-            ) {
+            match r.write_to(&mut b) {
                 Ok(()) => {}
                 Err(BuildError::Full) if b.counts()[1] > 0 => {
                     self.cursor = Some(at.with_owner(&r.owner));
@@ -428,32 +435,14 @@ impl Transfer {
         if self.plan != Plan::Full {
             if let Ok(records) = self.records(Some(zone), journal, &Cursor::Opening) {
                 let mut b = self.builder(limit);
-                let fits = records.into_iter().all(|(_, r)| {
-                    b.record(
-                        Section::Answer,
-                        &r.owner,
-                        r.rtype,
-                        class::IN,
-                        r.ttl,
-                        r.rdata,
-                    )
-                    .is_ok()
-                });
+                let fits = records.into_iter().all(|(_, r)| r.write_to(&mut b).is_ok());
                 if fits {
                     return self.seal(b, limit, now);
                 }
             }
         }
         let mut b = self.builder(limit);
-        let soa = soa_of(zone);
-        let _ = b.record(
-            Section::Answer,
-            &soa.owner,
-            soa.rtype,
-            class::IN,
-            soa.ttl,
-            soa.rdata,
-        );
+        let _ = soa_of(zone).write_to(&mut b);
         self.seal(b, limit, now)
     }
 }
