@@ -73,14 +73,11 @@ mod image {
 mod host {
     use super::*;
     use dns_server::catalog::Catalog;
-    use dns_server::Server;
-    use dns_service::worker::QueryWorker;
     use dns_service::DnsService;
-    use netstack::{OsStack, Poll, Service, Sockets, UdpForwarder};
+    use netstack::{OsStack, Sockets};
     use primary::Primary;
+    use query_workers::Workers;
     use std::hash::{BuildHasher, Hasher};
-    use std::net::SocketAddr;
-    use std::sync::{Arc, Mutex};
     use zones_dir::DirectoryPrimary;
 
     /// Every line the process prints, prefixed with the wall-clock time.
@@ -96,92 +93,6 @@ mod host {
         std::process::exit(bootargs::EXIT_USAGE)
     }
 
-    /// A service with a [`DnsService`] inside.
-    trait WithDns: Service {
-        fn dns(&self) -> &DnsService;
-    }
-
-    impl WithDns for DirectoryPrimary {
-        fn dns(&self) -> &DnsService {
-            DirectoryPrimary::dns(self)
-        }
-    }
-
-    impl WithDns for Primary {
-        fn dns(&self) -> &DnsService {
-            Primary::dns(self)
-        }
-    }
-
-    /// The engine as the query workers answer from it.
-    type Snapshot = Arc<Mutex<Arc<Server>>>;
-
-    /// Runs `service` and, after each poll in which its catalog may have
-    /// changed, gives the workers a new snapshot of its engine (zones are
-    /// shared, not copied).
-    struct Publishing {
-        service: Box<dyn WithDns>,
-        snapshot: Snapshot,
-        generation: u64,
-    }
-
-    impl Publishing {
-        fn new(service: Box<dyn WithDns>) -> Self {
-            let server = service.dns().server();
-            Self {
-                snapshot: Arc::new(Mutex::new(Arc::new(server.clone()))),
-                generation: server.generation(),
-                service,
-            }
-        }
-    }
-
-    impl Service for Publishing {
-        fn poll(&mut self, net: &mut dyn Sockets) -> Poll {
-            let polled = self.service.poll(net);
-            let server = self.service.dns().server();
-            if server.generation() != self.generation {
-                self.generation = server.generation();
-                let fresh = Arc::new(server.clone());
-                *self.snapshot.lock().unwrap_or_else(|e| e.into_inner()) = fresh;
-            }
-            polled
-        }
-    }
-
-    /// Starts query worker `index` in a thread of its own, on a stack of
-    /// its own bound like `listen`.
-    fn spawn_worker(
-        index: usize,
-        listen: Option<SocketAddr>,
-        port: u16,
-        snapshot: Snapshot,
-        forwarder: UdpForwarder,
-    ) {
-        let spawned = std::thread::Builder::new()
-            .name(format!("worker {index}"))
-            .spawn(move || {
-                let mut stack = match OsStack::new(listen) {
-                    Ok(stack) => stack,
-                    Err(error) => return say!("{PROGRAM}: worker {index}: {error}"),
-                };
-                stack.set_reuse_port(true);
-                let mut worker = QueryWorker::new(
-                    port,
-                    || snapshot.lock().unwrap_or_else(|e| e.into_inner()).clone(),
-                    |from, msg: &[u8]| forwarder.forward(from, msg),
-                );
-                match stack.run(&mut worker) {
-                    Ok(0) => {}
-                    Ok(_) => say!("{PROGRAM}: worker {index}: cannot bind UDP port {port}"),
-                    Err(error) => say!("{PROGRAM}: worker {index}: {error}"),
-                }
-            });
-        if let Err(error) = spawned {
-            usage_error(format!("--workers: cannot start thread {index}: {error}"));
-        }
-    }
-
     pub fn main() {
         let specs = args::specs();
         let BootArgs {
@@ -193,7 +104,6 @@ mod host {
         } = BootArgs::read(&unikernel_args::host_args(PROGRAM, &specs))
             .unwrap_or_else(|e| usage_error(e));
         let mut stack = OsStack::new(listen).unwrap_or_else(|e| usage_error(e));
-        stack.set_reuse_port(workers > 1);
         let mut dns = DnsService::new(Catalog::new(), config, log);
         // The standard library's per-process random hasher keys (from the
         // OS's randomness): NOTIFY message IDs differ between runs.
@@ -202,8 +112,16 @@ mod host {
                 .build_hasher()
                 .finish(),
         );
-        let service: Box<dyn WithDns> = match (git, zones_dir.as_deref()) {
-            (Some(git), None) => Box::new(Primary::new(dns, git)),
+        let workers = Workers {
+            count: workers,
+            listen,
+            port: config.port,
+        };
+        let ran = match (git, zones_dir.as_deref()) {
+            (Some(git), None) => {
+                let primary = Primary::new(dns, git);
+                query_workers::run(&mut stack, primary, Primary::dns, workers, log, PROGRAM)
+            }
             (None, Some(dir)) => {
                 let at = listen.map_or_else(|| format!("port {}", config.port), |a| a.to_string());
                 dns.set_own_addresses(listen.map(|a| a.ip()).into_iter().collect());
@@ -221,22 +139,10 @@ mod host {
                     "{PROGRAM}: serving {} zones on {at} (udp, tcp)",
                     primary.dns().catalog().len()
                 );
-                Box::new(primary)
+                let dns = DirectoryPrimary::dns;
+                query_workers::run(&mut stack, primary, dns, workers, log, PROGRAM)
             }
             _ => usage_error("give exactly one of --remote=URL and --zones-dir=DIR"),
-        };
-        let ran = if workers > 1 {
-            let mut service = Publishing::new(service);
-            let forwarder = stack.udp_forwarder().unwrap_or_else(|e| usage_error(e));
-            for index in 1..workers {
-                let snapshot = service.snapshot.clone();
-                spawn_worker(index, listen, config.port, snapshot, forwarder.clone());
-            }
-            stack.run(&mut service)
-        } else {
-            // No workers, no snapshots to publish.
-            let mut service = service;
-            stack.run(service.as_mut())
         };
         let status = ran.unwrap_or_else(|e| {
             say!("{PROGRAM}: {e}");
