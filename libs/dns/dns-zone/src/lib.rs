@@ -355,6 +355,11 @@ impl Zone {
             }
         }
         let warnings = parser.take_warnings();
+        if records.too_large {
+            errors.push(Diagnostic::zone(
+                "the zone's records take more than 4 GiB: not loaded".into(),
+            ));
+        }
         if !errors.is_empty() {
             return Err(ZoneErrors { errors, warnings });
         }

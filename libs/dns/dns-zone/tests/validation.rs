@@ -133,3 +133,22 @@ fn canonical_order() {
     let addrs: Vec<_> = b.rdatas().map(|r| r.to_text(RecordType::A)).collect();
     assert_eq!(addrs, ["192.0.2.0", "192.0.2.2"]);
 }
+
+/// An RRset's records are counted in 16 bits (as Knot counts them): a
+/// zone with 65 536 records in one RRset is refused with the place of its
+/// first record, one with 65 535 loads.
+#[test]
+fn an_rrset_of_more_than_65535_records_is_refused() {
+    let addresses = |count: u32| -> String {
+        (0..count)
+            .map(|i| format!("big A 10.0.{}.{}\n", i >> 8, i & 255))
+            .collect()
+    };
+    let (z, _) = check(&addresses(65_535)).expect("65 535 records load");
+    let big = z.node(&"big.example.com.".parse().unwrap()).unwrap();
+    assert_eq!(big.rrset(RecordType::A).unwrap().len(), 65_535);
+    assert_eq!(
+        err(&addresses(65_536)),
+        "5:1: big.example.com. A has 65536 records, more than 65535"
+    );
+}

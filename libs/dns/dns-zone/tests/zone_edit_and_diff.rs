@@ -272,3 +272,42 @@ fn a_successor_is_equal_or_has_a_greater_serial() {
         );
     }
 }
+
+/// An RRset holds at most 65 535 records: an edit adding one more is
+/// refused by `finish`; adding one already there, or to another set, is not.
+#[test]
+fn an_edit_cannot_grow_an_rrset_past_65535_records() {
+    let body: String = (0..65_535u32)
+        .map(|i| format!("big A 10.0.{}.{}\n", i >> 8, i & 255))
+        .collect();
+    let z = zone(&body, 1);
+    let full = |e: &mut dns_zone::ZoneEdit, last: u8| {
+        e.add(
+            &n("big"),
+            300,
+            T::A,
+            Rdata::from_wire(T::A, &[10, 1, 0, last]).unwrap(),
+        )
+    };
+    let mut e = z.edit();
+    assert!(!full(&mut e, 1), "no room: not added");
+    assert_eq!(
+        e.finish().map(|_| ()),
+        Err(EditError::RRsetFull {
+            owner: n("big"),
+            rtype: T::A
+        })
+    );
+    let mut e = z.edit();
+    assert!(!e.add(
+        &n("big"),
+        300,
+        T::A,
+        Rdata::from_wire(T::A, &[10, 0, 0, 7]).unwrap()
+    ));
+    assert!(e.add(&n("other"), 300, T::A, a(7)));
+    assert!(
+        e.finish().is_ok(),
+        "a record already there, and another set"
+    );
+}

@@ -66,6 +66,14 @@ pub enum EditError {
     DuplicateRecord(Record),
     /// A diff starts from another SOA than the zone's.
     SerialMismatch,
+    /// A record added to an RRset that holds the most records an RRset
+    /// may ([`crate::zone::rrset::MAX_RRSET_RECORDS`]).
+    RRsetFull {
+        /// The RRset's owner.
+        owner: Name,
+        /// Its type.
+        rtype: RecordType,
+    },
 }
 
 impl fmt::Display for EditError {
@@ -113,6 +121,13 @@ impl fmt::Display for EditError {
                 r.rdata.to_text(r.rtype)
             ),
             Self::SerialMismatch => f.write_str("the diff does not start at the zone's SOA"),
+            Self::RRsetFull { owner, rtype } => write!(
+                f,
+                "{} {} already holds {} records, the most an RRset may",
+                name_to_string(owner),
+                crate::type_mnemonic(*rtype),
+                super::rrset::MAX_RRSET_RECORDS
+            ),
         }
     }
 }
@@ -124,6 +139,8 @@ pub struct ZoneEdit {
     touched: BTreeSet<Name>,
     /// Whether some touched name lost its last address record.
     addresses_removed: bool,
+    /// An RRset a record could not be added to: it was full.
+    full: Option<(Name, RecordType)>,
 }
 
 fn is_address(t: RecordType) -> bool {
@@ -142,6 +159,7 @@ impl Zone {
             zone: self,
             touched: BTreeSet::new(),
             addresses_removed: false,
+            full: None,
         }
     }
 }
@@ -200,12 +218,19 @@ impl ZoneEdit {
     /// Adds a record. An existing RRset of another TTL takes the new TTL
     /// as a whole (RFC 2181 §5.2). Returns whether the zone changed.
     pub fn add(&mut self, owner: &Name, ttl: u32, rtype: RecordType, rdata: Rdata) -> bool {
+        let mut full = false;
         let changed = self.change_node(owner, |node| match node.find(rtype) {
             Ok(i) => {
                 let set = &mut node.sets[i];
                 let new_ttl = set.ttl() != ttl;
                 set.set_ttl(ttl);
-                set.insert(rdata.view()) || new_ttl
+                let inserted = set.insert(rdata.view());
+                // Not added for want of room, rather than already there.
+                full = set.is_full()
+                    && !set
+                        .rdatas()
+                        .any(|r| r.canonical(rtype) == rdata.canonical(rtype));
+                inserted || new_ttl
             }
             Err(i) => {
                 node.sets
@@ -213,6 +238,11 @@ impl ZoneEdit {
                 true
             }
         });
+        if full && self.full.is_none() {
+            // Refused by `finish` (touched, so that an UPDATE gets there).
+            self.full = Some((owner.clone(), rtype));
+            self.touched.insert(owner.clone());
+        }
         if changed {
             self.touched.insert(owner.clone());
         }
@@ -311,6 +341,12 @@ impl ZoneEdit {
 
     #[allow(clippy::result_large_err)]
     fn check(&self) -> Result<(), EditError> {
+        if let Some((owner, rtype)) = &self.full {
+            return Err(EditError::RRsetFull {
+                owner: owner.clone(),
+                rtype: *rtype,
+            });
+        }
         let zone = &self.zone;
         let origin = &zone.origin;
         let apex = zone.node(origin);

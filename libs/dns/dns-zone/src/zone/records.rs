@@ -50,6 +50,8 @@ pub(crate) struct Records {
     scratch: Vec<u8>,
     /// Its owner's wire form.
     wire: Vec<u8>,
+    /// Records were left out: the arena would pass 4 GiB.
+    pub(crate) too_large: bool,
 }
 
 /// An arena offset; a zone whose records take 4 GiB is not loaded whole
@@ -60,8 +62,14 @@ fn offset(at: usize) -> u32 {
 }
 
 impl Records {
-    /// Takes `entry` in.
+    /// Takes `entry` in (or, past 4 GiB of records, marks the records
+    /// [`Records::too_large`]).
     pub(crate) fn push(&mut self, entry: Entry) {
+        // An owner, its key and RDATA take less than 1 KiB + 64 KiB.
+        if self.arena.len() > u32::MAX as usize - 0x2_0000 {
+            self.too_large = true;
+            return;
+        }
         canonical_key(&entry.owner, &mut self.scratch);
         self.wire.clear();
         name_to_wire(&entry.owner, &mut self.wire);

@@ -26,6 +26,11 @@ use crate::rdata::{Rdata, RdataRef};
 
 /// Bytes before an RRset's first record.
 const HEADER: usize = 12;
+/// Most records an RRset holds (its count is 16 bits); the loader refuses
+/// a zone with more and an edit does not add beyond ([`EditError::RRsetFull`]).
+///
+/// [`EditError::RRsetFull`]: crate::EditError::RRsetFull
+pub const MAX_RRSET_RECORDS: usize = u16::MAX as usize;
 
 fn u16_at(b: &[u8], at: usize) -> u16 {
     u16::from_be_bytes([b[at], b[at + 1]])
@@ -67,12 +72,14 @@ pub struct RRset {
 }
 
 impl RRset {
-    /// A set from RDATA in any order; sorts canonically and drops duplicates.
+    /// A set from RDATA in any order; sorts canonically and drops
+    /// duplicates (and records beyond [`MAX_RRSET_RECORDS`]).
     pub fn new(rtype: RecordType, ttl: u32, mut rdatas: Vec<Rdata>) -> Self {
         if rdatas.len() > 1 {
             rdatas.sort_by(|a, b| a.canonical_cmp(b, rtype));
             rdatas.dedup_by(|a, b| a.canonical(rtype) == b.canonical(rtype));
         }
+        rdatas.truncate(MAX_RRSET_RECORDS);
         Self::from_canonical(rtype, ttl, rdatas.iter().map(Rdata::as_bytes))
     }
 
@@ -127,9 +134,17 @@ impl RRset {
         self.bytes[2..6].copy_from_slice(&ttl.to_be_bytes());
     }
 
+    /// Whether the set holds [`MAX_RRSET_RECORDS`] records.
+    pub(crate) fn is_full(&self) -> bool {
+        self.len() >= MAX_RRSET_RECORDS
+    }
+
     /// Adds `rdata` in its canonical place; false if an equal record
-    /// (canonical form) is there already.
+    /// (canonical form) is there already, or the set is full.
     pub(crate) fn insert(&mut self, rdata: RdataRef<'_>) -> bool {
+        if self.is_full() {
+            return false;
+        }
         let rtype = self.rtype();
         let key = rdata.canonical(rtype);
         let mut at = None;

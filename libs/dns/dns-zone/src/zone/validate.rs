@@ -51,7 +51,7 @@ use super::key::NameKey;
 use super::model::{Node, Zone};
 use super::nodes::NodeMapBuilder;
 use super::records::Records;
-use super::rrset::push_rrset;
+use super::rrset::{push_rrset, MAX_RRSET_RECORDS};
 use crate::name::name_to_string;
 use crate::parser::Entry;
 use crate::rdata::RdataRef;
@@ -190,6 +190,21 @@ impl Zone {
                     rdatas.dedup_by(|a, b| a.canonical(rtype) == b.canonical(rtype));
                 }
                 let label = || name_to_string(&owner());
+                if rdatas.len() > MAX_RRSET_RECORDS {
+                    // The store counts an RRset's records in 16 bits, as
+                    // Knot does; no message could carry more anyway.
+                    errors.push(at(
+                        &records,
+                        start,
+                        format!(
+                            "{} {} has {} records, more than {MAX_RRSET_RECORDS}",
+                            label(),
+                            crate::type_mnemonic(rtype),
+                            rdatas.len()
+                        ),
+                    ));
+                    rdatas.truncate(MAX_RRSET_RECORDS);
+                }
                 match rtype {
                     RecordType::SOA => {
                         soa_count += rdatas.len();
