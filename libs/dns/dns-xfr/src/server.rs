@@ -1,8 +1,8 @@
 //! The server side: answering AXFR (RFC 5936) and IXFR (RFC 1995) from a
 //! zone and its journal, message by message, each TSIG-signed.
 
-use alloc::borrow::Cow;
 use alloc::boxed::Box;
+use alloc::rc::Rc;
 use alloc::vec::Vec;
 use core::cmp::Ordering;
 use core::fmt;
@@ -12,6 +12,7 @@ use dns_keys::{Denied, KeyStore, Operation};
 use dns_wire::{
     class, flags, rcode, BuildError, Header, Layout, MessageBuilder, Name, RecordType, Section,
 };
+use dns_zone::name::{name_from_wire, MAX_NAME_WIRE_LEN};
 use dns_zone::{NameKey, Record, Serial, Zone, ZoneDiff};
 use tsig::{RequestError as TsigError, StreamSigner};
 
@@ -41,10 +42,29 @@ pub enum Plan {
     UpToDate,
 }
 
+/// The owner of a transfer record: a name of the journal or the apex, or
+/// the uncompressed wire form of a zone node's owner, made once per node
+/// and shared by its records (the zone keeps no `Name` per node).
+#[derive(Clone)]
+enum Owner<'z> {
+    Name(&'z Name),
+    Wire(Rc<[u8]>),
+}
+
+impl Owner<'_> {
+    /// The owner as a name (where a message ends, for its cursor).
+    fn to_name(&self) -> Name {
+        match self {
+            Owner::Name(name) => (*name).clone(),
+            Owner::Wire(wire) => name_from_wire(wire, 0).map_or_else(Name::root, |(n, _)| n),
+        }
+    }
+}
+
 /// One record of a transfer, borrowed from the zone or the journal.
 #[derive(Clone)]
 struct Rec<'z> {
-    owner: Cow<'z, Name>,
+    owner: Owner<'z>,
     ttl: u32,
     rtype: RecordType,
     rdata: &'z [u8],
@@ -53,21 +73,18 @@ struct Rec<'z> {
 impl Rec<'_> {
     /// Appends this record to the answer section of `b`.
     fn write_to(&self, b: &mut MessageBuilder) -> Result<(), BuildError> {
-        b.record(
-            Section::Answer,
-            &self.owner,
-            self.rtype,
-            class::IN,
-            self.ttl,
-            self.rdata,
-        )
+        let (rtype, ttl, rdata) = (self.rtype, self.ttl, self.rdata);
+        match &self.owner {
+            Owner::Name(name) => b.record(Section::Answer, name, rtype, class::IN, ttl, rdata),
+            Owner::Wire(wire) => b.record_wire(Section::Answer, wire, rtype, class::IN, ttl, rdata),
+        }
     }
 }
 
 impl<'z> From<&'z Record> for Rec<'z> {
     fn from(r: &'z Record) -> Self {
         Self {
-            owner: Cow::Borrowed(&r.owner),
+            owner: Owner::Name(&r.owner),
             ttl: r.ttl,
             rtype: r.rtype,
             rdata: r.rdata.as_bytes(),
@@ -126,7 +143,9 @@ fn zone_records<'z>(zone: &'z Zone, owner: Name, set: usize, rdata: usize) -> Re
             .flat_map(move |(i, node)| {
                 // Resuming inside the node where the last message ended: only the
                 // first node of the walk can be it (the rest come after it).
-                let name = node.owner();
+                let mut wire = [0u8; MAX_NAME_WIRE_LEN];
+                let len = node.write_owner_wire(&mut wire);
+                let name: Rc<[u8]> = Rc::from(&wire[..len]);
                 let (set, rdata) = if i == 0 && node.key() == owner_key.as_bytes() {
                     (set, rdata)
                 } else {
@@ -146,7 +165,7 @@ fn zone_records<'z>(zone: &'z Zone, owner: Name, set: usize, rdata: usize) -> Re
                                 rdata: ri,
                             };
                             let rec = Rec {
-                                owner: Cow::Owned(name.clone()),
+                                owner: Owner::Wire(name.clone()),
                                 ttl: s.ttl(),
                                 rtype: s.rtype(),
                                 rdata: rd.as_bytes(),
@@ -238,7 +257,7 @@ impl fmt::Debug for Transfer {
 
 fn soa_of(zone: &Zone) -> Rec<'_> {
     Rec {
-        owner: Cow::Borrowed(zone.origin()),
+        owner: Owner::Name(zone.origin()),
         ttl: zone.soa().ttl(),
         rtype: RecordType::SOA,
         rdata: zone.soa().first().as_bytes(),
@@ -409,7 +428,7 @@ impl Transfer {
             match r.write_to(&mut b) {
                 Ok(()) => {}
                 Err(BuildError::Full) if b.counts()[1] > 0 => {
-                    self.cursor = Some(at.with_owner(&r.owner));
+                    self.cursor = Some(at.with_owner(&r.owner.to_name()));
                     break;
                 }
                 // A record too large for a message of its own: the

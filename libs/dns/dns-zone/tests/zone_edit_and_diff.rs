@@ -320,11 +320,22 @@ fn an_edit_cannot_grow_an_rrset_past_65535_records() {
 fn owners_keep_the_case_they_were_written_with() {
     let z = zone("WWW A 192.0.2.1\nmail A 192.0.2.2\n", 1);
     let printed = dns_zone::print_zone(&z);
-    assert!(printed.contains("\nWWW.example.com. 300 IN A 192.0.2.1\n"), "{printed}");
-    assert!(printed.contains("\nmail.example.com. 300 IN A 192.0.2.2\n"), "{printed}");
+    assert!(
+        printed.contains("\nWWW.example.com. 300 IN A 192.0.2.1\n"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("\nmail.example.com. 300 IN A 192.0.2.2\n"),
+        "{printed}"
+    );
 
     let mut e = z.edit();
-    assert!(e.add(&n("www"), 300, T::TXT, Rdata::from_wire(T::TXT, b"\x02hi").unwrap()));
+    assert!(e.add(
+        &n("www"),
+        300,
+        T::TXT,
+        Rdata::from_wire(T::TXT, b"\x02hi").unwrap()
+    ));
     assert!(e.add(&n("New"), 300, T::A, a(3)));
     let (edited, diff) = e.finish_with_diff(&z).unwrap();
     let owner = |zone: &Zone, name: &str| {
@@ -334,11 +345,13 @@ fn owners_keep_the_case_they_were_written_with() {
     assert_eq!(owner(&edited, "new"), "New.example.com.");
     assert_eq!(owner(&edited, "MAIL"), "mail.example.com.");
     assert_eq!(diff.added.len(), 2);
-    assert_eq!(dns_zone::name::name_to_string(&diff.added[0].owner), "New.example.com.");
+    assert_eq!(
+        dns_zone::name::name_to_string(&diff.added[0].owner),
+        "New.example.com."
+    );
 
     // The same records under another case: equal zones, an empty diff.
     let other = zone("www A 192.0.2.1\nMAIL A 192.0.2.2\n", 1);
     assert_eq!(other, z);
     assert!(z.diff(&other).is_empty());
 }
-

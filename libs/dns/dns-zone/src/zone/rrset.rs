@@ -326,6 +326,18 @@ impl<'a> Node<'a> {
         decoded.map(|(name, _)| name).unwrap_or_else(Name::root)
     }
 
+    /// Writes the owner's uncompressed wire form, case as written, into
+    /// `out`; returns its length (no allocation: transfers make one per
+    /// node).
+    pub fn write_owner_wire(self, out: &mut [u8; MAX_NAME_WIRE_LEN]) -> usize {
+        if self.owner.is_empty() {
+            key_to_wire_into(self.key, out).unwrap_or(0)
+        } else {
+            out[..self.owner.len()].copy_from_slice(self.owner);
+            self.owner.len()
+        }
+    }
+
     /// The owner's uncompressed wire form, case as written.
     pub fn owner_wire(self) -> Cow<'a, [u8]> {
         if self.owner.is_empty() {
