@@ -78,7 +78,7 @@ const HOST_ARGS: &[ArgSpec] = &[
             metavar: "N",
             default: Some("1"),
         },
-        help: "host-process build: threads answering UDP queries, on sockets sharing the address (SO_REUSEPORT); the first also serves TCP, UPDATE, NOTIFY, transfers and signed queries",
+        help: "host-process build: threads answering UDP queries, on sockets sharing the address (SO_REUSEPORT), each query to one at random; with more than 1, the service's own thread serves TCP, UPDATE, NOTIFY, transfers and signed queries",
     },
 ];
 

@@ -76,6 +76,9 @@ pub struct OsStack {
     udp: Vec<OsUdp>,
     /// Bind served ports with `SO_REUSEPORT` (query workers share them).
     reuse_port: bool,
+    /// Send the served UDP port's datagrams to the group's other sockets,
+    /// this many, at random ([`OsStack::steer_to_workers`]); 0: no.
+    steer_to: usize,
     /// Datagrams forwarded by [`UdpForwarder`]s, delivered to `served_udp`.
     forwarded: Option<mpsc::Receiver<(SocketAddr, Vec<u8>)>>,
     /// The first UDP socket bound to a non-ephemeral port: the served one.
@@ -107,6 +110,7 @@ impl OsStack {
             progress: false,
             udp: Vec::new(),
             reuse_port: false,
+            steer_to: 0,
             forwarded: None,
             served_udp: None,
             listeners: Vec::new(),
@@ -131,6 +135,18 @@ impl OsStack {
     /// the service binds.
     pub fn set_reuse_port(&mut self, on: bool) {
         self.reuse_port = on;
+    }
+
+    /// With [`OsStack::set_reuse_port`]: the datagrams of the served UDP
+    /// port go at random to the `workers` sockets that join its group
+    /// after this stack's (query workers in other threads, binding after
+    /// the service has bound), none to this stack's: its service answers
+    /// only what the workers forward (UPDATE, NOTIFY, signed queries) and
+    /// TCP. Left to itself the kernel hashes each client to one socket of
+    /// the group, and dnsperf's four clients gave one thread four times
+    /// the work of the other. Call before the service binds.
+    pub fn steer_to_workers(&mut self, workers: usize) {
+        self.steer_to = workers;
     }
 
     /// A forwarder into this stack (see [`UdpForwarder`]).
@@ -264,7 +280,11 @@ impl Sockets for OsStack {
     fn udp_bind(&mut self, port: u16) -> Result<UdpHandle, NetError> {
         let address = self.bind_address(port);
         let mut socket = if self.reuse_port && port != 0 {
-            UdpSocket::from_std(bind_reuse_port(address).map_err(os_error)?)
+            let socket = bind_reuse_port(address).map_err(os_error)?;
+            if self.steer_to > 0 && self.served_udp.is_none() {
+                crate::os_batch::steer_past_first(&socket, self.steer_to).map_err(os_error)?;
+            }
+            UdpSocket::from_std(socket)
         } else {
             UdpSocket::bind(address).map_err(os_error)?
         };

@@ -242,6 +242,55 @@ fn from_sockaddr(name: &libc::sockaddr_storage) -> Option<SocketAddr> {
     }
 }
 
+/// Attaches to the `SO_REUSEPORT` group of `socket` (its first member) a
+/// classic BPF program that sends each datagram to the group's socket
+/// `1 + random % others`: to the `others` sockets that joined after it,
+/// never to it (`SO_ATTACH_REUSEPORT_CBPF`, Linux 4.5; an index past the
+/// group falls back to the kernel's hash).
+pub(crate) fn steer_past_first(socket: &std::net::UdpSocket, others: usize) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // The ancillary load of a random number (linux/filter.h).
+    const SKF_AD_RANDOM: u32 = 56;
+    let instruction = |code: u32, k: u32| libc::sock_filter {
+        code: code as u16,
+        jt: 0,
+        jf: 0,
+        k,
+    };
+    // ld rand; mod #others; add #1; ret a
+    let mut program = [
+        instruction(
+            libc::BPF_LD | libc::BPF_W | libc::BPF_ABS,
+            (libc::SKF_AD_OFF as u32).wrapping_add(SKF_AD_RANDOM),
+        ),
+        instruction(
+            libc::BPF_ALU | libc::BPF_MOD | libc::BPF_K,
+            others.max(1) as u32,
+        ),
+        instruction(libc::BPF_ALU | libc::BPF_ADD | libc::BPF_K, 1),
+        instruction(libc::BPF_RET | libc::BPF_A, 0),
+    ];
+    let fprog = libc::sock_fprog {
+        len: program.len() as u16,
+        filter: program.as_mut_ptr(),
+    };
+    // SAFETY: `fprog` points at `program`, both alive for the call, with
+    // their sizes; the kernel copies the program.
+    let status = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ATTACH_REUSEPORT_CBPF,
+            (&fprog as *const libc::sock_fprog).cast(),
+            core::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
+        )
+    };
+    match status {
+        0 => Ok(()),
+        _ => Err(std::io::Error::last_os_error()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

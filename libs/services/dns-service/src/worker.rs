@@ -1,7 +1,8 @@
 //! Query workers: more threads answering UDP queries (the host-process
-//! build's `--workers`). Each has a socket of its own bound to the served
-//! address (`SO_REUSEPORT`: the kernel spreads clients across sockets) and
-//! answers plain queries from a snapshot of the engine; whatever needs the
+//! build's `--workers`, see the `query-workers` crate). Each has a socket
+//! of its own bound to the served address (`SO_REUSEPORT`, the queries
+//! spread among the workers at random) and answers plain queries from a
+//! snapshot of the engine; whatever needs the
 //! service's state — UPDATE, NOTIFY, transfers, signed queries (TSIG
 //! replay window, NOTIFY subscriptions), the root SOA of a subscription —
 //! it hands to the [`crate::DnsService`], which answers it from its own

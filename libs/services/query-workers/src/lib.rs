@@ -1,7 +1,10 @@
-//! `--workers=N` for host-process builds (`std`): a service runs on its
-//! stack as usual, and N - 1 more threads answer plain UDP queries, each
-//! on a stack of its own whose socket shares the served address
-//! (`SO_REUSEPORT`). The workers are [`dns_service::worker::QueryWorker`]s:
+//! `--workers=N` for host-process builds (`std`): N threads answer plain
+//! UDP queries, each on a stack of its own whose socket shares the served
+//! address (`SO_REUSEPORT`), every datagram going to one of them at
+//! random; the service runs on its own stack beside them and answers TCP
+//! and what they forward. (With the service answering UDP as one of the
+//! N, the kernel's hash of dnsperf's four clients gave it four times a
+//! worker's share, and two threads answered no more than one.) The workers are [`dns_service::worker::QueryWorker`]s:
 //! they answer from a snapshot of the service's engine, published after
 //! every poll in which its zones may have changed (the zones are shared,
 //! not copied), and pass whatever needs the service's state to it.
@@ -48,8 +51,8 @@ impl<S: Service> Service for Publishing<S> {
 /// Where and how many workers answer.
 #[derive(Clone, Copy, Debug)]
 pub struct Workers {
-    /// Threads answering UDP in all, the service's own included (1: no
-    /// worker).
+    /// Threads answering UDP queries, beside the service's (1: none, the
+    /// service answers them).
     pub count: usize,
     /// The address the stacks bind (`--listen`), if any.
     pub listen: Option<SocketAddr>,
@@ -58,9 +61,10 @@ pub struct Workers {
 }
 
 /// Runs `service` (whose [`DnsService`] `dns` gives) on `stack` until it
-/// exits, with `workers.count - 1` query workers beside it; returns its
-/// exit status. Call before the service has bound its sockets. Lines
-/// about the workers go to `log`, prefixed by `program`.
+/// exits, with `workers.count` query workers beside it if that is more
+/// than 1 (else the service answers everything); returns its exit
+/// status. Call before the service has bound its sockets. Lines about
+/// the workers go to `log`, prefixed by `program`.
 pub fn run<S: Service>(
     stack: &mut OsStack,
     service: S,
@@ -74,6 +78,7 @@ pub fn run<S: Service>(
         return stack.run(&mut service);
     }
     stack.set_reuse_port(true);
+    stack.steer_to_workers(workers.count);
     let server = dns(&service).server();
     let mut publishing = Publishing {
         snapshot: Arc::new(Mutex::new(Arc::new(server.clone()))),
@@ -82,7 +87,12 @@ pub fn run<S: Service>(
         dns,
     };
     let forwarder = stack.udp_forwarder()?;
-    for index in 1..workers.count {
+    // The service binds first: its socket is the first of the group, the
+    // one the datagrams are steered past.
+    if let Poll::Exit(status) = publishing.poll(stack) {
+        return Ok(status);
+    }
+    for index in 1..=workers.count {
         let snapshot = publishing.snapshot.clone();
         spawn(index, workers, snapshot, forwarder.clone(), log, program)?;
     }
