@@ -133,9 +133,8 @@ fn diff_nodes(d: &mut ZoneDiff, old: Option<Node<'_>>, new: Option<Node<'_>>) {
     let Some(either) = old.or(new) else {
         return;
     };
-    let owner = either.owner();
-    let old_owner = old.map_or_else(|| owner.clone(), |n| n.owner());
-    let new_owner = new.map_or_else(|| owner.clone(), |n| n.owner());
+    let old_owner = old.unwrap_or(either).owner();
+    let new_owner = new.unwrap_or(either).owner();
     let (mut a, mut b) = (
         old.map(|n| n.rrsets()).into_iter().flatten().peekable(),
         new.map(|n| n.rrsets()).into_iter().flatten().peekable(),

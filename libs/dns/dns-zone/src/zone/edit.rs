@@ -209,9 +209,13 @@ impl ZoneEdit {
         buf.sets.retain(|s| !s.is_empty());
         let after: usize = buf.sets.iter().map(RRset::len).sum();
         self.zone.record_count = self.zone.record_count + after - before;
-        self.zone
-            .nodes
-            .set(key.as_bytes(), &owner_wire, &buf.to_bytes());
+        let sets = buf.to_bytes();
+        // An edit that changed nothing leaves the chunk shared.
+        if old.map_or(!sets.is_empty(), |node| {
+            node.sets_bytes() != sets.as_slice()
+        }) {
+            self.zone.nodes.set(key.as_bytes(), &owner_wire, &sets);
+        }
         result
     }
 

@@ -147,34 +147,18 @@ impl RRset {
         }
         let rtype = self.rtype();
         let key = rdata.canonical(rtype);
-        let mut at = None;
-        for rd in self.rdatas() {
-            match rd.canonical(rtype).as_ref().cmp(key.as_ref()) {
-                core::cmp::Ordering::Less => {}
-                core::cmp::Ordering::Equal => return false,
-                core::cmp::Ordering::Greater => {
-                    at = Some(rd);
-                    break;
-                }
-            }
-        }
-        let rdatas: Vec<&[u8]> = self.rdatas().map(RdataRef::as_bytes).collect();
-        let split = at.map_or(rdatas.len(), |a| {
-            rdatas
-                .iter()
-                .position(|r| r.as_ptr() == a.as_bytes().as_ptr())
-                .unwrap_or(rdatas.len())
-        });
-        let new = Self::from_canonical(
-            rtype,
-            self.ttl(),
-            rdatas[..split]
-                .iter()
-                .copied()
-                .chain([rdata.as_bytes()])
-                .chain(rdatas[split..].iter().copied()),
-        );
-        *self = new;
+        let rdatas: Vec<RdataRef<'_>> = self.rdatas().collect();
+        // Canonical order: the first greater record is where it goes.
+        let Err(at) = rdatas.binary_search_by(|r| r.canonical(rtype).as_ref().cmp(&key)) else {
+            return false;
+        };
+        let (before, after) = rdatas.split_at(at);
+        let bytes = before
+            .iter()
+            .chain([&rdata])
+            .chain(after)
+            .map(|r| r.as_bytes());
+        *self = Self::from_canonical(rtype, self.ttl(), bytes);
         true
     }
 
@@ -183,20 +167,15 @@ impl RRset {
     pub(crate) fn remove(&mut self, rdata: RdataRef<'_>) -> bool {
         let rtype = self.rtype();
         let key = rdata.canonical(rtype);
-        let Some(gone) = self
-            .rdatas()
-            .find(|rd| rd.canonical(rtype).as_ref() == key.as_ref())
-        else {
+        let Some(gone) = self.rdatas().position(|r| r.canonical(rtype) == key) else {
             return false;
         };
-        let new = Self::from_canonical(
-            rtype,
-            self.ttl(),
-            self.rdatas()
-                .map(RdataRef::as_bytes)
-                .filter(|r| r.as_ptr() != gone.as_bytes().as_ptr()),
-        );
-        *self = new;
+        let kept = self
+            .rdatas()
+            .enumerate()
+            .filter(|&(i, _)| i != gone)
+            .map(|(_, r)| r.as_bytes());
+        *self = Self::from_canonical(rtype, self.ttl(), kept);
         true
     }
 }
