@@ -18,7 +18,8 @@ use alloc::vec::Vec;
 use hickory_proto::rr::{Name, RecordType};
 
 use super::nodes::stored_owner;
-use crate::name::{canonical_key, key_to_wire, name_from_wire, name_to_wire};
+use super::rrset::Node;
+use crate::name::{canonical_key, name_to_wire};
 use crate::parser::Entry;
 
 /// One record: where its owner and RDATA are in the arena, and what the
@@ -150,24 +151,21 @@ impl Records {
         &self.arena[start..start + len]
     }
 
+    /// The owner of record `i` as a node without RRsets: the store's one
+    /// way to turn a key and a kept wire form into the owner.
+    fn owner_node(&self, i: usize) -> Node<'_> {
+        let r = &self.recs[i];
+        Node::from_parts(self.key_of(r), self.stored_wire(r), &[])
+    }
+
     /// The owner of record `i` in wire form, as written.
     pub(crate) fn owner_wire(&self, i: usize) -> Cow<'_, [u8]> {
-        let r = &self.recs[i];
-        match self.stored_wire(r) {
-            [] => {
-                let mut wire = Vec::new();
-                key_to_wire(self.key_of(r), &mut wire);
-                Cow::Owned(wire)
-            }
-            kept => Cow::Borrowed(kept),
-        }
+        self.owner_node(i).owner_wire()
     }
 
     /// The owner of record `i`, as written.
     pub(crate) fn owner(&self, i: usize) -> Name {
-        name_from_wire(&self.owner_wire(i), 0)
-            .map(|(name, _)| name)
-            .unwrap_or_else(Name::root)
+        self.owner_node(i).owner()
     }
 
     /// The RDATA of record `i`.
